@@ -1,0 +1,102 @@
+//! The redis trigger: one subscription per server, each message handed to a fresh instance of
+//! the channel's component through `fermyon:spin/inbound-redis`.
+//!
+//! Key-expiry notifications (`__keyevent@<db>__:expired`, with `notify-keyspace-events Ex` on
+//! the server) arrive here like any other channel.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+use crate::app::App;
+use crate::host_log;
+
+/// Messages handled at once per server; further messages wait in the subscription's buffer.
+pub const MAX_CONCURRENT_MESSAGES: usize = 64;
+
+/// Wait before re-subscribing after the server went away, doubled up to the maximum.
+const RECONNECT_MIN: Duration = Duration::from_millis(200);
+const RECONNECT_MAX: Duration = Duration::from_secs(5);
+
+/// Starts one subscriber task per Redis server named by the application's redis triggers.
+pub fn start(app: &Arc<App>) {
+    let mut by_address: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    for s in &app.redis_subscriptions {
+        by_address
+            .entry(s.address.clone())
+            .or_default()
+            .push((s.channel.clone(), s.component.clone()));
+    }
+    for (address, channels) in by_address {
+        let app = app.clone();
+        tokio::spawn(async move { subscribe_forever(app, address, channels).await });
+    }
+}
+
+async fn subscribe_forever(app: Arc<App>, address: String, channels: Vec<(String, String)>) {
+    let mut wait = RECONNECT_MIN;
+    loop {
+        match subscribe(&app, &address, &channels).await {
+            Ok(()) => host_log!("redis trigger: subscription to {address} ended; re-subscribing"),
+            Err(e) => host_log!("redis trigger: {address}: {e:#}; retrying in {}ms", wait.as_millis()),
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(RECONNECT_MAX);
+    }
+}
+
+async fn subscribe(app: &Arc<App>, address: &str, channels: &[(String, String)]) -> anyhow::Result<()> {
+    let client = redis::Client::open(address)?;
+    let mut pubsub = client.get_async_pubsub().await?;
+    for (channel, component) in channels {
+        pubsub.subscribe(channel).await?;
+        host_log!("redis trigger: {component} subscribed to {channel} on {address}");
+    }
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_MESSAGES));
+    let mut messages = pubsub.on_message();
+    while let Some(msg) = messages.next().await {
+        let channel = msg.get_channel_name().to_string();
+        let payload = msg.get_payload_bytes().to_vec();
+        for (_, component) in channels.iter().filter(|(c, _)| *c == channel) {
+            let slot = slots.clone().acquire_owned().await?;
+            let app = app.clone();
+            let component = component.clone();
+            let channel = channel.clone();
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                let started = std::time::Instant::now();
+                let outcome = match app.handle_message(&component, payload).await {
+                    Ok(()) => "ok".to_string(),
+                    Err(e) => format!("failed: {e:#}"),
+                };
+                host_log!("REDIS {channel} {component} {outcome} {}ms", started.elapsed().as_millis());
+                drop(slot);
+            });
+        }
+    }
+    Ok(())
+}
+
+impl App {
+    /// Runs component `id`'s redis handler for one message.
+    pub async fn handle_message(self: &Arc<Self>, id: &str, payload: Vec<u8>) -> anyhow::Result<()> {
+        let component = self.components.get(id).ok_or_else(|| anyhow::anyhow!("no component `{id}`"))?.clone();
+        let pre = component
+            .redis
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("component `{id}` has no redis handler"))?;
+        let mut store = self.store(&component)?;
+        let run = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.fermyon_spin_inbound_redis().call_handle_message(&mut store, &payload).await
+        };
+        match tokio::time::timeout(self.request_timeout, run).await {
+            Err(_) => anyhow::bail!("ran past the {}s limit", self.request_timeout.as_secs()),
+            Ok(Err(trap)) => Err(anyhow::anyhow!("trapped: {trap:#}")),
+            Ok(Ok(Err(e))) => anyhow::bail!("handler returned {e:?}"),
+            Ok(Ok(Ok(()))) => Ok(()),
+        }
+    }
+}
