@@ -1,36 +1,189 @@
 //! `spin:postgres/postgres@4.0.0`: connections from a pool per address, one session per
 //! connection resource, and Spin's value mapping — refusals included.
+//!
+//! The mapping deliberately mirrors what real Spin does with tokio-postgres: each parameter
+//! variant is bound as one concrete Rust type, so a parameter whose type the statement does not
+//! accept fails the same way (Str into uuid, Int64 into int4, Datetime into timestamptz); each
+//! column type is read as one Rust type, so a `timestamptz` column fails the whole query.
 
+mod convert;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::Resource;
 
-use super::bindings::spin::postgres::postgres::{self as v4, Error, ParameterValue, RowSet};
+use super::bindings::spin::postgres::postgres::{
+    self as v4, Error, ParameterValue, QueryError, RowSet,
+};
 use crate::state::HostState;
+
+/// Sessions open at once to one address, across all instances. Requests beyond it wait for a
+/// session (up to [`ACQUIRE_TIMEOUT`]) instead of overrunning the server's `max_connections`.
+pub const MAX_SESSIONS_PER_ADDRESS: usize = 64;
+
+/// How long `open` waits for a free session or a new connection.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Idle sessions kept per address for reuse.
+const MAX_IDLE_PER_ADDRESS: usize = 32;
 
 /// Connection pools shared by every instance of the application, one per address.
 #[derive(Default)]
-pub struct PgPools {}
+pub struct PgPools {
+    pools: Mutex<HashMap<String, Arc<Pool>>>,
+}
+
+struct Pool {
+    config: tokio_postgres::Config,
+    idle: Mutex<Vec<tokio_postgres::Client>>,
+    permits: Arc<Semaphore>,
+}
 
 /// The host side of a guest's `connection` resource: one pooled session, held until the guest
 /// drops the resource, so `BEGIN … COMMIT` across calls runs on the same session.
-pub struct PgConnection {}
+pub struct PgConnection {
+    client: Option<tokio_postgres::Client>,
+    pool: Arc<Pool>,
+    // Released when the connection is dropped, after the session went back to the pool.
+    permit: Option<OwnedSemaphorePermit>,
+    // Set by BEGIN/START TRANSACTION and cleared by COMMIT/ROLLBACK/END/ABORT: a session
+    // returned mid-transaction is rolled back first, so no transaction leaks to its next user.
+    in_transaction: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The guarded values (maps of pools, vectors of idle clients) stay consistent at every
+    // point a panic could happen, so a poisoned lock is safe to keep using.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 impl PgPools {
+    fn pool(&self, address: &str) -> Result<Arc<Pool>, Error> {
+        let mut pools = lock(&self.pools);
+        if let Some(pool) = pools.get(address) {
+            return Ok(pool.clone());
+        }
+        let mut config: tokio_postgres::Config = address
+            .parse()
+            .map_err(|e| Error::ConnectionFailed(format!("invalid address: {e}")))?;
+        config.connect_timeout(ACQUIRE_TIMEOUT);
+        let pool = Arc::new(Pool {
+            config,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(MAX_SESSIONS_PER_ADDRESS)),
+        });
+        pools.insert(address.to_string(), pool.clone());
+        Ok(pool)
+    }
+
     /// Opens a session to `address` from its pool.
     pub async fn open(&self, address: &str) -> Result<PgConnection, Error> {
-        let _ = address;
-        Err(Error::Other("postgres is not implemented yet".into()))
+        let pool = self.pool(address)?;
+        let permit = tokio::time::timeout(ACQUIRE_TIMEOUT, pool.permits.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                Error::ConnectionFailed(format!(
+                    "no free session to {} within {}s",
+                    pool.describe(),
+                    ACQUIRE_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|_| Error::ConnectionFailed("the pool is closed".into()))?;
+        let reused = {
+            let mut idle = lock(&pool.idle);
+            std::iter::from_fn(|| idle.pop()).find(|c| !c.is_closed())
+        };
+        let client = match reused {
+            Some(client) => client,
+            None => pool.connect().await?,
+        };
+        Ok(PgConnection {
+            client: Some(client),
+            pool,
+            permit: Some(permit),
+            in_transaction: false,
+        })
     }
 }
 
+impl Pool {
+    fn describe(&self) -> String {
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|h| match h {
+                tokio_postgres::config::Host::Tcp(h) => h.clone(),
+                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+            })
+            .collect();
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        format!("{}:{port}", hosts.join(","))
+    }
+
+    async fn connect(&self) -> Result<tokio_postgres::Client, Error> {
+        let (client, connection) =
+            self.config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .map_err(|e| {
+                    Error::ConnectionFailed(format!("cannot connect to {}: {e}", self.describe()))
+                })?;
+        tokio::spawn(async move {
+            // The session ends when its client is dropped; an error here is the server going
+            // away, which the next `open` notices through `is_closed`.
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+}
+
+/// The leading keyword of a statement, upper-cased.
+fn keyword(statement: &str) -> String {
+    statement
+        .trim_start()
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase()
+}
+
 impl PgConnection {
+    fn client(&self) -> Result<&tokio_postgres::Client, Error> {
+        self.client
+            .as_ref()
+            .ok_or_else(|| Error::ConnectionFailed("the connection is closed".into()))
+    }
+
+    fn track(&mut self, statement: &str) {
+        match keyword(statement).as_str() {
+            "BEGIN" | "START" => self.in_transaction = true,
+            "COMMIT" | "ROLLBACK" | "END" | "ABORT" => self.in_transaction = false,
+            _ => {}
+        }
+    }
+
     /// Runs a statement that returns rows.
     pub async fn query(
         &mut self,
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
-        let _ = (statement, params);
-        Err(Error::Other("postgres is not implemented yet".into()))
+        let client = self.client()?;
+        let prepared = client
+            .prepare(statement)
+            .await
+            .map_err(convert::query_failed)?;
+        let bound = convert::bind(&params)?;
+        let rows = client
+            .query(&prepared, &convert::refs(&bound))
+            .await
+            .map_err(convert::query_failed)?;
+        self.track(statement);
+        convert::row_set(prepared.columns(), &rows)
     }
 
     /// Runs a statement and returns the number of rows it affected.
@@ -39,15 +192,60 @@ impl PgConnection {
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<u64, Error> {
-        let _ = (statement, params);
-        Err(Error::Other("postgres is not implemented yet".into()))
+        let client = self.client()?;
+        let prepared = client
+            .prepare(statement)
+            .await
+            .map_err(convert::query_failed)?;
+        let bound = convert::bind(&params)?;
+        let affected = client
+            .execute(&prepared, &convert::refs(&bound))
+            .await
+            .map_err(convert::query_failed)?;
+        self.track(statement);
+        Ok(affected)
+    }
+}
+
+impl Drop for PgConnection {
+    fn drop(&mut self) {
+        let (Some(client), Some(permit)) = (self.client.take(), self.permit.take()) else {
+            return;
+        };
+        if client.is_closed() {
+            return;
+        }
+        let pool = self.pool.clone();
+        let give_back = move |client: tokio_postgres::Client| {
+            let mut idle = lock(&pool.idle);
+            if idle.len() < MAX_IDLE_PER_ADDRESS {
+                idle.push(client);
+            }
+            drop(permit);
+        };
+        if self.in_transaction {
+            // The guest left a transaction open (it forgot, or it trapped): roll it back
+            // before anyone else gets this session; if that fails, the session is discarded.
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                handle.spawn(async move {
+                    if client.batch_execute("ROLLBACK").await.is_ok() {
+                        give_back(client);
+                    }
+                });
+            }
+        } else {
+            give_back(client);
+        }
     }
 }
 
 impl v4::Host for HostState {}
 
 impl v4::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
         if !self.component.allows_outbound(&address, "postgres") {
             return Ok(Err(Error::ConnectionFailed(format!(
                 "address {address} is not permitted by the component's allowed_outbound_hosts"
@@ -82,3 +280,11 @@ impl v4::HostConnection for HostState {
         Ok(())
     }
 }
+
+/// A query failure that carries only text (no SQLSTATE).
+fn text_failure(message: String) -> Error {
+    Error::QueryFailed(QueryError::Text(message))
+}
+
+#[cfg(test)]
+mod tests;
