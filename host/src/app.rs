@@ -181,9 +181,11 @@ impl App {
         for (id, decl) in &manifest.components {
             let caps = capabilities(&manifest, id, decl, &variables, &runtime, &options.env)?;
             let component = compile(&engine, &manifest, id, decl)?;
-            let pre = linker
-                .instantiate_pre(&component)
-                .map_err(|e| anyhow::anyhow!("component `{id}` needs an import this host does not provide: {e:#}"))?;
+            let pre = linker.instantiate_pre(&component).map_err(|e| {
+                anyhow::anyhow!(
+                    "component `{id}` needs an import this host does not provide: {e:#}"
+                )
+            })?;
             let loaded = LoadedComponent {
                 id: id.clone(),
                 caps,
@@ -194,9 +196,14 @@ impl App {
             components.insert(id.clone(), Arc::new(loaded));
         }
 
-        let exports = |id: &str, what: &str, has: fn(&LoadedComponent) -> bool| -> anyhow::Result<()> {
+        let exports = |id: &str,
+                       what: &str,
+                       has: fn(&LoadedComponent) -> bool|
+         -> anyhow::Result<()> {
             if !has(&components[id]) {
-                bail!("component `{id}` is used by a {what} trigger but does not export its handler");
+                bail!(
+                    "component `{id}` is used by a {what} trigger but does not export its handler"
+                );
             }
             Ok(())
         };
@@ -221,7 +228,9 @@ impl App {
             };
             redis_subscriptions.push(RedisSubscription {
                 address: variables.expand(address).context("redis trigger address")?,
-                channel: variables.expand(&t.channel).context("redis trigger channel")?,
+                channel: variables
+                    .expand(&t.channel)
+                    .context("redis trigger channel")?,
                 component: t.component.clone(),
             });
         }
@@ -249,7 +258,12 @@ impl App {
 
 /// Reads a component's `.wasm` (saying what builds it when missing), composes its
 /// dependencies in, and compiles it.
-fn compile(engine: &Engine, m: &Manifest, id: &str, decl: &manifest::Component) -> anyhow::Result<Component> {
+fn compile(
+    engine: &Engine,
+    m: &Manifest,
+    id: &str,
+    decl: &manifest::Component,
+) -> anyhow::Result<Component> {
     let manifest::Source::Local(source) = &decl.source else {
         unreachable!("the manifest check refuses remote sources");
     };
@@ -262,14 +276,22 @@ fn compile(engine: &Engine, m: &Manifest, id: &str, decl: &manifest::Component) 
             .and_then(|c| c.as_str())
             .map(|c| format!("; build it with `{c}`"))
             .unwrap_or_default();
-        anyhow::anyhow!("component `{id}`: cannot read {} ({e}){build}", path.display())
+        anyhow::anyhow!(
+            "component `{id}`: cannot read {} ({e}){build}",
+            path.display()
+        )
     })?;
     let bytes = if decl.dependencies.is_empty() {
         bytes
     } else {
         crate::app::compose::compose(m, id, bytes, &decl.dependencies)?
     };
-    Component::new(engine, &bytes).map_err(|e| anyhow::anyhow!("component `{id}`: {} is not a valid component: {e:#}", path.display()))
+    Component::new(engine, &bytes).map_err(|e| {
+        anyhow::anyhow!(
+            "component `{id}`: {} is not a valid component: {e:#}",
+            path.display()
+        )
+    })
 }
 
 /// Resolves a component's variables, outbound hosts, stores, environment and files.
@@ -284,7 +306,9 @@ fn capabilities(
     let ctx = || format!("component `{id}`");
     let mut variables = HashMap::new();
     for (name, template) in &decl.variables {
-        let value = vars.expand(template).with_context(|| format!("{}: variable `{name}`", ctx()))?;
+        let value = vars
+            .expand(template)
+            .with_context(|| format!("{}: variable `{name}`", ctx()))?;
         variables.insert(name.clone(), value);
     }
     let hosts = decl
@@ -296,13 +320,20 @@ fn capabilities(
     let allowed_hosts = AllowedHosts::parse(&hosts).with_context(ctx)?;
     for label in &decl.key_value_stores {
         if !runtime.key_value_stores.contains_key(label) {
-            bail!("{}: key-value store `{label}` is not configured in the runtime config", ctx());
+            bail!(
+                "{}: key-value store `{label}` is not configured in the runtime config",
+                ctx()
+            );
         }
     }
-    let mut environment: Vec<(String, String)> =
-        decl.environment.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut environment: Vec<(String, String)> = decl
+        .environment
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     environment.extend(extra_env.iter().cloned());
-    let files = crate::app::files::mounts(m, id, &decl.files, &decl.exclude_files).with_context(ctx)?;
+    let files =
+        crate::app::files::mounts(m, id, &decl.files, &decl.exclude_files).with_context(ctx)?;
     Ok(Capabilities {
         allowed_hosts,
         variables,

@@ -68,14 +68,19 @@ pub fn parse_up(args: &[String]) -> anyhow::Result<UpArgs> {
         let mut value = || -> anyhow::Result<String> {
             match &inline {
                 Some(v) => Ok(v.clone()),
-                None => it.next().cloned().with_context(|| format!("{flag} needs a value\n{USAGE}")),
+                None => it
+                    .next()
+                    .cloned()
+                    .with_context(|| format!("{flag} needs a value\n{USAGE}")),
             }
         };
         match flag {
             "-f" | "--from" | "--file" => up.manifest = PathBuf::from(value()?),
             "--listen" => {
                 let v = value()?;
-                up.listen = v.parse().with_context(|| format!("--listen `{v}` is not an address like 127.0.0.1:3000"))?;
+                up.listen = v.parse().with_context(|| {
+                    format!("--listen `{v}` is not an address like 127.0.0.1:3000")
+                })?;
             }
             "--runtime-config-file" => up.runtime_config = Some(PathBuf::from(value()?)),
             "-e" | "--env" => up.env.push(key_value("--env", &value()?)?),
@@ -85,7 +90,9 @@ pub fn parse_up(args: &[String]) -> anyhow::Result<UpArgs> {
             }
             "--request-timeout" => {
                 let v = value()?;
-                let secs: u64 = v.parse().ok().filter(|s| *s > 0).with_context(|| format!("--request-timeout `{v}` must be a positive number of seconds"))?;
+                let secs: u64 = v.parse().ok().filter(|s| *s > 0).with_context(|| {
+                    format!("--request-timeout `{v}` must be a positive number of seconds")
+                })?;
                 up.request_timeout = Duration::from_secs(secs);
             }
             other => bail!("unknown argument `{other}`\n{USAGE}"),
@@ -110,7 +117,9 @@ pub fn main(args: Vec<String>) -> anyhow::Result<()> {
 }
 
 fn up(args: UpArgs) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let options = LoadOptions {
             manifest: args.manifest.clone(),
@@ -123,7 +132,12 @@ fn up(args: UpArgs) -> anyhow::Result<()> {
         let app = tokio::task::spawn_blocking(move || App::load(&options)).await??;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
-            .with_context(|| format!("cannot listen on {}: is another server using it?", args.listen))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}: is another server using it?",
+                    args.listen
+                )
+            })?;
         let listen = listener.local_addr()?;
         println!("Serving http://{listen}");
         println!("Available Routes:");
@@ -142,14 +156,15 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                host_log!("cannot watch SIGTERM: {e}");
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    host_log!("cannot watch SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},
@@ -178,7 +193,10 @@ mod tests {
         assert_eq!(up.manifest, PathBuf::from("app.toml"));
         assert_eq!(up.listen, "127.0.0.1:4000".parse().unwrap());
         assert_eq!(up.runtime_config, Some(PathBuf::from("rc.toml")));
-        assert_eq!(up.env, vec![("A".into(), "1".into()), ("B".into(), "x=y".into())]);
+        assert_eq!(
+            up.env,
+            vec![("A".into(), "1".into()), ("B".into(), "x=y".into())]
+        );
         assert_eq!(up.variables["token"], "t");
     }
 
@@ -191,9 +209,19 @@ mod tests {
 
     #[test]
     fn bad_arguments_are_refused_with_a_reason() {
-        assert!(parse_up(&args("--listen nowhere")).unwrap_err().to_string().contains("--listen"));
+        assert!(
+            parse_up(&args("--listen nowhere"))
+                .unwrap_err()
+                .to_string()
+                .contains("--listen")
+        );
         assert!(parse_up(&args("--env NOEQUALS")).is_err());
-        assert!(parse_up(&args("--bogus")).unwrap_err().to_string().contains("unknown argument"));
+        assert!(
+            parse_up(&args("--bogus"))
+                .unwrap_err()
+                .to_string()
+                .contains("unknown argument")
+        );
         assert!(parse_up(&args("-f")).is_err());
     }
 }

@@ -33,7 +33,9 @@ fn field(text: &str, min: u32, max: u32, names: &[&str]) -> anyhow::Result<Vec<u
         if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(s)) {
             return Ok(min + u32::try_from(i)?);
         }
-        let v: u32 = s.parse().with_context(|| format!("`{s}` is not a number"))?;
+        let v: u32 = s
+            .parse()
+            .with_context(|| format!("`{s}` is not a number"))?;
         // Day-of-week 7 is Sunday, like 0.
         let v = if max == 6 && v == 7 { 0 } else { v };
         if v < min || v > max {
@@ -44,7 +46,13 @@ fn field(text: &str, min: u32, max: u32, names: &[&str]) -> anyhow::Result<Vec<u
     let mut out = Vec::new();
     for part in text.split(',') {
         let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (r, s.parse::<u32>().ok().filter(|s| *s > 0).with_context(|| format!("bad step in `{part}`"))?),
+            Some((r, s)) => (
+                r,
+                s.parse::<u32>()
+                    .ok()
+                    .filter(|s| *s > 0)
+                    .with_context(|| format!("bad step in `{part}`"))?,
+            ),
             None => (part, 1),
         };
         let (lo, hi) = match range {
@@ -70,9 +78,14 @@ impl Schedule {
     pub fn parse(expr: &str) -> anyhow::Result<Schedule> {
         let f: Vec<&str> = expr.split_whitespace().collect();
         if f.len() != 6 {
-            bail!("cron_expression `{expr}` must have 6 fields (sec min hour day month weekday), found {}", f.len());
+            bail!(
+                "cron_expression `{expr}` must have 6 fields (sec min hour day month weekday), found {}",
+                f.len()
+            );
         }
-        const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+        const MONTHS: [&str; 12] = [
+            "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+        ];
         const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
         let ctx = |name: &str| format!("cron_expression `{expr}`: {name} field");
         Ok(Schedule {
@@ -92,7 +105,9 @@ impl Schedule {
             let date = start + Duration::days(offset);
             if !self.months.contains(&date.month())
                 || !self.days.contains(&date.day())
-                || !self.weekdays.contains(&date.weekday().num_days_from_sunday())
+                || !self
+                    .weekdays
+                    .contains(&date.weekday().num_days_from_sunday())
             {
                 continue;
             }
@@ -125,7 +140,11 @@ pub fn start(app: &Arc<App>) {
                     Ok(()) => "ok".to_string(),
                     Err(e) => format!("failed: {e:#}"),
                 };
-                host_log!("CRON {} {outcome} {}ms", job.component, started.elapsed().as_millis());
+                host_log!(
+                    "CRON {} {outcome} {}ms",
+                    job.component,
+                    started.elapsed().as_millis()
+                );
             }
             host_log!("cron job for {} never fires again", job.component);
         });
@@ -135,10 +154,19 @@ pub fn start(app: &Arc<App>) {
 impl App {
     /// Runs component `id`'s cron handler for the tick at `at`.
     pub async fn handle_cron(self: &Arc<Self>, id: &str, at: DateTime<Utc>) -> anyhow::Result<()> {
-        let component = self.components.get(id).ok_or_else(|| anyhow::anyhow!("no component `{id}`"))?.clone();
-        let pre = component.cron.clone().ok_or_else(|| anyhow::anyhow!("component `{id}` has no cron handler"))?;
+        let component = self
+            .components
+            .get(id)
+            .ok_or_else(|| anyhow::anyhow!("no component `{id}`"))?
+            .clone();
+        let pre = component
+            .cron
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("component `{id}` has no cron handler"))?;
         let mut store = self.store(&component)?;
-        let metadata = CronMetadata { timestamp: u64::try_from(at.timestamp()).unwrap_or_default() };
+        let metadata = CronMetadata {
+            timestamp: u64::try_from(at.timestamp()).unwrap_or_default(),
+        };
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance.call_handle_cron_event(&mut store, metadata).await
@@ -163,15 +191,24 @@ mod tests {
     #[test]
     fn every_five_seconds_fires_on_the_next_multiple() {
         let s = Schedule::parse("*/5 * * * * *").unwrap();
-        assert_eq!(s.next_after(at("2026-01-01T00:00:03Z")), Some(at("2026-01-01T00:00:05Z")));
-        assert_eq!(s.next_after(at("2026-01-01T00:00:05Z")), Some(at("2026-01-01T00:00:10Z")));
+        assert_eq!(
+            s.next_after(at("2026-01-01T00:00:03Z")),
+            Some(at("2026-01-01T00:00:05Z"))
+        );
+        assert_eq!(
+            s.next_after(at("2026-01-01T00:00:05Z")),
+            Some(at("2026-01-01T00:00:10Z"))
+        );
     }
 
     #[test]
     fn named_days_and_months_work() {
         let s = Schedule::parse("0 30 9 * jan mon").unwrap();
         // 2026-01-05 is a Monday.
-        assert_eq!(s.next_after(at("2026-01-01T00:00:00Z")), Some(at("2026-01-05T09:30:00Z")));
+        assert_eq!(
+            s.next_after(at("2026-01-01T00:00:00Z")),
+            Some(at("2026-01-05T09:30:00Z"))
+        );
     }
 
     #[test]
@@ -182,7 +219,13 @@ mod tests {
 
     #[test]
     fn malformed_expressions_are_refused() {
-        for bad in ["* * * * *", "60 * * * * *", "*/0 * * * * *", "5-1 * * * * *", "x * * * * *"] {
+        for bad in [
+            "* * * * *",
+            "60 * * * * *",
+            "*/0 * * * * *",
+            "5-1 * * * * *",
+            "x * * * * *",
+        ] {
             assert!(Schedule::parse(bad).is_err(), "{bad}");
         }
     }

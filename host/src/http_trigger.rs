@@ -83,12 +83,18 @@ impl WasiHttpHooks for OutboundHttp {
         };
         if let Some(target) = dest.chaining_target() {
             if !self.component.caps.allowed_hosts.allows_chaining_to(target) {
-                host_log!("[{}] outbound request to {} denied: not in allowed_outbound_hosts", self.component.id, dest.host);
+                host_log!(
+                    "[{}] outbound request to {} denied: not in allowed_outbound_hosts",
+                    self.component.id,
+                    dest.host
+                );
                 return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
             }
             let app = self.app.clone();
             let target = target.to_string();
-            let origin = Origin::Chained { caller: self.component.id.clone() };
+            let origin = Origin::Chained {
+                caller: self.component.id.clone(),
+            };
             return Box::new(async move {
                 let response = app.dispatch(&target, request, origin).await?;
                 Ok((response, done()))
@@ -106,7 +112,10 @@ impl WasiHttpHooks for OutboundHttp {
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
-            Ok((response.map(BodyExt::boxed_unsync), Box::new(io) as Box<dyn Future<Output = _> + Send>))
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
         })
     }
 }
@@ -128,7 +137,11 @@ fn plain(status: StatusCode, text: &'static str) -> Response<HyperOutgoingBody> 
 /// The `spin-*` headers for a request routed as `m` from `origin`.
 fn spin_headers(headers: &mut HeaderMap, path_and_query: &str, m: &RoutedAs, origin: &Origin) {
     // Clients must not be able to pose as the host: drop any spin-* header they sent.
-    let spoofed: Vec<HeaderName> = headers.keys().filter(|k| k.as_str().starts_with("spin-")).cloned().collect();
+    let spoofed: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("spin-"))
+        .cloned()
+        .collect();
     for name in spoofed {
         headers.remove(name);
     }
@@ -144,7 +157,10 @@ fn spin_headers(headers: &mut HeaderMap, path_and_query: &str, m: &RoutedAs, ori
             set("spin-client-addr", &client.to_string());
         }
         Origin::Chained { .. } => {
-            set("spin-full-url", &format!("http://localhost{path_and_query}"));
+            set(
+                "spin-full-url",
+                &format!("http://localhost{path_and_query}"),
+            );
             set("spin-client-addr", "0.0.0.0:0");
         }
     }
@@ -168,7 +184,12 @@ struct RoutedAs {
 
 impl App {
     /// Routes a network request and runs its component.
-    pub async fn handle_network<B>(self: &Arc<Self>, request: Request<B>, client: SocketAddr, listen: SocketAddr) -> Response<HyperOutgoingBody>
+    pub async fn handle_network<B>(
+        self: &Arc<Self>,
+        request: Request<B>,
+        client: SocketAddr,
+        listen: SocketAddr,
+    ) -> Response<HyperOutgoingBody>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -182,7 +203,11 @@ impl App {
             .and_then(|h| h.to_str().ok())
             .map_or_else(|| listen.to_string(), str::to_string);
         let (component, status, response) = match self.router.route(&path) {
-            None => ("-".to_string(), StatusCode::NOT_FOUND, plain(StatusCode::NOT_FOUND, "Not Found")),
+            None => (
+                "-".to_string(),
+                StatusCode::NOT_FOUND,
+                plain(StatusCode::NOT_FOUND, "Not Found"),
+            ),
             Some(m) => {
                 let routed = RoutedAs {
                     matched_route: m.raw_route.to_string(),
@@ -191,7 +216,10 @@ impl App {
                     params: m.params.clone(),
                 };
                 let id = m.component.to_string();
-                let response = match self.run_http(&id, request, routed, Origin::Network { client, host }).await {
+                let response = match self
+                    .run_http(&id, request, routed, Origin::Network { client, host })
+                    .await
+                {
                     Ok(r) => r,
                     Err(e) => {
                         host_log!("[{id}] request failed: {e:#}");
@@ -201,12 +229,21 @@ impl App {
                 (id, response.status(), response)
             }
         };
-        host_log!("{method} {path} {component} {} {}ms", status.as_u16(), started.elapsed().as_millis());
+        host_log!(
+            "{method} {path} {component} {} {}ms",
+            status.as_u16(),
+            started.elapsed().as_millis()
+        );
         response
     }
 
     /// Runs component `id` for a service-chaining request from another component.
-    pub async fn dispatch<B>(self: &Arc<Self>, id: &str, request: Request<B>, origin: Origin) -> wasmtime_wasi_http::Result<Response<WasiBody>>
+    pub async fn dispatch<B>(
+        self: &Arc<Self>,
+        id: &str,
+        request: Request<B>,
+        origin: Origin,
+    ) -> wasmtime_wasi_http::Result<Response<WasiBody>>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -226,19 +263,34 @@ impl App {
         };
         match self.run_http(id, request, routed, origin).await {
             Ok(response) => {
-                host_log!("{method} {path} {id} {} {}ms (chained from {caller})", response.status().as_u16(), started.elapsed().as_millis());
+                host_log!(
+                    "{method} {path} {id} {} {}ms (chained from {caller})",
+                    response.status().as_u16(),
+                    started.elapsed().as_millis()
+                );
                 Ok(response)
             }
             Err(e) => {
-                host_log!("{method} {path} {id} failed {}ms (chained from {caller}): {e:#}", started.elapsed().as_millis());
-                Err(wasmtime_wasi_http::Error::InternalError(Some(format!("component `{id}` failed"))))
+                host_log!(
+                    "{method} {path} {id} failed {}ms (chained from {caller}): {e:#}",
+                    started.elapsed().as_millis()
+                );
+                Err(wasmtime_wasi_http::Error::InternalError(Some(format!(
+                    "component `{id}` failed"
+                ))))
             }
         }
     }
 
     /// Instantiates component `id` and hands it the request; resolves when the response head
     /// is ready (the body keeps streaming from the instance's task).
-    async fn run_http<B>(self: &Arc<Self>, id: &str, request: Request<B>, routed: RoutedAs, origin: Origin) -> anyhow::Result<Response<HyperOutgoingBody>>
+    async fn run_http<B>(
+        self: &Arc<Self>,
+        id: &str,
+        request: Request<B>,
+        routed: RoutedAs,
+        origin: Origin,
+    ) -> anyhow::Result<Response<HyperOutgoingBody>>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -254,7 +306,11 @@ impl App {
             .ok_or_else(|| anyhow::anyhow!("component `{id}` does not handle HTTP"))?;
 
         let (mut parts, body) = request.into_parts();
-        let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
         spin_headers(&mut parts.headers, &path_and_query, &routed, &origin);
         let authority = match &origin {
             Origin::Network { host, .. } => host.clone(),
@@ -269,25 +325,38 @@ impl App {
 
         let mut store = self.store(&component)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let req = store.data_mut().http().new_incoming_request(Scheme::Http, request)?;
+        let req = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, request)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let timeout = self.request_timeout;
         let task_id = id.to_string();
         let task = tokio::spawn(async move {
             let run = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
-                proxy.wasi_http_incoming_handler().call_handle(&mut store, req, out).await
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, req, out)
+                    .await
             };
             match tokio::time::timeout(timeout, run).await {
                 Ok(result) => result,
-                Err(_) => Err(wasmtime::Error::msg(format!("component `{task_id}` ran past the {}s request limit", timeout.as_secs()))),
+                Err(_) => Err(wasmtime::Error::msg(format!(
+                    "component `{task_id}` ran past the {}s request limit",
+                    timeout.as_secs()
+                ))),
             }
         });
         match receiver.await {
             Ok(Ok(response)) => Ok(response),
-            Ok(Err(code)) => Err(anyhow::anyhow!("component `{id}` answered with an error: {code:?}")),
+            Ok(Err(code)) => Err(anyhow::anyhow!(
+                "component `{id}` answered with an error: {code:?}"
+            )),
             Err(_) => match task.await {
-                Ok(Ok(())) => Err(anyhow::anyhow!("component `{id}` returned without setting a response")),
+                Ok(Ok(())) => Err(anyhow::anyhow!(
+                    "component `{id}` returned without setting a response"
+                )),
                 Ok(Err(e)) => Err(anyhow::anyhow!("component `{id}` trapped: {e:#}")),
                 Err(e) => Err(anyhow::anyhow!("component `{id}` task failed: {e}")),
             },
@@ -295,7 +364,10 @@ impl App {
     }
 
     /// A fresh store for one instance of `component`, with its limits and deadline.
-    pub fn store(self: &Arc<Self>, component: &Arc<LoadedComponent>) -> anyhow::Result<Store<HostState>> {
+    pub fn store(
+        self: &Arc<Self>,
+        component: &Arc<LoadedComponent>,
+    ) -> anyhow::Result<Store<HostState>> {
         let mut store = Store::new(&self.engine, HostState::new(self, component)?);
         store.limiter(|s| &mut s.limits);
         let started = Instant::now();
@@ -316,11 +388,16 @@ impl App {
 
 /// Serves the application on `listener` until `shutdown` resolves, then lets requests in
 /// flight finish for up to [`SHUTDOWN_GRACE`].
-pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let listen = listener.local_addr()?;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_REQUESTS));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+    let builder =
+        hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
     tokio::pin!(shutdown);
     loop {
         let (stream, client) = tokio::select! {
@@ -343,7 +420,8 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
                 Ok::<_, std::convert::Infallible>(app.handle_network(req, client, listen).await)
             }
         });
-        let conn = builder.serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service);
+        let conn =
+            builder.serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(stream), service);
         let conn = graceful.watch(conn.into_owned());
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -354,9 +432,18 @@ pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<O
             }
         });
     }
-    host_log!("shutting down: waiting up to {}s for requests in flight", SHUTDOWN_GRACE.as_secs());
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
-        host_log!("requests still running after {}s; stopping anyway", SHUTDOWN_GRACE.as_secs());
+    host_log!(
+        "shutting down: waiting up to {}s for requests in flight",
+        SHUTDOWN_GRACE.as_secs()
+    );
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        host_log!(
+            "requests still running after {}s; stopping anyway",
+            SHUTDOWN_GRACE.as_secs()
+        );
     }
     Ok(())
 }

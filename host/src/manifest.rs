@@ -277,7 +277,13 @@ impl Manifest {
             .with_context(|| format!("cannot read manifest {}", path.display()))?;
         let dir = path
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
             .unwrap_or(Path::new("."))
             .to_path_buf();
         Manifest::parse(&text, dir).with_context(|| format!("invalid manifest {}", path.display()))
@@ -285,9 +291,13 @@ impl Manifest {
 
     /// Parses and validates manifest text whose relative paths start at `dir`.
     pub fn parse(text: &str, dir: PathBuf) -> anyhow::Result<Manifest> {
-        let raw: RawManifest = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message().trim()))?;
+        let raw: RawManifest =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message().trim()))?;
         if raw.spin_manifest_version.as_integer() != Some(2) {
-            bail!("spin_manifest_version must be 2 (found {})", raw.spin_manifest_version);
+            bail!(
+                "spin_manifest_version must be 2 (found {})",
+                raw.spin_manifest_version
+            );
         }
         let manifest = Manifest {
             dir,
@@ -302,10 +312,11 @@ impl Manifest {
 
     fn validate(&self) -> anyhow::Result<()> {
         for (name, decl) in &self.variables {
-            crate::variables::check_name(name)
-                .with_context(|| format!("variable `{name}`"))?;
+            crate::variables::check_name(name).with_context(|| format!("variable `{name}`"))?;
             match (decl.required, &decl.default) {
-                (true, Some(_)) => bail!("variable `{name}` cannot be both required and have a default"),
+                (true, Some(_)) => {
+                    bail!("variable `{name}` cannot be both required and have a default")
+                }
                 (false, None) => bail!("variable `{name}` needs a default or `required = true`"),
                 _ => {}
             }
@@ -314,7 +325,10 @@ impl Manifest {
             check_component_id(id)?;
             let ctx = || format!("component `{id}`");
             if component.allowed_http_hosts.is_some() {
-                bail!("{}: `allowed_http_hosts` is manifest v1; use `allowed_outbound_hosts`", ctx());
+                bail!(
+                    "{}: `allowed_http_hosts` is manifest v1; use `allowed_outbound_hosts`",
+                    ctx()
+                );
             }
             if !component.sqlite_databases.is_empty() {
                 bail!("{}: `sqlite_databases` is not provided by this host", ctx());
@@ -323,11 +337,15 @@ impl Manifest {
                 bail!("{}: only a local `source` path is supported", ctx());
             }
             for name in component.variables.keys() {
-                crate::variables::check_name(name).with_context(|| format!("{}: variable `{name}`", ctx()))?;
+                crate::variables::check_name(name)
+                    .with_context(|| format!("{}: variable `{name}`", ctx()))?;
             }
             for (name, dep) in &component.dependencies {
                 if let Dependency::Version(_) = dep {
-                    bail!("{}: dependency `{name}` must be a local `{{ path = \"…\" }}`", ctx());
+                    bail!(
+                        "{}: dependency `{name}` must be a local `{{ path = \"…\" }}`",
+                        ctx()
+                    );
                 }
             }
         }
@@ -351,7 +369,10 @@ impl Manifest {
             if let Some(exec) = &t.executor
                 && exec.get("type").and_then(|v| v.as_str()) != Some("spin")
             {
-                bail!("component `{}`: only the `spin` executor is supported", t.component);
+                bail!(
+                    "component `{}`: only the `spin` executor is supported",
+                    t.component
+                );
             }
         }
         for t in &self.triggers.redis {
@@ -381,9 +402,13 @@ impl Manifest {
 /// letters, digits, `-` and `_`, starting with a letter.
 fn check_component_id(id: &str) -> anyhow::Result<()> {
     let ok = id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !ok {
-        bail!("component id `{id}` must be lower-case letters, digits, `-` or `_`, starting with a letter");
+        bail!(
+            "component id `{id}` must be lower-case letters, digits, `-` or `_`, starting with a letter"
+        );
     }
     Ok(())
 }
@@ -418,28 +443,43 @@ mod tests {
     #[test]
     fn manifest_version_one_is_refused() {
         let err = parse(&MINIMAL.replace("= 2", "= 1")).unwrap_err();
-        assert!(err.to_string().contains("spin_manifest_version must be 2"), "{err}");
+        assert!(
+            err.to_string().contains("spin_manifest_version must be 2"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let err = parse(&MINIMAL.replace("source = \"web.wasm\"", "source = \"web.wasm\"\nsorce = 1"))
-            .unwrap_err();
+        let err =
+            parse(&MINIMAL.replace("source = \"web.wasm\"", "source = \"web.wasm\"\nsorce = 1"))
+                .unwrap_err();
         assert!(format!("{err:#}").contains("sorce"), "{err:#}");
     }
 
     #[test]
     fn a_trigger_naming_an_undefined_component_is_refused() {
-        let err = parse(&MINIMAL.replace("component = \"web\"", "component = \"nope\"")).unwrap_err();
+        let err =
+            parse(&MINIMAL.replace("component = \"web\"", "component = \"nope\"")).unwrap_err();
         assert!(err.to_string().contains("`nope`"), "{err}");
     }
 
     #[test]
     fn a_variable_needs_a_default_or_required() {
         let text = format!("{MINIMAL}\n[variables]\nx = {{ secret = true }}\n");
-        assert!(parse(&text).unwrap_err().to_string().contains("needs a default"));
+        assert!(
+            parse(&text)
+                .unwrap_err()
+                .to_string()
+                .contains("needs a default")
+        );
         let text = format!("{MINIMAL}\n[variables]\nx = {{ default = \"1\", required = true }}\n");
-        assert!(parse(&text).unwrap_err().to_string().contains("both required"));
+        assert!(
+            parse(&text)
+                .unwrap_err()
+                .to_string()
+                .contains("both required")
+        );
     }
 
     #[test]
@@ -456,7 +496,9 @@ mod tests {
 
     #[test]
     fn component_ids_must_be_lower_case() {
-        let text = MINIMAL.replace("component.web", "component.Web").replace("\"web\"", "\"Web\"");
+        let text = MINIMAL
+            .replace("component.web", "component.Web")
+            .replace("\"web\"", "\"Web\"");
         assert!(parse(&text).unwrap_err().to_string().contains("lower-case"));
     }
 }

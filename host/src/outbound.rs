@@ -73,7 +73,10 @@ impl AllowedHosts {
     pub fn parse<S: AsRef<str>>(entries: &[S]) -> anyhow::Result<AllowedHosts> {
         let entries = entries
             .iter()
-            .map(|e| Entry::parse(e.as_ref()).with_context(|| format!("allowed_outbound_hosts entry `{}`", e.as_ref())))
+            .map(|e| {
+                Entry::parse(e.as_ref())
+                    .with_context(|| format!("allowed_outbound_hosts entry `{}`", e.as_ref()))
+            })
             .collect::<anyhow::Result<_>>()?;
         Ok(AllowedHosts { entries })
     }
@@ -110,7 +113,10 @@ impl Entry {
         let rest = rest.strip_suffix('/').unwrap_or(rest);
         let scheme = match scheme {
             "*" => None,
-            s if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) => {
+            s if !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+            {
                 Some(s.to_ascii_lowercase())
             }
             _ => bail!("invalid scheme `{scheme}`"),
@@ -153,7 +159,9 @@ impl HostPattern {
             HostPattern::Subdomains(domain) => host
                 .strip_suffix(domain.as_str())
                 .is_some_and(|prefix| !prefix.is_empty()),
-            HostPattern::Cidr(net, bits) => host.parse::<IpAddr>().is_ok_and(|ip| in_cidr(ip, *net, *bits)),
+            HostPattern::Cidr(net, bits) => host
+                .parse::<IpAddr>()
+                .is_ok_and(|ip| in_cidr(ip, *net, *bits)),
         }
     }
 }
@@ -161,11 +169,19 @@ impl HostPattern {
 fn in_cidr(ip: IpAddr, net: IpAddr, bits: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(b)) => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(bits))
+            };
             u32::from(a) & mask == u32::from(b) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(b)) => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits))
+            };
             u128::from(a) & mask == u128::from(b) & mask
         }
         _ => false,
@@ -203,7 +219,10 @@ fn parse_host_pattern(host: &str) -> anyhow::Result<HostPattern> {
         if domain.is_empty() || domain.contains('*') {
             bail!("invalid wildcard host `{host}`");
         }
-        return Ok(HostPattern::Subdomains(format!(".{}", domain.to_ascii_lowercase())));
+        return Ok(HostPattern::Subdomains(format!(
+            ".{}",
+            domain.to_ascii_lowercase()
+        )));
     }
     if host.contains('*') {
         bail!("`*` is only allowed as the whole host or as `*.domain`");
@@ -211,7 +230,9 @@ fn parse_host_pattern(host: &str) -> anyhow::Result<HostPattern> {
     if let Some((net, bits)) = host.split_once('/') {
         // A `/` is only meaningful in a CIDR block; anything else is a path, which entries
         // cannot have.
-        let net: IpAddr = net.parse().map_err(|_| anyhow::anyhow!("a path is not allowed"))?;
+        let net: IpAddr = net
+            .parse()
+            .map_err(|_| anyhow::anyhow!("a path is not allowed"))?;
         let bits: u8 = bits.parse().context("invalid CIDR prefix length")?;
         let max = if net.is_ipv4() { 32 } else { 128 };
         if bits > max {
@@ -223,7 +244,10 @@ fn parse_host_pattern(host: &str) -> anyhow::Result<HostPattern> {
 }
 
 fn parse_port_pattern(port: &str) -> anyhow::Result<PortPattern> {
-    let number = |p: &str| p.parse::<u16>().with_context(|| format!("invalid port `{p}`"));
+    let number = |p: &str| {
+        p.parse::<u16>()
+            .with_context(|| format!("invalid port `{p}`"))
+    };
     match port.split_once("..") {
         Some((lo, hi)) => {
             let (lo, hi) = (number(lo)?, number(hi)?);
@@ -248,7 +272,9 @@ impl Destination {
             None => (default_scheme.to_string(), url),
         };
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let authority = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        let authority = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host);
         let (host, port) = split_host_port(authority).ok()?;
         if host.is_empty() {
             return None;
@@ -266,7 +292,9 @@ impl Destination {
 
     /// The component id when this destination is `<id>.spin.internal`.
     pub fn chaining_target(&self) -> Option<&str> {
-        self.host.strip_suffix(SERVICE_CHAINING_SUFFIX).filter(|id| !id.is_empty() && !id.contains('.'))
+        self.host
+            .strip_suffix(SERVICE_CHAINING_SUFFIX)
+            .filter(|id| !id.is_empty() && !id.contains('.'))
     }
 }
 
@@ -275,24 +303,44 @@ mod tests {
     use super::*;
 
     fn allowed(entries: &[&str], url: &str) -> bool {
-        AllowedHosts::parse(entries).unwrap().allows_url(url, "https")
+        AllowedHosts::parse(entries)
+            .unwrap()
+            .allows_url(url, "https")
     }
 
     #[test]
     fn exact_hosts_use_the_schemes_well_known_port() {
-        assert!(allowed(&["https://api.example.com"], "https://api.example.com/v1"));
-        assert!(!allowed(&["https://api.example.com"], "https://api.example.com:8443/v1"));
-        assert!(!allowed(&["https://api.example.com"], "http://api.example.com/v1"));
-        assert!(!allowed(&["https://api.example.com"], "https://other.example.com/"));
+        assert!(allowed(
+            &["https://api.example.com"],
+            "https://api.example.com/v1"
+        ));
+        assert!(!allowed(
+            &["https://api.example.com"],
+            "https://api.example.com:8443/v1"
+        ));
+        assert!(!allowed(
+            &["https://api.example.com"],
+            "http://api.example.com/v1"
+        ));
+        assert!(!allowed(
+            &["https://api.example.com"],
+            "https://other.example.com/"
+        ));
     }
 
     #[test]
     fn wildcards_cover_ports_hosts_and_subdomains() {
         assert!(allowed(&["http://localhost:*"], "http://localhost:3001/x"));
         assert!(allowed(&["*://localhost:8080"], "redis://localhost:8080"));
-        assert!(allowed(&["https://*.example.com"], "https://a.b.example.com/"));
+        assert!(allowed(
+            &["https://*.example.com"],
+            "https://a.b.example.com/"
+        ));
         assert!(!allowed(&["https://*.example.com"], "https://example.com/"));
-        assert!(!allowed(&["https://*.example.com"], "https://badexample.com/"));
+        assert!(!allowed(
+            &["https://*.example.com"],
+            "https://badexample.com/"
+        ));
         assert!(allowed(&["https://*"], "https://anything.test/"));
     }
 
@@ -304,15 +352,27 @@ mod tests {
 
     #[test]
     fn cidr_blocks_match_addresses() {
-        assert!(allowed(&["postgres://127.0.0.0/8:5432"], "postgres://u@127.0.0.1:5432/db"));
-        assert!(!allowed(&["postgres://10.0.0.0/8:5432"], "postgres://u@127.0.0.1:5432/db"));
+        assert!(allowed(
+            &["postgres://127.0.0.0/8:5432"],
+            "postgres://u@127.0.0.1:5432/db"
+        ));
+        assert!(!allowed(
+            &["postgres://10.0.0.0/8:5432"],
+            "postgres://u@127.0.0.1:5432/db"
+        ));
     }
 
     #[test]
     fn database_urls_match_by_host_and_port_ignoring_credentials() {
         let hosts = ["postgres://127.0.0.1:55432", "redis://127.0.0.1:56379"];
-        assert!(allowed(&hosts, "postgres://postgres:secret@127.0.0.1:55432/souk"));
-        assert!(allowed(&hosts, "postgresql://postgres@127.0.0.1:55432/souk"));
+        assert!(allowed(
+            &hosts,
+            "postgres://postgres:secret@127.0.0.1:55432/souk"
+        ));
+        assert!(allowed(
+            &hosts,
+            "postgresql://postgres@127.0.0.1:55432/souk"
+        ));
         assert!(!allowed(&hosts, "postgres://postgres@127.0.0.1:5432/souk"));
         assert!(allowed(&hosts, "redis://127.0.0.1:56379"));
     }
@@ -330,8 +390,19 @@ mod tests {
 
     #[test]
     fn malformed_entries_are_refused() {
-        for bad in ["example.com", "https://", "*://host", "https://h:99999", "https://exa*mple.com", "https://h/path", "custom://h"] {
-            assert!(AllowedHosts::parse(&[bad]).is_err(), "{bad} should be refused");
+        for bad in [
+            "example.com",
+            "https://",
+            "*://host",
+            "https://h:99999",
+            "https://exa*mple.com",
+            "https://h/path",
+            "custom://h",
+        ] {
+            assert!(
+                AllowedHosts::parse(&[bad]).is_err(),
+                "{bad} should be refused"
+            );
         }
     }
 

@@ -40,14 +40,21 @@ async fn subscribe_forever(app: Arc<App>, address: String, channels: Vec<(String
     loop {
         match subscribe(&app, &address, &channels).await {
             Ok(()) => host_log!("redis trigger: subscription to {address} ended; re-subscribing"),
-            Err(e) => host_log!("redis trigger: {address}: {e:#}; retrying in {}ms", wait.as_millis()),
+            Err(e) => host_log!(
+                "redis trigger: {address}: {e:#}; retrying in {}ms",
+                wait.as_millis()
+            ),
         }
         tokio::time::sleep(wait).await;
         wait = (wait * 2).min(RECONNECT_MAX);
     }
 }
 
-async fn subscribe(app: &Arc<App>, address: &str, channels: &[(String, String)]) -> anyhow::Result<()> {
+async fn subscribe(
+    app: &Arc<App>,
+    address: &str,
+    channels: &[(String, String)],
+) -> anyhow::Result<()> {
     let client = redis::Client::open(address)?;
     let mut pubsub = client.get_async_pubsub().await?;
     for (channel, component) in channels {
@@ -71,7 +78,10 @@ async fn subscribe(app: &Arc<App>, address: &str, channels: &[(String, String)])
                     Ok(()) => "ok".to_string(),
                     Err(e) => format!("failed: {e:#}"),
                 };
-                host_log!("REDIS {channel} {component} {outcome} {}ms", started.elapsed().as_millis());
+                host_log!(
+                    "REDIS {channel} {component} {outcome} {}ms",
+                    started.elapsed().as_millis()
+                );
                 drop(slot);
             });
         }
@@ -81,8 +91,16 @@ async fn subscribe(app: &Arc<App>, address: &str, channels: &[(String, String)])
 
 impl App {
     /// Runs component `id`'s redis handler for one message.
-    pub async fn handle_message(self: &Arc<Self>, id: &str, payload: Vec<u8>) -> anyhow::Result<()> {
-        let component = self.components.get(id).ok_or_else(|| anyhow::anyhow!("no component `{id}`"))?.clone();
+    pub async fn handle_message(
+        self: &Arc<Self>,
+        id: &str,
+        payload: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let component = self
+            .components
+            .get(id)
+            .ok_or_else(|| anyhow::anyhow!("no component `{id}`"))?
+            .clone();
         let pre = component
             .redis
             .clone()
@@ -90,7 +108,10 @@ impl App {
         let mut store = self.store(&component)?;
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
-            instance.fermyon_spin_inbound_redis().call_handle_message(&mut store, &payload).await
+            instance
+                .fermyon_spin_inbound_redis()
+                .call_handle_message(&mut store, &payload)
+                .await
         };
         match tokio::time::timeout(self.request_timeout, run).await {
             Err(_) => anyhow::bail!("ran past the {}s limit", self.request_timeout.as_secs()),

@@ -69,7 +69,11 @@ impl Route {
                 bail!("`...` is only allowed as the last segment");
             }
             if let Some(name) = seg.strip_prefix(':') {
-                if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
                     bail!("invalid parameter segment `{seg}`");
                 }
                 segments.push(Segment::Param(name.to_string()));
@@ -95,7 +99,9 @@ impl Route {
 
     /// The match and its rank vector, when the route matches `path_segments`.
     fn matches(&self, path_segments: &[&str]) -> Option<(Vec<Rank>, Vec<(String, String)>)> {
-        if path_segments.len() < self.segments.len() || (!self.wildcard && path_segments.len() != self.segments.len()) {
+        if path_segments.len() < self.segments.len()
+            || (!self.wildcard && path_segments.len() != self.segments.len())
+        {
             return None;
         }
         let mut ranks = Vec::with_capacity(self.segments.len() + 1);
@@ -110,7 +116,11 @@ impl Route {
                 }
             }
         }
-        ranks.push(if self.wildcard { Rank::Wildcard } else { Rank::End });
+        ranks.push(if self.wildcard {
+            Rank::Wildcard
+        } else {
+            Rank::End
+        });
         Some((ranks, params))
     }
 }
@@ -191,7 +201,10 @@ mod tests {
     fn wildcard_routes_report_path_info_like_spin() {
         let r = router(&[("hello", "/hello/...")]);
         let m = r.route("/hello/foo/bar").unwrap();
-        assert_eq!((m.component, m.raw_route, m.component_route), ("hello", "/hello/...", "/hello"));
+        assert_eq!(
+            (m.component, m.raw_route, m.component_route),
+            ("hello", "/hello/...", "/hello")
+        );
         assert_eq!(m.path_info, "/foo/bar");
         assert_eq!(r.route("/hello").unwrap().path_info, "");
         assert!(r.route("/helloworld").is_none());
@@ -201,7 +214,10 @@ mod tests {
     fn exact_routes_match_only_themselves() {
         let r = router(&[("e", "/exact")]);
         let m = r.route("/exact").unwrap();
-        assert_eq!((m.raw_route, m.component_route, m.path_info.as_str()), ("/exact", "/exact", ""));
+        assert_eq!(
+            (m.raw_route, m.component_route, m.path_info.as_str()),
+            ("/exact", "/exact", "")
+        );
         assert!(r.route("/exact/more").is_none());
         assert!(r.route("/").is_none());
     }
@@ -210,7 +226,10 @@ mod tests {
     fn named_segments_are_captured() {
         let r = router(&[("u", "/users/:id/posts/:post/...")]);
         let m = r.route("/users/42/posts/abc/rest/of/path").unwrap();
-        assert_eq!(m.params, vec![("id".into(), "42".into()), ("post".into(), "abc".into())]);
+        assert_eq!(
+            m.params,
+            vec![("id".into(), "42".into()), ("post".into(), "abc".into())]
+        );
         assert_eq!(m.path_info, "/rest/of/path");
         assert_eq!(m.component_route, "/users/:id/posts/:post");
     }

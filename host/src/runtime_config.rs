@@ -81,7 +81,8 @@ impl RuntimeConfig {
 
     /// Parses runtime configuration text.
     pub fn parse(text: &str, base: &Path) -> anyhow::Result<RuntimeConfig> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message().trim()))?;
+        let raw: RawConfig =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}", e.message().trim()))?;
         let mut key_value_stores = BTreeMap::new();
         for (label, store) in raw.key_value_store {
             let config = match (store.kind.as_str(), store.url, store.path) {
@@ -95,8 +96,12 @@ impl RuntimeConfig {
                 ("spin", None, path) => KeyValueStoreConfig::Disk {
                     path: base.join(path.unwrap_or_else(|| format!(".spin/key-value/{label}"))),
                 },
-                ("spin", Some(_), _) => bail!("key_value_store.{label}: type \"spin\" takes `path`, not `url`"),
-                (other, ..) => bail!("key_value_store.{label}: unsupported type \"{other}\" (use \"redis\" or \"spin\")"),
+                ("spin", Some(_), _) => {
+                    bail!("key_value_store.{label}: type \"spin\" takes `path`, not `url`")
+                }
+                (other, ..) => bail!(
+                    "key_value_store.{label}: unsupported type \"{other}\" (use \"redis\" or \"spin\")"
+                ),
             };
             key_value_stores.insert(label, config);
         }
@@ -118,21 +123,35 @@ mod tests {
         .unwrap();
         assert_eq!(
             c.key_value_stores["default"],
-            KeyValueStoreConfig::Redis { url: "redis://127.0.0.1:6379".into() }
+            KeyValueStoreConfig::Redis {
+                url: "redis://127.0.0.1:6379".into()
+            }
         );
-        assert_eq!(c.key_value_stores["cache"], KeyValueStoreConfig::Disk { path: "/app/kv".into() });
+        assert_eq!(
+            c.key_value_stores["cache"],
+            KeyValueStoreConfig::Disk {
+                path: "/app/kv".into()
+            }
+        );
     }
 
     #[test]
     fn the_default_store_exists_without_configuration() {
         let c = RuntimeConfig::load(None, Path::new("/app")).unwrap();
-        assert!(matches!(c.key_value_stores["default"], KeyValueStoreConfig::Disk { .. }));
+        assert!(matches!(
+            c.key_value_stores["default"],
+            KeyValueStoreConfig::Disk { .. }
+        ));
     }
 
     #[test]
     fn unknown_store_types_are_refused() {
-        let err = RuntimeConfig::parse("[key_value_store.x]\ntype = \"azure\"\n", Path::new(".")).unwrap_err();
+        let err = RuntimeConfig::parse("[key_value_store.x]\ntype = \"azure\"\n", Path::new("."))
+            .unwrap_err();
         assert!(err.to_string().contains("unsupported type"));
-        assert!(RuntimeConfig::parse("[key_value_store.x]\ntype = \"redis\"\n", Path::new(".")).is_err());
+        assert!(
+            RuntimeConfig::parse("[key_value_store.x]\ntype = \"redis\"\n", Path::new("."))
+                .is_err()
+        );
     }
 }

@@ -51,7 +51,11 @@ impl HostState {
             // checked against allowed_outbound_hosts; raw sockets stay closed.
             .socket_addr_check(|_, _| Box::pin(async { false }));
         for mount in &component.caps.files {
-            wasi.preopened_dir(&mount.host_path, &mount.guest_path, wasmtime_wasi::FsPerms::ReadOnly)?;
+            wasi.preopened_dir(
+                &mount.host_path,
+                &mount.guest_path,
+                wasmtime_wasi::FsPerms::ReadOnly,
+            )?;
         }
         let mut table = ResourceTable::new();
         table.set_max_capacity(MAX_RESOURCES);

@@ -15,9 +15,13 @@ use crate::manifest::Manifest;
 /// (Spin's rule, so that `SPIN_VARIABLE_<NAME>` maps back unambiguously).
 pub fn check_name(name: &str) -> anyhow::Result<()> {
     let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
-        bail!("invalid variable name `{name}`: use lower-case letters, digits and `_`, starting with a letter");
+        bail!(
+            "invalid variable name `{name}`: use lower-case letters, digits and `_`, starting with a letter"
+        );
     }
     Ok(())
 }
@@ -73,10 +77,9 @@ impl AppVariables {
         for part in Template::parse(template)?.0 {
             match part {
                 Part::Literal(s) => out.push_str(s),
-                Part::Variable(name) => out.push_str(
-                    self.get(name)
-                        .with_context(|| format!("template `{template}` names unknown variable `{name}`"))?,
-                ),
+                Part::Variable(name) => out.push_str(self.get(name).with_context(|| {
+                    format!("template `{template}` names unknown variable `{name}`")
+                })?),
             }
         }
         Ok(out)
@@ -132,7 +135,8 @@ mod tests {
 
     #[test]
     fn overrides_beat_environment_which_beats_defaults() {
-        let m = manifest("a = { default = \"d\" }\nb = { default = \"d\" }\nc = { default = \"d\" }");
+        let m =
+            manifest("a = { default = \"d\" }\nb = { default = \"d\" }\nc = { default = \"d\" }");
         let overrides = BTreeMap::from([("a".to_string(), "cli".to_string())]);
         let env = HashMap::from([
             ("SPIN_VARIABLE_A".to_string(), "env".to_string()),
@@ -148,14 +152,19 @@ mod tests {
     fn a_required_variable_without_value_names_itself() {
         let m = manifest("token = { required = true, secret = true }");
         let err = AppVariables::resolve(&m, &BTreeMap::new(), &HashMap::new()).unwrap_err();
-        assert!(err.to_string().contains("`token`") && err.to_string().contains("SPIN_VARIABLE_TOKEN"));
+        assert!(
+            err.to_string().contains("`token`") && err.to_string().contains("SPIN_VARIABLE_TOKEN")
+        );
     }
 
     #[test]
     fn templates_expand_and_refuse_unknown_names() {
         let m = manifest("host = { default = \"db:5432\" }");
         let vars = AppVariables::resolve(&m, &BTreeMap::new(), &HashMap::new()).unwrap();
-        assert_eq!(vars.expand("postgres://{{ host }}/x").unwrap(), "postgres://db:5432/x");
+        assert_eq!(
+            vars.expand("postgres://{{ host }}/x").unwrap(),
+            "postgres://db:5432/x"
+        );
         assert_eq!(vars.expand("{{host}}").unwrap(), "db:5432");
         assert!(vars.expand("{{ nope }}").is_err());
         assert!(vars.expand("{{ host").is_err());

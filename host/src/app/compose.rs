@@ -13,5 +13,8 @@ pub fn compose(
     dependencies: &BTreeMap<String, Dependency>,
 ) -> anyhow::Result<Vec<u8>> {
     let names: Vec<&str> = dependencies.keys().map(String::as_str).collect();
-    anyhow::bail!("component `{id}`: dependencies ({}) are not composed by this host yet", names.join(", "))
+    anyhow::bail!(
+        "component `{id}`: dependencies ({}) are not composed by this host yet",
+        names.join(", ")
+    )
 }

@@ -10,12 +10,20 @@ use super::Mount;
 use crate::manifest::{FileMount, Manifest};
 
 /// Resolves a component's `files` and `exclude_files` into read-only mounts.
-pub fn mounts(m: &Manifest, id: &str, files: &[FileMount], exclude: &[String]) -> anyhow::Result<Vec<Mount>> {
+pub fn mounts(
+    m: &Manifest,
+    id: &str,
+    files: &[FileMount],
+    exclude: &[String],
+) -> anyhow::Result<Vec<Mount>> {
     let mut mounts = Vec::new();
     let mut patterns = Vec::new();
     for f in files {
         match f {
-            FileMount::Placement { source, destination } => {
+            FileMount::Placement {
+                source,
+                destination,
+            } => {
                 if !destination.starts_with('/') {
                     bail!("files: destination `{destination}` must be an absolute path");
                 }
@@ -23,7 +31,10 @@ pub fn mounts(m: &Manifest, id: &str, files: &[FileMount], exclude: &[String]) -
                 if !host_path.is_dir() {
                     bail!("files: source `{}` is not a directory", host_path.display());
                 }
-                mounts.push(Mount { host_path, guest_path: destination.clone() });
+                mounts.push(Mount {
+                    host_path,
+                    guest_path: destination.clone(),
+                });
             }
             FileMount::Pattern(p) => patterns.push(p.as_str()),
         }
@@ -31,7 +42,10 @@ pub fn mounts(m: &Manifest, id: &str, files: &[FileMount], exclude: &[String]) -
     if !patterns.is_empty() {
         let staged = m.dir.join(".spin").join("souk-host").join("files").join(id);
         stage(&m.dir, &patterns, exclude, &staged)?;
-        mounts.push(Mount { host_path: staged, guest_path: "/".into() });
+        mounts.push(Mount {
+            host_path: staged,
+            guest_path: "/".into(),
+        });
     }
     Ok(mounts)
 }
@@ -39,7 +53,8 @@ pub fn mounts(m: &Manifest, id: &str, files: &[FileMount], exclude: &[String]) -
 /// Copies every file matching `patterns` (and no `exclude` pattern) from `root` into `target`.
 fn stage(root: &Path, patterns: &[&str], exclude: &[String], target: &Path) -> anyhow::Result<()> {
     if target.exists() {
-        std::fs::remove_dir_all(target).with_context(|| format!("clearing {}", target.display()))?;
+        std::fs::remove_dir_all(target)
+            .with_context(|| format!("clearing {}", target.display()))?;
     }
     std::fs::create_dir_all(target).with_context(|| format!("creating {}", target.display()))?;
     let excluded = exclude
@@ -51,13 +66,16 @@ fn stage(root: &Path, patterns: &[&str], exclude: &[String], target: &Path) -> a
             bail!("files: pattern `{pattern}` must stay inside the application directory");
         }
         let full = root.join(pattern);
-        let matches = glob::glob(&full.to_string_lossy()).with_context(|| format!("files pattern `{pattern}`"))?;
+        let matches = glob::glob(&full.to_string_lossy())
+            .with_context(|| format!("files pattern `{pattern}`"))?;
         for entry in matches {
             let path: PathBuf = entry?;
             if !path.is_file() {
                 continue;
             }
-            let relative = path.strip_prefix(root).with_context(|| format!("{} is outside the app", path.display()))?;
+            let relative = path
+                .strip_prefix(root)
+                .with_context(|| format!("{} is outside the app", path.display()))?;
             if excluded.iter().any(|e| e.matches_path(relative)) {
                 continue;
             }

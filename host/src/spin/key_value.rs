@@ -79,7 +79,8 @@ impl Backend {
             unreachable!("redis() is only called on Redis backends");
         };
         conn.get_or_try_init(|| async {
-            let client = redis::Client::open(url.as_str()).map_err(|e| other("invalid redis url", e))?;
+            let client =
+                redis::Client::open(url.as_str()).map_err(|e| other("invalid redis url", e))?;
             redis::aio::ConnectionManager::new(client)
                 .await
                 .map_err(|e| other("cannot connect to the key-value store's redis", e))
@@ -113,12 +114,18 @@ impl Backend {
                 c.set(key, value).await.map_err(|e| other("redis SET", e))
             }
             Backend::Disk { dir } => {
-                tokio::fs::create_dir_all(dir).await.map_err(|e| other("creating store directory", e))?;
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(|e| other("creating store directory", e))?;
                 // Write then rename, so a reader never sees half a value.
                 let path = Self::key_path(dir, key);
                 let tmp = path.with_extension(format!("tmp-{}", uuid::Uuid::new_v4()));
-                tokio::fs::write(&tmp, value).await.map_err(|e| other("writing key", e))?;
-                tokio::fs::rename(&tmp, &path).await.map_err(|e| other("writing key", e))
+                tokio::fs::write(&tmp, value)
+                    .await
+                    .map_err(|e| other("writing key", e))?;
+                tokio::fs::rename(&tmp, &path)
+                    .await
+                    .map_err(|e| other("writing key", e))
             }
         }
     }
@@ -162,7 +169,11 @@ impl Backend {
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(keys),
                     Err(e) => return Err(other("listing keys", e)),
                 };
-                while let Some(entry) = entries.next_entry().await.map_err(|e| other("listing keys", e))? {
+                while let Some(entry) = entries
+                    .next_entry()
+                    .await
+                    .map_err(|e| other("listing keys", e))?
+                {
                     let name = entry.file_name();
                     if let Some(key) = name
                         .to_str()
@@ -181,7 +192,10 @@ impl Backend {
 impl key_value::Host for HostState {}
 
 impl key_value::HostStore for HostState {
-    async fn open(&mut self, label: String) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
+    async fn open(
+        &mut self,
+        label: String,
+    ) -> wasmtime::Result<Result<Resource<OpenStore>, Error>> {
         if !self.component.caps.key_value_stores.contains(&label) {
             return Ok(Err(Error::AccessDenied));
         }
@@ -195,27 +209,47 @@ impl key_value::HostStore for HostState {
         Ok(Ok(self.table.push(OpenStore { backend })?))
     }
 
-    async fn get(&mut self, store: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+    async fn get(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
         Ok(backend.get(&key).await)
     }
 
-    async fn set(&mut self, store: Resource<OpenStore>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn set(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
         Ok(backend.set(&key, &value).await)
     }
 
-    async fn delete(&mut self, store: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<(), Error>> {
+    async fn delete(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let backend = self.table.get(&store)?.backend.clone();
         Ok(backend.delete(&key).await)
     }
 
-    async fn exists(&mut self, store: Resource<OpenStore>, key: String) -> wasmtime::Result<Result<bool, Error>> {
+    async fn exists(
+        &mut self,
+        store: Resource<OpenStore>,
+        key: String,
+    ) -> wasmtime::Result<Result<bool, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
         Ok(backend.exists(&key).await)
     }
 
-    async fn get_keys(&mut self, store: Resource<OpenStore>) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn get_keys(
+        &mut self,
+        store: Resource<OpenStore>,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let backend = self.table.get(&store)?.backend.clone();
         Ok(backend.keys().await)
     }

@@ -2,7 +2,9 @@
 //! `infer` answers a clear error; models a component does not list in `ai_models` are refused
 //! as Spin refuses them.
 
-use super::bindings::fermyon::spin2_0_0::llm::{self, EmbeddingsResult, Error, InferencingParams, InferencingResult};
+use super::bindings::fermyon::spin2_0_0::llm::{
+    self, EmbeddingsResult, Error, InferencingParams, InferencingResult,
+};
 use crate::state::HostState;
 
 impl llm::Host for HostState {

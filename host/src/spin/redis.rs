@@ -33,7 +33,11 @@ impl RedisClients {
         let conn = redis::aio::ConnectionManager::new(client)
             .await
             .map_err(|e| Error::Other(format!("cannot connect to redis at {address}: {e}")))?;
-        Ok(self.lock().entry(address.to_string()).or_insert(conn).clone())
+        Ok(self
+            .lock()
+            .entry(address.to_string())
+            .or_insert(conn)
+            .clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, redis::aio::ConnectionManager>> {
@@ -77,7 +81,10 @@ fn flatten(value: redis::Value, out: &mut Vec<RedisResult>) {
 impl wit::Host for HostState {}
 
 impl wit::HostConnection for HostState {
-    async fn open(&mut self, address: String) -> wasmtime::Result<Result<Resource<OpenConnection>, Error>> {
+    async fn open(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<OpenConnection>, Error>> {
         if !self.component.allows_outbound(&address, "redis") {
             return Ok(Err(Error::Other(format!(
                 "address {address} is not permitted by the component's allowed_outbound_hosts"
@@ -95,42 +102,82 @@ impl wit::HostConnection for HostState {
         }
     }
 
-    async fn publish(&mut self, c: Resource<OpenConnection>, channel: String, payload: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn publish(
+        &mut self,
+        c: Resource<OpenConnection>,
+        channel: String,
+        payload: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
-        Ok(conn.publish::<_, _, i64>(channel, payload).await.map(|_| ()).map_err(failed))
+        Ok(conn
+            .publish::<_, _, i64>(channel, payload)
+            .await
+            .map(|_| ())
+            .map_err(failed))
     }
 
-    async fn get(&mut self, c: Resource<OpenConnection>, key: String) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
+    async fn get(
+        &mut self,
+        c: Resource<OpenConnection>,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<Vec<u8>>, Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
         Ok(conn.get(key).await.map_err(failed))
     }
 
-    async fn set(&mut self, c: Resource<OpenConnection>, key: String, value: Vec<u8>) -> wasmtime::Result<Result<(), Error>> {
+    async fn set(
+        &mut self,
+        c: Resource<OpenConnection>,
+        key: String,
+        value: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
         Ok(conn.set(key, value).await.map_err(failed))
     }
 
-    async fn incr(&mut self, c: Resource<OpenConnection>, key: String) -> wasmtime::Result<Result<i64, Error>> {
+    async fn incr(
+        &mut self,
+        c: Resource<OpenConnection>,
+        key: String,
+    ) -> wasmtime::Result<Result<i64, Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
         Ok(conn.incr(key, 1).await.map_err(failed))
     }
 
-    async fn del(&mut self, c: Resource<OpenConnection>, keys: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+    async fn del(
+        &mut self,
+        c: Resource<OpenConnection>,
+        keys: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
         Ok(conn.del(keys).await.map_err(failed))
     }
 
-    async fn sadd(&mut self, c: Resource<OpenConnection>, key: String, values: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+    async fn sadd(
+        &mut self,
+        c: Resource<OpenConnection>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
         Ok(conn.sadd(key, values).await.map_err(failed))
     }
 
-    async fn smembers(&mut self, c: Resource<OpenConnection>, key: String) -> wasmtime::Result<Result<Vec<String>, Error>> {
+    async fn smembers(
+        &mut self,
+        c: Resource<OpenConnection>,
+        key: String,
+    ) -> wasmtime::Result<Result<Vec<String>, Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
         Ok(conn.smembers(key).await.map_err(failed))
     }
 
-    async fn srem(&mut self, c: Resource<OpenConnection>, key: String, values: Vec<String>) -> wasmtime::Result<Result<u32, Error>> {
+    async fn srem(
+        &mut self,
+        c: Resource<OpenConnection>,
+        key: String,
+        values: Vec<String>,
+    ) -> wasmtime::Result<Result<u32, Error>> {
         let mut conn = self.table.get(&c)?.conn.clone();
         Ok(conn.srem(key, values).await.map_err(failed))
     }

@@ -1,0 +1,32 @@
+//! Souk's `durable` module: exactly-once workflows: idempotency records, the step journal, timers and the outbox relay.
+//!
+//! Public routes live under `/api/v1/durable/`; other modules call its `/internal/...` routes
+//! through service chaining. It owns the `durable` schema and no other.
+
+#![expect(
+    unsafe_code,
+    reason = "#[http_component] generates the unsafe export glue of the component"
+)]
+
+use kit::{Request, Response, Router};
+use spin_sdk::http_component;
+
+/// The module's routes.
+pub fn router() -> Router {
+    Router::new("durable")
+}
+
+#[http_component]
+async fn handle(req: Request) -> Response {
+    router().handle(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_public_route_is_in_the_openapi_document_and_back() {
+        let problems =
+            kit::openapi::mismatches(&super::router(), include_str!("../../../docs/openapi.json"));
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}

@@ -1,0 +1,354 @@
+//! PostgreSQL through `spin_sdk::pg4`: one connection per request, typed row decoding,
+//! transactions on that connection, and database errors turned into client errors where the
+//! query runs.
+//!
+//! Spin's interface refuses some types (see the project's Spin notes), so queries follow three
+//! rules: select instants as `col AT TIME ZONE 'UTC'` (decoded by [`Row::time`]); pass uuids as
+//! [`uuid`] params and uuid lists as [`uuids`] with `$n::uuid[]`; pass integers with the width
+//! of their column (`i32` for `int4`, `i64` for `int8`).
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use spin_sdk::pg4::{self, Connection, DbValue, Decode, PgError, QueryError, RowSet};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+
+pub use spin_sdk::pg4::ParameterValue as Param;
+
+/// SQLSTATE classes and codes the mapping below acts on.
+mod sqlstate {
+    pub const UNIQUE_VIOLATION: &str = "23505";
+    pub const FOREIGN_KEY_VIOLATION: &str = "23503";
+    pub const CHECK_VIOLATION: &str = "23514";
+    pub const NOT_NULL_VIOLATION: &str = "23502";
+    pub const SERIALIZATION_FAILURE: &str = "40001";
+    pub const DEADLOCK_DETECTED: &str = "40P01";
+    pub const LOCK_NOT_AVAILABLE: &str = "55P03";
+    pub const QUERY_CANCELED: &str = "57014";
+    /// Class 22: data exceptions (a value out of range for its column, bad text for a type).
+    pub const DATA_EXCEPTION_CLASS: &str = "22";
+}
+
+/// A failed statement, with what PostgreSQL said about it.
+#[derive(Clone, Debug)]
+pub struct DbError {
+    /// SQLSTATE, when the server answered with one.
+    pub code: Option<String>,
+    /// The violated constraint, when there is one.
+    pub constraint: Option<String>,
+    /// The server's message or the interface's error text (never shown to clients).
+    pub message: String,
+}
+
+impl DbError {
+    fn from_pg(e: PgError) -> DbError {
+        match e {
+            PgError::QueryFailed(QueryError::DbError(d)) => DbError {
+                constraint: d
+                    .extras
+                    .iter()
+                    .find(|(k, _)| k == "constraint")
+                    .map(|(_, v)| v.clone()),
+                code: Some(d.code),
+                message: d.message,
+            },
+            other => DbError {
+                code: None,
+                constraint: None,
+                message: format!("{other:?}"),
+            },
+        }
+    }
+
+    /// Whether this is a unique violation of `constraint`.
+    pub fn is_unique_violation(&self, constraint: &str) -> bool {
+        self.code.as_deref() == Some(sqlstate::UNIQUE_VIOLATION)
+            && self.constraint.as_deref() == Some(constraint)
+    }
+
+    /// The client error for this failure: `known` maps constraint names to the error their
+    /// violation means (e.g. `("account_username_key", ApiError::conflict("username_taken", …))`);
+    /// other failures get the generic mapping of their SQLSTATE.
+    pub fn to_api(&self, known: &[(&str, ApiError)]) -> ApiError {
+        if let Some(c) = &self.constraint
+            && let Some((_, e)) = known.iter().find(|(name, _)| name == c)
+        {
+            return e.clone();
+        }
+        match self.code.as_deref() {
+            Some(sqlstate::UNIQUE_VIOLATION) => {
+                ApiError::conflict("already_exists", "that already exists")
+            }
+            Some(sqlstate::FOREIGN_KEY_VIOLATION) => ApiError::conflict(
+                "reference_conflict",
+                "a referenced item does not exist or is still in use",
+            ),
+            Some(sqlstate::CHECK_VIOLATION | sqlstate::NOT_NULL_VIOLATION) => {
+                ApiError::validation(format!(
+                    "a value breaks a rule ({})",
+                    self.constraint.as_deref().unwrap_or("constraint")
+                ))
+            }
+            Some(
+                sqlstate::SERIALIZATION_FAILURE
+                | sqlstate::DEADLOCK_DETECTED
+                | sqlstate::LOCK_NOT_AVAILABLE
+                | sqlstate::QUERY_CANCELED,
+            ) => ApiError::unavailable("busy", "the data is busy with a concurrent change; retry"),
+            Some(c) if c.starts_with(sqlstate::DATA_EXCEPTION_CLASS) => {
+                ApiError::validation("a value is out of range or malformed")
+            }
+            _ => ApiError::internal(format_args!("database: {self}")),
+        }
+    }
+}
+
+impl std::fmt::Display for DbError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (sqlstate {}",
+            self.message,
+            self.code.as_deref().unwrap_or("-")
+        )?;
+        if let Some(c) = &self.constraint {
+            write!(f, ", constraint {c}")?;
+        }
+        write!(f, ")")
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> ApiError {
+        e.to_api(&[])
+    }
+}
+
+/// A request's database connection.
+pub struct Db {
+    conn: Connection,
+}
+
+/// Decoding one row into a domain type.
+pub trait FromRow: Sized {
+    /// Builds the value from a row; a decode failure is an internal error.
+    fn from_row(row: &Row<'_>) -> ApiResult<Self>;
+}
+
+/// One row with its column names.
+pub struct Row<'a> {
+    columns: &'a [pg4::Column],
+    values: &'a [DbValue],
+}
+
+impl Row<'_> {
+    fn value(&self, column: &str) -> ApiResult<&DbValue> {
+        let i = self
+            .columns
+            .iter()
+            .position(|c| c.name == column)
+            .ok_or_else(|| ApiError::internal(format_args!("query has no column `{column}`")))?;
+        Ok(&self.values[i])
+    }
+
+    /// A column decoded as `T` (`Option<T>` for nullable columns).
+    pub fn get<T: Decode>(&self, column: &str) -> ApiResult<T> {
+        T::decode(self.value(column)?)
+            .map_err(|e| ApiError::internal(format_args!("column `{column}`: {e}")))
+    }
+
+    /// A `timestamp` column (select `timestamptz` columns `AT TIME ZONE 'UTC'`) as UTC.
+    pub fn time(&self, column: &str) -> ApiResult<DateTime<Utc>> {
+        let naive: chrono::NaiveDateTime = self.get(column)?;
+        Ok(naive.and_utc())
+    }
+
+    /// A nullable `timestamp` column as UTC.
+    pub fn optional_time(&self, column: &str) -> ApiResult<Option<DateTime<Utc>>> {
+        let naive: Option<chrono::NaiveDateTime> = self.get(column)?;
+        Ok(naive.map(|n| n.and_utc()))
+    }
+
+    /// A `jsonb` column deserialised as `T`.
+    pub fn json<T: DeserializeOwned>(&self, column: &str) -> ApiResult<T> {
+        match self.value(column)? {
+            DbValue::Jsonb(bytes) => serde_json::from_slice(bytes).map_err(|e| {
+                ApiError::internal(format_args!(
+                    "column `{column}` is not the expected JSON: {e}"
+                ))
+            }),
+            DbValue::DbNull => serde_json::from_value(serde_json::Value::Null)
+                .map_err(|e| ApiError::internal(format_args!("column `{column}` is NULL: {e}"))),
+            other => Err(ApiError::internal(format_args!(
+                "column `{column}` is not jsonb: {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A uuid parameter.
+pub fn uuid(id: Uuid) -> Param {
+    Param::Uuid(id.to_string())
+}
+
+/// A nullable uuid parameter.
+pub fn optional_uuid(id: Option<Uuid>) -> Param {
+    id.map_or(Param::DbNull, uuid)
+}
+
+/// A list of uuids, for `= ANY($n::uuid[])`.
+pub fn uuids(ids: &[Uuid]) -> Param {
+    Param::ArrayStr(ids.iter().map(|id| Some(id.to_string())).collect())
+}
+
+/// A list of strings, for `= ANY($n)` on text.
+pub fn strings<S: AsRef<str>>(items: &[S]) -> Param {
+    Param::ArrayStr(items.iter().map(|s| Some(s.as_ref().to_string())).collect())
+}
+
+/// A nullable text parameter.
+pub fn optional_text(s: Option<&str>) -> Param {
+    s.map_or(Param::DbNull, |s| Param::Str(s.to_string()))
+}
+
+/// A text parameter.
+pub fn text(s: impl Into<String>) -> Param {
+    Param::Str(s.into())
+}
+
+/// A jsonb parameter.
+pub fn json<T: serde::Serialize>(value: &T) -> ApiResult<Param> {
+    serde_json::to_vec(value)
+        .map(Param::Jsonb)
+        .map_err(ApiError::internal)
+}
+
+/// An instant, for a `timestamptz` column (Unix seconds; Spin refuses a Datetime there).
+pub fn instant(t: DateTime<Utc>) -> Param {
+    Param::Timestamp(t.timestamp())
+}
+
+impl Db {
+    /// Opens the connection; an unreachable database is 503.
+    pub fn connect(url: &str) -> ApiResult<Db> {
+        Connection::open(url).map(|conn| Db { conn }).map_err(|e| {
+            crate::log::error(format_args!("cannot open the database: {e:?}"));
+            ApiError::unavailable(
+                "database_unavailable",
+                "the database is not reachable right now",
+            )
+        })
+    }
+
+    /// Runs a statement returning rows.
+    pub fn query(&self, sql: &str, params: &[Param]) -> Result<RowSet, DbError> {
+        self.conn.query(sql, params).map_err(DbError::from_pg)
+    }
+
+    /// Runs a statement; returns the rows it affected.
+    pub fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, DbError> {
+        self.conn.execute(sql, params).map_err(DbError::from_pg)
+    }
+
+    /// Every row as `T`.
+    pub fn fetch_all<T: FromRow>(&self, sql: &str, params: &[Param]) -> ApiResult<Vec<T>> {
+        let set = self.query(sql, params)?;
+        rows(&set).map(|r| T::from_row(&r)).collect()
+    }
+
+    /// The first row as `T`, if any.
+    pub fn fetch_optional<T: FromRow>(&self, sql: &str, params: &[Param]) -> ApiResult<Option<T>> {
+        let set = self.query(sql, params)?;
+        rows(&set).next().map(|r| T::from_row(&r)).transpose()
+    }
+
+    /// A single scalar from the first column of the first row.
+    pub fn scalar<T: Decode>(&self, sql: &str, params: &[Param]) -> ApiResult<T> {
+        let set = self.query(sql, params)?;
+        let value = set
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .ok_or_else(|| ApiError::internal(format_args!("query returned no row: {sql}")))?;
+        T::decode(value).map_err(|e| ApiError::internal(format_args!("decoding a scalar: {e}")))
+    }
+
+    /// Runs `work` inside `BEGIN … COMMIT` on this connection; any error rolls back.
+    pub async fn transaction<T>(
+        &self,
+        work: impl AsyncFnOnce(&Db) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        self.execute("BEGIN", &[])?;
+        match work(self).await {
+            Ok(value) => {
+                self.execute("COMMIT", &[])?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(rollback) = self.execute("ROLLBACK", &[]) {
+                    crate::log::error(format_args!("rollback failed after `{e}`: {rollback}"));
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The rows of a result set.
+pub fn rows(set: &RowSet) -> impl Iterator<Item = Row<'_>> {
+    set.rows.iter().map(|values| Row {
+        columns: &set.columns,
+        values,
+    })
+}
+
+/// A constraint → error table entry, for [`DbError::to_api`].
+pub fn constraint(name: &str, error: ApiError) -> (&str, ApiError) {
+    (name, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unique(constraint: &str) -> DbError {
+        DbError {
+            code: Some("23505".into()),
+            constraint: Some(constraint.into()),
+            message: "duplicate".into(),
+        }
+    }
+
+    #[test]
+    fn known_constraints_map_to_their_error() {
+        let e = unique("account_username_key").to_api(&[constraint(
+            "account_username_key",
+            ApiError::conflict("username_taken", "that username is taken"),
+        )]);
+        assert_eq!((e.status, e.code.as_ref()), (409, "username_taken"));
+    }
+
+    #[test]
+    fn unknown_failures_get_the_sqlstate_mapping() {
+        assert_eq!(unique("other").to_api(&[]).status, 409);
+        let check = DbError {
+            code: Some("23514".into()),
+            constraint: Some("positive".into()),
+            message: String::new(),
+        };
+        assert_eq!(check.to_api(&[]).status, 422);
+        let busy = DbError {
+            code: Some("40001".into()),
+            constraint: None,
+            message: String::new(),
+        };
+        assert_eq!(busy.to_api(&[]).status, 503);
+        let range = DbError {
+            code: Some("22003".into()),
+            constraint: None,
+            message: String::new(),
+        };
+        assert_eq!(range.to_api(&[]).status, 422);
+    }
+}

@@ -1,0 +1,32 @@
+//! `GET /api/v1/<module>/health`: the module's schema version and a live database check.
+
+use serde_json::json;
+use spin_sdk::http::{Request, Response};
+
+use crate::db::text;
+use crate::error::ApiResult;
+use crate::router::Ctx;
+
+/// Answers 200 with the schema version when the database answers, 503 otherwise.
+pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let version = ctx.db().and_then(|db| {
+        db.scalar::<i32>(
+            "SELECT coalesce(max(version), 0)::int4 FROM public.souk_migrations WHERE module = $1",
+            &[text(ctx.module)],
+        )
+    });
+    match version {
+        Ok(v) => crate::json::ok(&json!({
+            "module": ctx.module, "status": "ok", "schema_version": v, "database": "ok",
+        })),
+        Err(e) => {
+            crate::log::warn(format_args!("health check: {e}"));
+            crate::json::respond(
+                503,
+                &json!({
+                    "module": ctx.module, "status": "degraded", "schema_version": null, "database": "unreachable",
+                }),
+            )
+        }
+    }
+}

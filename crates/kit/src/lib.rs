@@ -1,0 +1,36 @@
+//! `kit`: what every Souk component shares, on top of spin-sdk.
+//!
+//! - [`error`]: the one API error type — a status, a stable `code`, a message — and its JSON.
+//! - [`router`]: method + path routing with `:params`, the request context [`Ctx`], and the
+//!   guard that keeps `/internal/...` routes for callers holding the service token.
+//! - [`json`]: reading JSON bodies within a size limit, and writing JSON responses.
+//! - [`auth`]: HS256 access tokens, signed by account and verified locally everywhere.
+//! - [`db`]: one Postgres connection per request, typed row decoding, transactions, and
+//!   database errors turned into client errors at the query.
+//! - [`page`]: keyset pagination with opaque cursors.
+//! - [`validate`]: parse-don't-validate types (`Email`, `CountryCode`, `Money`, …).
+//! - [`ids`] and [`time`]: UUIDs and UTC instants.
+//! - [`config`]: Spin variables, read once per request into typed settings.
+//! - [`client`]: typed calls to another module's `/internal/...` routes by service chaining.
+//! - [`health`]: the `GET /api/v1/<module>/health` handler every module mounts.
+//! - [`log`]: log lines carrying the request id.
+//! - [`openapi`]: the check that keeps the OpenAPI document in step with the routes.
+
+pub mod auth;
+pub mod client;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod ids;
+pub mod json;
+pub mod log;
+pub mod openapi;
+pub mod page;
+pub mod router;
+pub mod time;
+pub mod validate;
+
+pub use error::{ApiError, ApiResult};
+pub use router::{Ctx, Router};
+pub use spin_sdk::http::{Method, Request, Response};
