@@ -25,6 +25,9 @@ enum Segment {
     Param(String),
 }
 
+/// `:name` captures, in route order.
+type Params = Vec<(String, String)>;
+
 /// What a request path matched, with everything the `spin-*` headers need.
 #[derive(Debug, PartialEq)]
 pub struct RouteMatch<'a> {
@@ -98,7 +101,7 @@ impl Route {
     }
 
     /// The match and its rank vector, when the route matches `path_segments`.
-    fn matches(&self, path_segments: &[&str]) -> Option<(Vec<Rank>, Vec<(String, String)>)> {
+    fn matches(&self, path_segments: &[&str]) -> Option<(Vec<Rank>, Params)> {
         if path_segments.len() < self.segments.len()
             || (!self.wildcard && path_segments.len() != self.segments.len())
         {

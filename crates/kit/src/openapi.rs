@@ -31,7 +31,7 @@ pub fn mismatches(router: &Router, document: &str) -> Vec<String> {
     for (verb, pattern) in router.routes().filter(|(_, p)| p.starts_with("/api/")) {
         let path = openapi_path(pattern);
         let method = verb.as_str().to_ascii_lowercase();
-        if !paths.get(&path).is_some_and(|p| p.get(&method).is_some()) {
+        if paths.get(&path).is_none_or(|p| p.get(&method).is_none()) {
             problems.push(format!(
                 "{} {path} is served but not documented",
                 verb.as_str()

@@ -8,6 +8,8 @@ wasmtime::component::bindgen!({
     path: "wit",
     world: "souk:host/platform",
     imports: { default: async | trappable },
+    // Values compare in tests; no host logic depends on it.
+    additional_derives: [PartialEq],
     with: {
         "fermyon:spin/key-value@2.0.0.store": crate::spin::key_value::OpenStore,
         "fermyon:spin/redis@2.0.0.connection": crate::spin::redis::OpenConnection,

@@ -341,9 +341,7 @@ mod tests {
             ("README.md", Err(())),
         ];
         for (file, expected) in cases {
-            let got = parse_file_name(file)
-                .map(|o| o.map(|(v, n)| (v, n)))
-                .map_err(|_| ());
+            let got = parse_file_name(file).map_err(|_| ());
             let expected = expected.map(|o| o.map(|(v, n): (i32, &str)| (v, n.to_string())));
             assert_eq!(got, expected, "{file}");
         }

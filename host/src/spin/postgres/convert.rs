@@ -1,5 +1,10 @@
 //! Values between the guest's `parameter-value`/`db-value` and PostgreSQL's wire format.
 
+#![expect(
+    clippy::result_large_err,
+    reason = "the interface's own error type is what the guest receives; boxing it only adds a copy"
+)]
+
 use std::error::Error as StdError;
 use std::str::FromStr;
 
@@ -213,16 +218,14 @@ impl<'a, T: FromSql<'a>> FromSql<'a> for Range<T> {
     }
 }
 
+/// A numeric range as the interface carries it: decimal bounds as text.
+type DecimalRange = (Option<(String, RangeBoundKind)>, Option<(String, RangeBoundKind)>);
+
 fn decimal(s: &str) -> Result<Decimal, Error> {
     Decimal::from_str(s).map_err(|e| bad("decimal", format!("{s:?}: {e}")))
 }
 
-fn range_decimal(
-    r: &(
-        Option<(String, RangeBoundKind)>,
-        Option<(String, RangeBoundKind)>,
-    ),
-) -> Result<Range<Decimal>, Error> {
+fn range_decimal(r: &DecimalRange) -> Result<Range<Decimal>, Error> {
     let conv =
         |b: &Option<(String, RangeBoundKind)>| -> Result<Option<(Decimal, RangeBoundKind)>, Error> {
             b.as_ref().map(|(v, k)| Ok((decimal(v)?, *k))).transpose()
@@ -408,6 +411,19 @@ fn value(row: &Row, i: usize, ty: &Type) -> Result<DbValue, tokio_postgres::Erro
     }
 }
 
+/// An error with its chain of causes: `error deserializing column 0: cannot convert between
+/// the Rust type … and the Postgres type timestamptz`.
+fn with_causes(e: &dyn StdError) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// The guest's row set; any value that cannot be read fails the whole query.
 pub fn row_set(columns: &[Column], rows: &[Row]) -> Result<RowSet, Error> {
     let wit_columns = columns
@@ -424,7 +440,7 @@ pub fn row_set(columns: &[Column], rows: &[Row]) -> Result<RowSet, Error> {
             .enumerate()
             .map(|(i, c)| value(row, i, c.type_()))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| text_failure(format!("{e:?}")))?;
+            .map_err(|e| text_failure(with_causes(&e)))?;
         out.push(values);
     }
     Ok(RowSet {
