@@ -219,7 +219,10 @@ impl<'a, T: FromSql<'a>> FromSql<'a> for Range<T> {
 }
 
 /// A numeric range as the interface carries it: decimal bounds as text.
-type DecimalRange = (Option<(String, RangeBoundKind)>, Option<(String, RangeBoundKind)>);
+type DecimalRange = (
+    Option<(String, RangeBoundKind)>,
+    Option<(String, RangeBoundKind)>,
+);
 
 fn decimal(s: &str) -> Result<Decimal, Error> {
     Decimal::from_str(s).map_err(|e| bad("decimal", format!("{s:?}: {e}")))
