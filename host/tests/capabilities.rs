@@ -1,0 +1,386 @@
+//! What components may use besides HTTP: variables, environment, files, key-value, Redis,
+//! PostgreSQL, and the redis and cron triggers.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+
+fn probe_manifest(dir: &std::path::Path, extra: &str) {
+    let probe = wasm("host-probe");
+    let redis = host_port(&redis_url());
+    let pg = host_port(&database_url());
+    std::fs::create_dir_all(dir.join("assets/nested")).unwrap();
+    std::fs::write(dir.join("assets/nested/greeting.txt"), "hi from a file").unwrap();
+    std::fs::write(dir.join("secret.txt"), "not mounted").unwrap();
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            r#"
+spin_manifest_version = 2
+[application]
+name = "caps-test"
+
+[variables]
+region = {{ default = "eu" }}
+token = {{ required = true, secret = true }}
+
+[[trigger.http]]
+route = "/..."
+component = "probe"
+
+[component.probe]
+source = "{probe}"
+allowed_outbound_hosts = ["redis://{redis}", "postgres://{pg}"]
+key_value_stores = ["default", "disk"]
+files = ["assets/**/*.txt"]
+environment = {{ FROM_MANIFEST = "manifest" }}
+[component.probe.variables]
+greeting = "hello-{{{{ region }}}}"
+api_token = "{{{{ token }}}}"
+{extra}
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("runtime-config.toml"),
+        format!(
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n[key_value_store.disk]\ntype = \"spin\"\npath = \"kv-disk\"\n",
+            redis_url()
+        ),
+    )
+    .unwrap();
+}
+
+fn run(dir: &std::path::Path) -> Host {
+    let rc = dir.join("runtime-config.toml");
+    start(
+        dir,
+        &[
+            "--runtime-config-file",
+            rc.to_str().unwrap(),
+            "--env",
+            "FROM_FLAG=flag",
+        ],
+        &[("SPIN_VARIABLE_TOKEN", "t0k3n")],
+    )
+}
+
+async fn redis_conn() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn variables_expand_templates_and_take_spin_variable_environment_values() {
+    let dir = workdir("vars");
+    probe_manifest(&dir, "");
+    let host = run(&dir);
+    assert_eq!(
+        get(&format!("{}/var/greeting", host.base)).await.1["value"],
+        "hello-eu"
+    );
+    assert_eq!(
+        get(&format!("{}/var/api_token", host.base)).await.1["value"],
+        "t0k3n"
+    );
+    let undefined = get(&format!("{}/var/nope", host.base)).await.1;
+    assert!(
+        undefined["error"].as_str().unwrap().contains("Undefined"),
+        "{undefined}"
+    );
+    let invalid = get(&format!("{}/var/Bad-Name", host.base)).await.1;
+    assert!(
+        invalid["error"].as_str().unwrap().contains("InvalidName"),
+        "{invalid}"
+    );
+}
+
+#[tokio::test]
+async fn environment_and_mounted_files_are_visible_and_nothing_else() {
+    let dir = workdir("env-files");
+    probe_manifest(&dir, "");
+    let host = run(&dir);
+    let env = get(&format!("{}/env", host.base)).await.1;
+    assert_eq!(env["FROM_MANIFEST"], "manifest");
+    assert_eq!(env["FROM_FLAG"], "flag");
+    assert!(
+        env.get("SPIN_VARIABLE_TOKEN").is_none(),
+        "the host's environment does not leak in"
+    );
+    let file = get(&format!("{}/file/assets/nested/greeting.txt", host.base)).await;
+    assert_eq!(file.1["content"], "hi from a file");
+    assert_eq!(get(&format!("{}/file/secret.txt", host.base)).await.0, 404);
+}
+
+#[tokio::test]
+async fn key_value_stores_live_in_redis_unprefixed_and_on_disk_across_restarts() {
+    let dir = workdir("kv");
+    probe_manifest(&dir, "");
+    let key = format!("host-test-kv-{}", std::process::id());
+    {
+        let host = run(&dir);
+        let client = reqwest::Client::new();
+        client
+            .put(format!("{}/kv/default/{key}", host.base))
+            .body("v1")
+            .send()
+            .await
+            .unwrap();
+        client
+            .put(format!("{}/kv/disk/{key}", host.base))
+            .body("d1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            get(&format!("{}/kv/default/{key}", host.base)).await.1["value"],
+            "v1"
+        );
+        let direct: Option<String> = redis::AsyncCommands::get(&mut redis_conn().await, &key)
+            .await
+            .unwrap();
+        assert_eq!(
+            direct.as_deref(),
+            Some("v1"),
+            "Spin writes keys to Redis as given, without a prefix"
+        );
+        let denied = get(&format!("{}/kv/other/{key}", host.base)).await.1;
+        assert!(
+            denied["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("AccessDenied")),
+            "{denied}"
+        );
+        assert!(host.terminate());
+    }
+    let host = run(&dir);
+    assert_eq!(
+        get(&format!("{}/kv/disk/{key}", host.base)).await.1["value"],
+        "d1"
+    );
+    let keys = get(&format!("{}/kv/disk", host.base)).await.1;
+    assert!(
+        keys["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k == &json!(key))
+    );
+    reqwest::Client::new()
+        .delete(format!("{}/kv/default/{key}", host.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        get(&format!("{}/kv/default/{key}", host.base)).await.1["value"],
+        serde_json::Value::Null
+    );
+}
+
+#[tokio::test]
+async fn outbound_redis_runs_commands_and_is_limited_to_allowed_hosts() {
+    let dir = workdir("redis");
+    probe_manifest(&dir, "");
+    let host = run(&dir);
+    let key = format!("host-test-redis-{}", std::process::id());
+    let (_, body) = post(
+        &format!("{}/redis", host.base),
+        json!({ "address": redis_url(), "key": key, "value": "x" }),
+    )
+    .await;
+    assert_eq!(body["get"], "x", "{body}");
+    assert_eq!(body["incr"], 1);
+    let (_, denied) = post(
+        &format!("{}/redis", host.base),
+        json!({ "address": "redis://127.0.0.1:1" }),
+    )
+    .await;
+    assert!(
+        denied["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not permitted")),
+        "{denied}"
+    );
+}
+
+#[tokio::test]
+async fn postgres_through_a_guest_keeps_transactions_and_spins_refusals() {
+    let dir = workdir("pg");
+    probe_manifest(&dir, "");
+    let host = run(&dir);
+    let table = format!("host_test_pg_{}", std::process::id());
+    let url = database_url();
+    let stmt = |sql: &str| json!({ "sql": sql });
+    let (_, body) = post(
+        &format!("{}/pg", host.base),
+        json!({ "address": url, "statements": [
+            stmt(&format!("DROP TABLE IF EXISTS {table}")),
+            stmt(&format!("CREATE TABLE {table} (id int4 PRIMARY KEY, name text)")),
+            { "sql": format!("INSERT INTO {table} VALUES ($1, $2)"), "params": [{ "type": "int32", "value": 1 }, { "type": "str", "value": "kept" }] },
+            stmt("BEGIN"),
+            { "sql": format!("INSERT INTO {table} VALUES ($1, $2)"), "params": [{ "type": "int32", "value": 2 }, { "type": "str", "value": "undone" }] },
+            stmt("ROLLBACK"),
+            stmt(&format!("SELECT id, name FROM {table} ORDER BY id")),
+            stmt("SELECT now()"),
+            { "sql": "SELECT $1::uuid", "params": [{ "type": "str", "value": "0b6f1c1e-6a4e-4c57-9d2a-1f1f7f4b1a11" }] },
+            { "sql": "SELECT $1::int4", "params": [{ "type": "int64", "value": 1 }] },
+            stmt(&format!("DROP TABLE {table}")),
+        ]}),
+    )
+    .await;
+    let r = &body["results"];
+    assert_eq!(r[6]["rows"], json!([[1, "kept"]]), "{body}");
+    for i in [7, 8, 9] {
+        assert!(
+            r[i]["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("QueryFailed")),
+            "statement {i} must be refused: {body}"
+        );
+    }
+    let (_, denied) = post(
+        &format!("{}/pg", host.base),
+        json!({ "address": "postgres://postgres@127.0.0.1:1/x", "statements": [] }),
+    )
+    .await;
+    assert!(
+        denied["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not permitted")),
+        "{denied}"
+    );
+}
+
+#[tokio::test]
+async fn the_redis_trigger_delivers_published_messages_and_key_expiry_events() {
+    let dir = workdir("redis-trigger");
+    let sink = wasm("host-redis-sink");
+    let probe = wasm("host-probe");
+    let list = format!("host-test-sink-{}", std::process::id());
+    let redis = redis_url();
+    let channel = format!("host-test-channel-{}", std::process::id());
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            r#"
+spin_manifest_version = 2
+[application]
+name = "redis-trigger-test"
+[application.trigger.redis]
+address = "{redis}"
+[[trigger.redis]]
+channel = "{channel}"
+component = "sink"
+[[trigger.redis]]
+channel = "__keyevent@0__:expired"
+component = "sink"
+[[trigger.http]]
+route = "/..."
+component = "probe"
+[component.sink]
+source = "{sink}"
+allowed_outbound_hosts = ["redis://{}"]
+[component.sink.variables]
+sink_address = "{redis}"
+sink_key = "{list}"
+[component.probe]
+source = "{probe}"
+"#,
+            host_port(&redis)
+        ),
+    )
+    .unwrap();
+    let host = start(&dir, &[], &[]);
+    assert!(
+        host.wait_for_log(&format!("subscribed to {channel}"), Duration::from_secs(10)),
+        "{}",
+        host.log()
+    );
+    let mut conn = redis_conn().await;
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("notify-keyspace-events")
+        .arg("Ex")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let _: i64 = redis::AsyncCommands::publish(&mut conn, &channel, "first")
+        .await
+        .unwrap();
+    let expiring = format!("host-test-expiring-{}", std::process::id());
+    let _: () = redis::cmd("SET")
+        .arg(&expiring)
+        .arg("1")
+        .arg("PX")
+        .arg(200)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut seen: Vec<String> = Vec::new();
+    for _ in 0..100 {
+        seen = redis::AsyncCommands::lrange(&mut conn, &list, 0, -1)
+            .await
+            .unwrap();
+        if seen.contains(&"first".to_string()) && seen.contains(&expiring) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        seen.contains(&"first".to_string()),
+        "published message delivered: {seen:?}\n{}",
+        host.log()
+    );
+    assert!(
+        seen.contains(&expiring),
+        "expiry event delivered: {seen:?}\n{}",
+        host.log()
+    );
+    let _: () = redis::AsyncCommands::del(&mut conn, &list).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_cron_trigger_runs_its_component_on_schedule() {
+    let dir = workdir("cron");
+    let tick = wasm("host-cron-tick");
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            r#"
+spin_manifest_version = 2
+[application]
+name = "cron-test"
+[[trigger.cron]]
+cron_expression = "* * * * * *"
+component = "tick"
+[component.tick]
+source = "{tick}"
+"#
+        ),
+    )
+    .unwrap();
+    let host = start(&dir, &[], &[]);
+    assert!(
+        host.wait_for_log("CRON tick ok", Duration::from_secs(10)),
+        "{}",
+        host.log()
+    );
+    let ticks = || {
+        host.log()
+            .lines()
+            .filter(|l| l.contains("[tick] tick "))
+            .count()
+    };
+    let started = std::time::Instant::now();
+    while ticks() < 2 && started.elapsed() < Duration::from_secs(10) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ticks() >= 2, "{}", host.log());
+}
