@@ -140,7 +140,7 @@ fn redis(input: Value) -> Response {
     let key = input["key"].as_str().unwrap_or("probe");
     let value = input["value"].as_str().unwrap_or("v");
     let steps = (|| -> Result<Value, spin_sdk::redis::Error> {
-        conn.set(key, &value.as_bytes().to_vec())?;
+        conn.set(key, value.as_bytes())?;
         let got = conn
             .get(key)?
             .map(|b| String::from_utf8_lossy(&b).into_owned());
@@ -154,7 +154,7 @@ fn redis(input: Value) -> Response {
             ],
         )?;
         if let Some(channel) = input["channel"].as_str() {
-            conn.publish(channel, &value.as_bytes().to_vec())?;
+            conn.publish(channel, value.as_bytes())?;
         }
         Ok(json!({ "get": got, "incr": counter, "execute_len": listed.len() }))
     })();
