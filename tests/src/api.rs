@@ -11,6 +11,42 @@ pub struct Api {
     base: String,
 }
 
+/// A client for one module's internal routes, through the test gateway.
+#[derive(Clone)]
+pub struct Internal {
+    api: Api,
+    module: String,
+    token: String,
+}
+
+impl Internal {
+    /// A client for `module` at `base`, sending `token` as the service token.
+    pub fn new(base: &str, module: &str, token: &str) -> Internal {
+        Internal {
+            api: Api::new(base),
+            module: module.to_string(),
+            token: token.to_string(),
+        }
+    }
+
+    /// Starts a request to `path` (which begins with `/internal/`).
+    pub fn call(&self, method: Method, path: &str) -> Call {
+        self.api
+            .call(method, &format!("/__internal/{}{path}", self.module))
+            .header("x-souk-service-token", &self.token)
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Call {
+        self.call(Method::GET, path)
+    }
+
+    /// `POST path`.
+    pub fn post(&self, path: &str) -> Call {
+        self.call(Method::POST, path)
+    }
+}
+
 /// A request being built.
 pub struct Call {
     builder: reqwest::RequestBuilder,

@@ -14,5 +14,5 @@
 pub mod api;
 pub mod stack;
 
-pub use api::{Api, Reply};
+pub use api::{Api, Call, Internal, Reply};
 pub use stack::{Stack, stack};

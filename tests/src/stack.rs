@@ -39,7 +39,11 @@ fn env(name: &str) -> anyhow::Result<String> {
 }
 
 fn secret() -> String {
-    hex::encode(uuid::Uuid::new_v4().as_bytes()) + &hex::encode(uuid::Uuid::new_v4().as_bytes())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -89,6 +93,8 @@ impl Stack {
 
         let work = root.join("target").join("e2e").join(&database);
         std::fs::create_dir_all(&work)?;
+        let manifest = work.join("spin.toml");
+        std::fs::write(&manifest, test_manifest(&root)?)?;
         let runtime_config = work.join("runtime-config.toml");
         std::fs::write(
             &runtime_config,
@@ -107,7 +113,7 @@ impl Stack {
             .arg(&log_path)
             .arg(&host_bin)
             .args(["up", "-f"])
-            .arg(root.join("spin.toml"))
+            .arg(&manifest)
             .arg("--listen")
             .arg(format!("127.0.0.1:{port}"))
             .arg("--runtime-config-file")
@@ -170,6 +176,18 @@ impl Stack {
         crate::Api::new(&self.base_url)
     }
 
+    /// A client for `module`'s internal routes, reached through service chaining and carrying
+    /// the service token (`internal("inventory").post("/internal/reservations")`).
+    pub fn internal(&self, module: &str) -> crate::Internal {
+        crate::Internal::new(&self.base_url, module, &self.service_token)
+    }
+
+    /// An access token for `account`, signed with the stack's key as account would sign it.
+    pub fn token_for(&self, account: uuid::Uuid) -> String {
+        let claims = kit::auth::claims(account, uuid::Uuid::new_v4(), chrono::Utc::now(), 900);
+        kit::auth::sign(&claims, self.jwt_signing_key.as_bytes())
+    }
+
     /// A connection to the stack's database, for checks a test cannot make through the API.
     pub async fn db(&self) -> tokio_postgres::Client {
         let (client, conn) = tokio_postgres::connect(&self.database_url, tokio_postgres::NoTls)
@@ -178,6 +196,22 @@ impl Stack {
         tokio::spawn(conn);
         client
     }
+}
+
+/// Souk's `spin.toml`, unchanged but for absolute `source` paths, plus the test-only gateway
+/// component that lets tests call `/internal/...` routes through service chaining, as modules do.
+fn test_manifest(root: &Path) -> anyhow::Result<String> {
+    let manifest = std::fs::read_to_string(root.join("spin.toml")).context("reading spin.toml")?;
+    let absolute = manifest.replace("source = \"", &format!("source = \"{}/", root.display()));
+    let gateway = root.join("target/wasm32-wasip2/release/souk_test_gateway.wasm");
+    if !gateway.exists() {
+        bail!("{} is missing: run `scripts/build`", gateway.display());
+    }
+    Ok(format!(
+        "{absolute}\n[[trigger.http]]\nroute = \"/__internal/...\"\ncomponent = \"test-gateway\"\n\n\
+         [component.test-gateway]\nsource = \"{}\"\nallowed_outbound_hosts = [\"http://*.spin.internal\"]\n",
+        gateway.display()
+    ))
 }
 
 fn prepare_database(

@@ -4,7 +4,7 @@
 //!
 //! Spin's interface refuses some types (see the project's Spin notes), so queries follow three
 //! rules: select instants as `col AT TIME ZONE 'UTC'` (decoded by [`Row::time`]); pass uuids as
-//! [`uuid`] params and uuid lists as [`uuids`] with `$n::uuid[]`; pass integers with the width
+//! [`uuid`] params and uuid lists as [`uuids`] with `$n::text[]::uuid[]`; pass integers with the width
 //! of their column (`i32` for `int4`, `i64` for `int8`).
 
 use chrono::{DateTime, Utc};
@@ -197,7 +197,7 @@ pub fn optional_uuid(id: Option<Uuid>) -> Param {
     id.map_or(Param::DbNull, uuid)
 }
 
-/// A list of uuids, for `= ANY($n::uuid[])`.
+/// A list of uuids, for `= ANY($n::text[]::uuid[])` (the interface binds them as text).
 pub fn uuids(ids: &[Uuid]) -> Param {
     Param::ArrayStr(ids.iter().map(|id| Some(id.to_string())).collect())
 }

@@ -9,6 +9,7 @@
 //!   database errors turned into client errors at the query.
 //! - [`page`]: keyset pagination with opaque cursors.
 //! - [`validate`]: parse-don't-validate types (`Email`, `CountryCode`, `Money`, …).
+//! - [`idempotency`]: `Idempotency-Key` records stored with the effect, exactly once.
 //! - [`ids`] and [`time`]: UUIDs and UTC instants.
 //! - [`config`]: Spin variables, read once per request into typed settings.
 //! - [`client`]: typed calls to another module's `/internal/...` routes by service chaining.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod health;
+pub mod idempotency;
 pub mod ids;
 pub mod json;
 pub mod log;

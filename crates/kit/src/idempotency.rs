@@ -1,0 +1,220 @@
+//! Idempotency keys: a mutating request may carry `Idempotency-Key`; its first response is
+//! stored with the key, the caller and a hash of the request, in the same transaction as the
+//! request's effect, so the effect and its record commit together or not at all.
+//!
+//! - A repeat (same caller, key and request) returns the stored response without running again,
+//!   marked `idempotent-replayed: true`.
+//! - The same key with a different request is 422 `idempotency_key_reused`.
+//! - A repeat arriving while the first is still running waits for it on the key's row lock (the
+//!   first one's uncommitted insert), up to [`WAIT_FOR_FIRST`]; past that it is 409
+//!   `idempotency_in_progress`.
+//! - A request that fails stores nothing (its effect rolled back too), so it may be retried.
+//! - Records expire after [`TTL_HOURS`]; an expired key is treated as new.
+//!
+//! Each module keeps its records in its own `<schema>.idempotency_key` table (see its first
+//! migration), so a module's effect and its record always share one database.
+
+use sha2::{Digest, Sha256};
+use spin_sdk::http::{Request, Response};
+
+use crate::db::{Db, Param, rows, text};
+use crate::error::{ApiError, ApiResult};
+use crate::router::Ctx;
+
+/// How long a key is remembered.
+pub const TTL_HOURS: i32 = 24;
+
+/// How long a repeat waits for the first request with its key to finish.
+pub const WAIT_FOR_FIRST: &str = "5s";
+
+/// Longest accepted key.
+pub const MAX_KEY_LEN: usize = 255;
+
+/// Response header telling a client whether it got a stored response.
+pub const REPLAYED_HEADER: &str = "idempotent-replayed";
+
+/// Whether the endpoint insists on a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPolicy {
+    /// Without a key the request runs once, unprotected (public endpoints).
+    Optional,
+    /// Without a key the request is refused (internal calls that must be exactly-once).
+    Required,
+}
+
+/// Whether a response was produced now or replayed from the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The work ran now.
+    Fresh,
+    /// A stored response was returned.
+    Replayed,
+}
+
+/// Hash of what makes two requests "the same": method, path with query, body.
+pub fn request_hash(req: &Request) -> String {
+    let mut h = Sha256::new();
+    h.update(format!("{:?}", req.method()).as_bytes());
+    h.update(b" ");
+    h.update(req.path_and_query().unwrap_or(req.path()).as_bytes());
+    h.update(b"\n");
+    h.update(req.body());
+    hex::encode(h.finalize())
+}
+
+fn check_key(key: &str) -> ApiResult<()> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            format!("Idempotency-Key must be 1-{MAX_KEY_LEN} visible ASCII characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `work` inside a transaction together with the idempotency record of this request.
+/// `schema` is the module's schema (a constant, never input); `caller` scopes keys (an account
+/// id, or `internal` for module-to-module calls).
+pub async fn run(
+    ctx: &Ctx,
+    req: &Request,
+    schema: &str,
+    caller: &str,
+    policy: KeyPolicy,
+    work: impl AsyncFnOnce(&Db) -> ApiResult<Response>,
+) -> ApiResult<Response> {
+    let db = ctx.db()?;
+    let Some(key) = ctx.idempotency_key() else {
+        if policy == KeyPolicy::Required {
+            return Err(ApiError::bad_request(
+                "idempotency_key_required",
+                "this call needs an Idempotency-Key header",
+            ));
+        }
+        return db.transaction(work).await;
+    };
+    check_key(key)?;
+    let hash = request_hash(req);
+    let (outcome, mut response) = db
+        .transaction(async |db: &Db| {
+            db.execute(&format!("SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"), &[])?;
+            db.execute(
+                &format!("DELETE FROM {schema}.idempotency_key WHERE caller = $1 AND key = $2 AND expires_at < now()"),
+                &[text(caller), text(key)],
+            )?;
+            let claimed = db
+                .execute(
+                    &format!(
+                        "INSERT INTO {schema}.idempotency_key (caller, key, request_hash, expires_at) \
+                         VALUES ($1, $2, $3, now() + make_interval(hours => $4)) ON CONFLICT (caller, key) DO NOTHING"
+                    ),
+                    &[text(caller), text(key), text(&hash), Param::Int32(TTL_HOURS)],
+                )
+                .map_err(|e| {
+                    if e.code.as_deref() == Some("55P03") {
+                        ApiError::conflict("idempotency_in_progress", "a request with this Idempotency-Key is still running; retry shortly")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            if claimed == 0 {
+                return replay(db, schema, caller, key, &hash).map(|r| (Outcome::Replayed, r));
+            }
+            let response = work(db).await?;
+            let content_type = response.header("content-type").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            db.execute(
+                &format!("UPDATE {schema}.idempotency_key SET status = $3, body = $4, content_type = $5 WHERE caller = $1 AND key = $2"),
+                &[text(caller), text(key), Param::Int32(i32::from(*response.status())), Param::Binary(response.body().to_vec()), text(content_type)],
+            )?;
+            Ok((Outcome::Fresh, response))
+        })
+        .await?;
+    response.set_header(
+        REPLAYED_HEADER,
+        if outcome == Outcome::Replayed {
+            "true"
+        } else {
+            "false"
+        },
+    );
+    Ok(response)
+}
+
+/// The stored response for a key that was already used.
+fn replay(db: &Db, schema: &str, caller: &str, key: &str, hash: &str) -> ApiResult<Response> {
+    let set = db.query(
+        &format!("SELECT request_hash, status, body, content_type FROM {schema}.idempotency_key WHERE caller = $1 AND key = $2"),
+        &[text(caller), text(key)],
+    )?;
+    let row = rows(&set)
+        .next()
+        .ok_or_else(|| ApiError::internal("idempotency record vanished"))?;
+    let stored_hash: String = row.get("request_hash")?;
+    if stored_hash != hash {
+        return Err(ApiError::unprocessable(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        ));
+    }
+    let status: Option<i32> = row.get("status")?;
+    let Some(status) = status else {
+        return Err(ApiError::conflict(
+            "idempotency_in_progress",
+            "a request with this Idempotency-Key is still running",
+        ));
+    };
+    let body: Option<Vec<u8>> = row.get("body")?;
+    let content_type: Option<String> = row.get("content_type")?;
+    let mut builder = Response::builder();
+    builder
+        .status(u16::try_from(status).unwrap_or(200))
+        .body(body.unwrap_or_default());
+    if let Some(ct) = content_type.filter(|c| !c.is_empty()) {
+        builder.header("content-type", ct);
+    }
+    Ok(builder.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_must_be_short_visible_ascii() {
+        assert!(check_key("order-123:reserve").is_ok());
+        assert!(check_key("").is_err());
+        assert!(check_key("has space").is_err());
+        assert!(check_key(&"k".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn the_hash_depends_on_method_path_and_body() {
+        let a = Request::builder()
+            .method(spin_sdk::http::Method::Post)
+            .uri("/x")
+            .body("1")
+            .build();
+        let b = Request::builder()
+            .method(spin_sdk::http::Method::Post)
+            .uri("/x")
+            .body("2")
+            .build();
+        let c = Request::builder()
+            .method(spin_sdk::http::Method::Put)
+            .uri("/x")
+            .body("1")
+            .build();
+        assert_ne!(request_hash(&a), request_hash(&b));
+        assert_ne!(request_hash(&a), request_hash(&c));
+        assert_eq!(
+            request_hash(&a),
+            request_hash(
+                &Request::builder()
+                    .method(spin_sdk::http::Method::Post)
+                    .uri("/x")
+                    .body("1")
+                    .build()
+            )
+        );
+    }
+}

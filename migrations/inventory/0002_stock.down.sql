@@ -1,0 +1,6 @@
+DROP TABLE inventory.idempotency_key;
+DROP TABLE inventory.history;
+DROP TABLE inventory.serial;
+DROP TABLE inventory.reservation_line;
+DROP TABLE inventory.reservation;
+DROP TABLE inventory.stock;
