@@ -17,6 +17,7 @@ use crate::outbound::AllowedHosts;
 use crate::routes::Router;
 use crate::runtime_config::RuntimeConfig;
 use crate::spin::bindings::cron_trigger::SpinCronPre;
+use crate::spin::bindings::fermyon::spin2_0_0::variables::Error as VariableError;
 use crate::spin::bindings::redis_trigger::RedisTriggerPre;
 use crate::spin::{Services, bindings, key_value};
 use crate::state::HostState;
@@ -165,6 +166,15 @@ fn linker(engine: &Engine) -> anyhow::Result<Linker<HostState>> {
     // The redis trigger's types-only interface: guests import it for its types alone.
     linker.instance("fermyon:spin/redis-types")?;
     linker.instance("fermyon:spin-cron/cron-types@2.0.0")?;
+    // What a dependency without inherited configuration reads its variables from: nothing.
+    linker.instance(compose::DENIED_VARIABLES)?.func_wrap(
+        "get",
+        |_, (name,): (String,)| -> wasmtime::Result<(Result<String, VariableError>,)> {
+            Ok((Err(VariableError::Undefined(format!(
+                "no variable for \"{name}\""
+            ))),))
+        },
+    )?;
     Ok(linker)
 }
 
@@ -284,7 +294,7 @@ fn compile(
     let bytes = if decl.dependencies.is_empty() {
         bytes
     } else {
-        crate::app::compose::compose(m, id, bytes, &decl.dependencies)?
+        compose::compose(m, id, bytes, &decl.dependencies)?
     };
     Component::new(engine, &bytes).map_err(|e| {
         anyhow::anyhow!(

@@ -384,3 +384,71 @@ source = "{tick}"
     }
     assert!(ticks() >= 2, "{}", host.log());
 }
+
+fn dependency_manifest(dir: &std::path::Path, inherit: bool, key: &str) {
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            r#"
+spin_manifest_version = 2
+[application]
+name = "dependency-test"
+[[trigger.http]]
+route = "/..."
+component = "consumer"
+[component.consumer]
+source = "{}"
+dependencies_inherit_configuration = {inherit}
+[component.consumer.variables]
+greeting = "hi"
+[component.consumer.dependencies]
+"{key}" = {{ path = "{}" }}
+"#,
+            wasm("host-greeting-consumer"),
+            wasm("host-greeter"),
+        ),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_dependency_is_composed_in_and_sees_configuration_only_when_inherited() {
+    let dir = workdir("dependency");
+    dependency_manifest(&dir, false, "souk:test/greeter@0.1.0");
+    let host = start(&dir, &[], &[]);
+    let text = reqwest::get(format!("{}/ada", host.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        text, "hello, ada",
+        "without inheritance the provider's variable reads are undefined"
+    );
+    drop(host);
+
+    dependency_manifest(&dir, true, "souk:test");
+    let host = start(&dir, &[], &[]);
+    let text = reqwest::get(format!("{}/ada", host.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        text, "hi, ada",
+        "with inheritance the provider reads the consumer's variables"
+    );
+}
+
+#[test]
+fn a_dependency_that_matches_no_import_is_refused() {
+    let dir = workdir("dependency-unmatched");
+    dependency_manifest(&dir, true, "souk:other/thing");
+    let stderr = fails(&dir, &[], &[]);
+    assert!(
+        stderr.contains("dependency `souk:other/thing` matches none of the component's imports"),
+        "{stderr}"
+    );
+}
