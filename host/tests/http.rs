@@ -156,7 +156,11 @@ async fn a_private_route_is_reachable_only_by_service_chaining() {
     assert_eq!(h["spin-component-route"], "");
     assert_eq!(h["spin-path-info"], "/inner/path");
     assert_eq!(h["x-custom"], "yes");
-    assert!(host.log().contains("chained from probe"), "{}", host.log());
+    assert!(
+        host.wait_for_log("chained from probe", Duration::from_secs(5)),
+        "{}",
+        host.log()
+    );
 }
 
 #[tokio::test]
@@ -245,7 +249,12 @@ async fn large_bodies_stream_whole_and_output_is_logged_per_component() {
         host.log()
     );
     assert!(
-        host.log().contains("[probe stderr] hello from stderr"),
+        host.wait_for_log("[probe stderr] hello from stderr", Duration::from_secs(5)),
+        "{}",
+        host.log()
+    );
+    assert!(
+        host.wait_for_log("GET /api/print probe 200 ", Duration::from_secs(5)),
         "{}",
         host.log()
     );

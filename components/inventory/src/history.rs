@@ -21,7 +21,6 @@ struct Entry {
     reason: Option<String>,
     reference: Option<String>,
     actor: String,
-    #[serde(with = "chrono::serde::ts_seconds")]
     created_at: DateTime<Utc>,
 }
 

@@ -26,7 +26,6 @@ pub struct Stock {
     /// Whether every unit carries a serial number.
     pub serial_required: bool,
     /// Last change.
-    #[serde(with = "chrono::serde::ts_seconds")]
     pub updated_at: DateTime<Utc>,
 }
 

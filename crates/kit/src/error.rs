@@ -112,6 +112,12 @@ impl ApiError {
         )
     }
 
+    /// The same error with another code (`ApiError::unauthorized(…).with_code("invalid_credentials")`).
+    pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
+        self.code = code.into();
+        self
+    }
+
     /// Whether the caller may retry the same request (5xx other than 501, and 429).
     pub fn is_retryable(&self) -> bool {
         self.status == 429 || (self.status >= 500 && self.status != 501)

@@ -2,5 +2,6 @@
 //! talk to a real PostgreSQL and Redis. One stack serves the whole binary; each test creates
 //! its own users and data, so tests never depend on one another or on their order.
 
+mod account;
 mod inventory;
 mod platform;

@@ -1,0 +1,4 @@
+DROP TABLE account.idempotency_key;
+DROP TABLE account.wallet;
+DROP TABLE account.refresh_token;
+DROP TABLE account.account;
