@@ -1,8 +1,12 @@
-//! Souk's `account` module: accounts and sign-in, profiles, and (next) contacts, favourites,
+//! Souk's `account` module: accounts and sign-in, profiles, contacts, favourites,
 //! notifications, the wallet ledger and saved payment methods.
 //!
 //! - [`auth`]: register, login (throttled), refresh (rotating), logout, logout-all.
 //! - [`me`]: the signed-in account's profile and country; others' public profiles.
+//! - [`contacts`], [`favorites`], [`notifications`], [`payment_methods`]: the account's own
+//!   collections, each for its owner only.
+//! - [`wallet`]: balance, ledger, and exactly-once internal debits and credits.
+//! - [`internal`]: batch reads other modules need.
 //! - [`accounts`]: the account row and its private and public views.
 //! - [`tokens`]: access tokens and rotating refresh-token families.
 //! - [`password`]: argon2id hashing.
@@ -17,10 +21,16 @@
 
 mod accounts;
 mod auth;
+mod contacts;
+mod favorites;
+mod internal;
 mod me;
+mod notifications;
 mod password;
+mod payment_methods;
 mod rate_limit;
 mod tokens;
+mod wallet;
 
 use kit::{Request, Response, Router};
 use spin_sdk::http_component;
@@ -37,6 +47,46 @@ pub fn router() -> Router {
         .patch("/api/v1/account/me", me::update)
         .put("/api/v1/account/me/country", me::country)
         .get("/api/v1/account/accounts/:id", me::public)
+        .get("/api/v1/account/contacts", contacts::list)
+        .post("/api/v1/account/contacts", contacts::create)
+        .get("/api/v1/account/contacts/:id", contacts::get)
+        .patch("/api/v1/account/contacts/:id", contacts::update)
+        .delete("/api/v1/account/contacts/:id", contacts::delete)
+        .post(
+            "/api/v1/account/contacts/:id/default",
+            contacts::make_default,
+        )
+        .get("/api/v1/account/favorites", favorites::list)
+        .post("/api/v1/account/favorites/:spu_id", favorites::add)
+        .delete("/api/v1/account/favorites/:spu_id", favorites::remove)
+        .get("/api/v1/account/notifications", notifications::list)
+        .get(
+            "/api/v1/account/notifications/unread-count",
+            notifications::unread_count,
+        )
+        .post(
+            "/api/v1/account/notifications/read",
+            notifications::mark_read,
+        )
+        .post(
+            "/api/v1/account/notifications/read-all",
+            notifications::mark_all_read,
+        )
+        .get("/api/v1/account/wallet", wallet::get)
+        .get("/api/v1/account/wallet/entries", wallet::entries)
+        .get("/api/v1/account/payment-methods", payment_methods::list)
+        .post("/api/v1/account/payment-methods", payment_methods::add)
+        .delete(
+            "/api/v1/account/payment-methods/:id",
+            payment_methods::remove,
+        )
+        .post("/internal/accounts/batch", internal::accounts_batch)
+        .get("/internal/accounts/:id/currency", internal::currency)
+        .post("/internal/contacts/default", internal::default_contacts)
+        .post("/internal/favorites/check", favorites::check)
+        .post("/internal/notifications", notifications::create)
+        .post("/internal/wallet/credit", wallet::credit)
+        .post("/internal/wallet/debit", wallet::debit)
 }
 
 #[http_component]

@@ -362,3 +362,457 @@ async fn the_country_changes_only_while_the_wallet_is_empty() {
         "JP"
     );
 }
+
+/// A fresh account: (id, access token).
+async fn user() -> (Uuid, String) {
+    let (_, reg) = new_user().await;
+    (
+        Uuid::parse_str(reg["account"]["id"].as_str().unwrap()).unwrap(),
+        reg["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn wallet_move(action: &str, account: Uuid, amount: i64, key: &str) -> Reply {
+    stack()
+        .internal("account")
+        .post(&format!("/internal/wallet/{action}"))
+        .header("idempotency-key", key)
+        .json(json!({ "account_id": account, "amount": amount, "currency": "VND", "reason": "test", "reference": "order-1" }))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn concurrent_debits_never_overdraw_the_wallet() {
+    let (id, token) = user().await;
+    wallet_move("credit", id, 100, &unique("k"))
+        .await
+        .assert_status(200);
+    let attempts =
+        (0..6).map(|_| async move { wallet_move("debit", id, 60, &unique("k")).await.status });
+    let statuses = futures::future::join_all(attempts).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        5,
+        "{statuses:?}"
+    );
+    let wallet = stack()
+        .api()
+        .get("/api/v1/account/wallet")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        (wallet["balance"].as_i64(), wallet["currency"].as_str()),
+        (Some(40), Some("VND"))
+    );
+    let ledger = stack()
+        .api()
+        .get("/api/v1/account/wallet/entries")
+        .bearer(&token)
+        .send()
+        .await;
+    let kinds: Vec<(&str, i64)> = ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap(),
+                e["balance_after"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("debit", 40), ("credit", 100)]);
+}
+
+#[tokio::test]
+async fn wallet_movements_happen_once_per_key_and_in_the_wallets_currency() {
+    let (id, token) = user().await;
+    let k = unique("k");
+    let first = wallet_move("credit", id, 250, &k).await;
+    let again = wallet_move("credit", id, 250, &k).await;
+    assert_eq!(first.body, again.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        stack()
+            .api()
+            .get("/api/v1/account/wallet")
+            .bearer(&token)
+            .send()
+            .await["balance"],
+        250
+    );
+    wallet_move("debit", id, 251, &unique("k"))
+        .await
+        .assert_error(409, "insufficient_funds");
+    wallet_move("debit", id, 0, &unique("k"))
+        .await
+        .assert_error(422, "validation");
+    stack()
+        .internal("account")
+        .post("/internal/wallet/debit")
+        .header("idempotency-key", &unique("k"))
+        .json(json!({ "account_id": id, "amount": 1, "currency": "USD", "reason": "test" }))
+        .send()
+        .await
+        .assert_error(422, "currency_mismatch");
+    wallet_move("debit", Uuid::new_v4(), 1, &unique("k"))
+        .await
+        .assert_error(404, "account_not_found");
+}
+
+async fn add_contact(token: &str, name: &str) -> Reply {
+    stack()
+        .api()
+        .post("/api/v1/account/contacts")
+        .bearer(token)
+        .json(json!({ "full_name": name, "phone": "+84901234567", "address": "1 Lê Lợi, Huế", "address_type": "home" }))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn contacts_keep_exactly_one_default_and_at_least_one_contact() {
+    let (_, token) = user().await;
+    let api = stack().api();
+    let first = add_contact(&token, "Home").await;
+    first.assert_status(201);
+    assert_eq!(
+        first["is_default"], true,
+        "the first contact becomes the default"
+    );
+    let second = add_contact(&token, "Work").await;
+    assert_eq!(second["is_default"], false);
+    let (a, b) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
+    api.post(&format!("/api/v1/account/contacts/{b}/default"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(200);
+    let list = api
+        .get("/api/v1/account/contacts")
+        .bearer(&token)
+        .send()
+        .await;
+    let defaults: Vec<&Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["is_default"] == true)
+        .collect();
+    assert_eq!((defaults.len(), defaults[0]["id"].as_str()), (1, Some(b)));
+    api.delete(&format!("/api/v1/account/contacts/{b}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(204);
+    assert_eq!(
+        api.get(&format!("/api/v1/account/contacts/{a}"))
+            .bearer(&token)
+            .send()
+            .await["is_default"],
+        true,
+        "the default moves"
+    );
+    api.delete(&format!("/api/v1/account/contacts/{a}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_error(409, "cannot_delete_last_contact");
+    let patched = api
+        .patch(&format!("/api/v1/account/contacts/{a}"))
+        .bearer(&token)
+        .json(json!({ "full_name": "Nhà" }))
+        .send()
+        .await;
+    assert_eq!(patched["full_name"], "Nhà");
+    api.patch(&format!("/api/v1/account/contacts/{a}"))
+        .bearer(&token)
+        .json(json!({ "address_type": "boat" }))
+        .send()
+        .await
+        .assert_error(422, "validation");
+    stack()
+        .api()
+        .post("/api/v1/account/contacts")
+        .bearer(&token)
+        .json(json!({ "full_name": "x", "phone": "12", "address": "a", "address_type": "home" }))
+        .send()
+        .await
+        .assert_error(422, "validation");
+
+    let (_, stranger) = user().await;
+    api.get(&format!("/api/v1/account/contacts/{a}"))
+        .bearer(&stranger)
+        .send()
+        .await
+        .assert_error(404, "contact_not_found");
+    api.delete(&format!("/api/v1/account/contacts/{a}"))
+        .bearer(&stranger)
+        .send()
+        .await
+        .assert_error(404, "contact_not_found");
+}
+
+#[tokio::test]
+async fn favorites_are_idempotent_and_checked_in_batches() {
+    let (id, token) = user().await;
+    let api = stack().api();
+    let (p1, p2, p3) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    api.post(&format!("/api/v1/account/favorites/{p1}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(201);
+    api.post(&format!("/api/v1/account/favorites/{p1}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(200);
+    api.post(&format!("/api/v1/account/favorites/{p2}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(201);
+    let page = api
+        .get("/api/v1/account/favorites?limit=1")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(page["items"][0]["spu_id"], p2.to_string(), "newest first");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let next = api
+        .get(&format!(
+            "/api/v1/account/favorites?limit=1&cursor={cursor}"
+        ))
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(next["items"][0]["spu_id"], p1.to_string());
+    let check = stack()
+        .internal("account")
+        .post("/internal/favorites/check")
+        .json(json!({ "account_id": id, "spu_ids": [p1, p2, p3] }))
+        .send()
+        .await;
+    let mut expected = vec![p1.to_string(), p2.to_string()];
+    expected.sort();
+    assert_eq!(check["favorites"], json!(expected));
+    api.delete(&format!("/api/v1/account/favorites/{p1}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(204);
+    api.delete(&format!("/api/v1/account/favorites/{p1}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(204);
+    api.post("/api/v1/account/favorites/not-a-uuid")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_error(404, "product_not_found");
+}
+
+#[tokio::test]
+async fn notifications_come_from_other_modules_and_are_read_by_their_owner() {
+    let (id, token) = user().await;
+    let internal = stack().internal("account");
+    let k = unique("k");
+    for (i, key) in [k.clone(), k.clone(), unique("k")].iter().enumerate() {
+        internal
+            .post("/internal/notifications")
+            .header("idempotency-key", key)
+            .json(json!({ "account_id": id, "type": "welcome", "title": if i == 2 { "second" } else { "first" }, "metadata": { "n": 1 } }))
+            .send()
+            .await
+            .assert_status(201);
+    }
+    let api = stack().api();
+    assert_eq!(
+        api.get("/api/v1/account/notifications/unread-count")
+            .bearer(&token)
+            .send()
+            .await["count"],
+        2,
+        "the repeated key created one"
+    );
+    let list = api
+        .get("/api/v1/account/notifications")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(list["items"][0]["title"], "second");
+    assert_eq!(list["items"][1]["metadata"], json!({ "n": 1 }));
+    let first_id = list["items"][1]["id"].as_str().unwrap();
+    let (_, stranger) = user().await;
+    assert_eq!(
+        api.post("/api/v1/account/notifications/read")
+            .bearer(&stranger)
+            .json(json!({ "ids": [first_id] }))
+            .send()
+            .await["marked"],
+        0
+    );
+    assert_eq!(
+        api.post("/api/v1/account/notifications/read")
+            .bearer(&token)
+            .json(json!({ "ids": [first_id] }))
+            .send()
+            .await["marked"],
+        1
+    );
+    assert_eq!(
+        api.get("/api/v1/account/notifications/unread-count")
+            .bearer(&token)
+            .send()
+            .await["count"],
+        1
+    );
+    api.post("/api/v1/account/notifications/read-all")
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(200);
+    assert_eq!(
+        api.get("/api/v1/account/notifications/unread-count")
+            .bearer(&token)
+            .send()
+            .await["count"],
+        0
+    );
+    api.post("/api/v1/account/notifications/read")
+        .bearer(&token)
+        .json(json!({ "ids": [] }))
+        .send()
+        .await
+        .assert_error(422, "validation");
+    internal
+        .post("/internal/notifications")
+        .header("idempotency-key", &unique("k"))
+        .json(json!({ "account_id": id, "type": "Bad Type", "title": "x" }))
+        .send()
+        .await
+        .assert_error(422, "validation");
+}
+
+#[tokio::test]
+async fn payment_methods_store_provider_references_never_card_numbers() {
+    let (_, token) = user().await;
+    let api = stack().api();
+    let add = |body: Value| {
+        let token = token.clone();
+        async move {
+            stack()
+                .api()
+                .post("/api/v1/account/payment-methods")
+                .bearer(&token)
+                .json(body)
+                .send()
+                .await
+        }
+    };
+    add(json!({ "provider": "vnpay", "provider_reference": "4111 1111 1111 1111" }))
+        .await
+        .assert_error(422, "raw_card_data");
+    let first = add(json!({ "provider": "vnpay", "provider_reference": "tok_abc", "brand": "visa", "last4": "4242" })).await;
+    first.assert_status(201);
+    assert_eq!(first["is_default"], true);
+    add(json!({ "provider": "vnpay", "provider_reference": "tok_abc" }))
+        .await
+        .assert_error(409, "payment_method_exists");
+    let second =
+        add(json!({ "provider": "sepay", "provider_reference": "acct_9", "make_default": true }))
+            .await;
+    assert_eq!(second["is_default"], true);
+    add(json!({ "provider": "sepay", "provider_reference": "acct_10", "last4": "12345" }))
+        .await
+        .assert_error(422, "validation");
+    let list = api
+        .get("/api/v1/account/payment-methods")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["is_default"] == true)
+            .count(),
+        1
+    );
+    api.delete(&format!(
+        "/api/v1/account/payment-methods/{}",
+        second["id"].as_str().unwrap()
+    ))
+    .bearer(&token)
+    .send()
+    .await
+    .assert_status(204);
+    let list = api
+        .get("/api/v1/account/payment-methods")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        list["items"][0]["is_default"], true,
+        "the default moves to the remaining method"
+    );
+    api.delete(&format!(
+        "/api/v1/account/payment-methods/{}",
+        Uuid::new_v4()
+    ))
+    .bearer(&token)
+    .send()
+    .await
+    .assert_error(404, "payment_method_not_found");
+}
+
+#[tokio::test]
+async fn other_modules_read_accounts_contacts_and_currency_in_batches() {
+    let (a, token_a) = user().await;
+    let (b, _) = user().await;
+    add_contact(&token_a, "Shop").await.assert_status(201);
+    let internal = stack().internal("account");
+    let batch = internal
+        .post("/internal/accounts/batch")
+        .json(json!({ "account_ids": [a, b, Uuid::new_v4()] }))
+        .send()
+        .await;
+    let items = batch["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items
+            .iter()
+            .all(|i| i["currency"] == "VND" && i.get("email").is_none())
+    );
+    let contacts = internal
+        .post("/internal/contacts/default")
+        .json(json!({ "account_ids": [a, b] }))
+        .send()
+        .await;
+    assert_eq!(contacts["items"].as_array().unwrap().len(), 1);
+    assert_eq!(contacts["items"][0]["account_id"], a.to_string());
+    let currency = internal
+        .get(&format!("/internal/accounts/{a}/currency"))
+        .send()
+        .await;
+    assert_eq!(currency["currency"], "VND");
+    internal
+        .post("/internal/accounts/batch")
+        .json(json!({ "account_ids": [] }))
+        .send()
+        .await
+        .assert_error(422, "validation");
+}
