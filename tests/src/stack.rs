@@ -90,6 +90,7 @@ impl Stack {
             &database_url,
             &root.join("migrations"),
         )?;
+        forget_login_failures(&redis_url)?;
 
         let work = root.join("target").join("e2e").join(&database);
         std::fs::create_dir_all(&work)?;
@@ -196,6 +197,22 @@ impl Stack {
         tokio::spawn(conn);
         client
     }
+}
+
+/// Clears sign-in failure counters left in the test Redis by earlier runs: every test signs in
+/// from 127.0.0.1, so old failures would count against this run's per-address limit.
+fn forget_login_failures(redis_url: &str) -> anyhow::Result<()> {
+    let client = redis::Client::open(redis_url).context("test Redis URL")?;
+    let mut conn = client
+        .get_connection()
+        .with_context(|| format!("cannot reach the test Redis at {redis_url}"))?;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("souk:account:login-failures:*")
+        .query(&mut conn)?;
+    if !keys.is_empty() {
+        redis::cmd("DEL").arg(keys).query::<()>(&mut conn)?;
+    }
+    Ok(())
 }
 
 /// Souk's `spin.toml`, unchanged but for absolute `source` paths, plus the test-only gateway
