@@ -17,6 +17,7 @@ CREATE TABLE account.wallet_entry (
     balance_after int8 NOT NULL CHECK (balance_after >= 0),
     reason        text NOT NULL CHECK (length(reason) BETWEEN 1 AND 200),
     reference     text CHECK (length(reference) <= 200),
+    idempotency_key text,                            -- the caller's key: one entry per key
     created_at    timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX wallet_entry_account_idx ON account.wallet_entry (account_id, id DESC);

@@ -98,6 +98,16 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
             )
             .map_err(|e| e.to_api(&accounts::constraint_errors()))?;
             db.execute("INSERT INTO account.wallet (account_id) VALUES ($1)", &[uuid(id)])?;
+            // The welcome notification is account's own row, so it commits with the account.
+            db.execute(
+                "INSERT INTO account.notification (id, account_id, type, title, content) VALUES ($1, $2, 'welcome', $3, $4)",
+                &[
+                    uuid(kit::ids::new_id()),
+                    uuid(id),
+                    text("Welcome to Souk"),
+                    text("Your account is ready: you can buy, and you can sell."),
+                ],
+            )?;
             let tokens = tokens::issue(&ctx, db, id, kit::ids::random_id())?;
             Ok(Session { account: accounts::load(db, id, false)?.private()?, tokens })
         })

@@ -22,6 +22,7 @@ struct Entry {
     balance_after: i64,
     reason: String,
     reference: Option<String>,
+    idempotency_key: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -35,12 +36,14 @@ impl FromRow for Entry {
             balance_after: row.get("balance_after")?,
             reason: row.get("reason")?,
             reference: row.get("reference")?,
+            idempotency_key: row.get("idempotency_key")?,
             created_at: row.time("created_at")?,
         })
     }
 }
 
-const ENTRY_COLUMNS: &str = "id, kind, amount, currency, balance_after, reason, reference, created_at AT TIME ZONE 'UTC' AS created_at";
+const ENTRY_COLUMNS: &str = "id, kind, amount, currency, balance_after, reason, reference, idempotency_key, \
+created_at AT TIME ZONE 'UTC' AS created_at";
 
 /// `GET /api/v1/account/wallet` — balance and currency.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
@@ -119,8 +122,8 @@ async fn movement(ctx: Ctx, req: Request, kind: Kind) -> ApiResult<Response> {
         let entry: Entry = db
             .fetch_optional(
                 &format!(
-                    "INSERT INTO account.wallet_entry (id, account_id, kind, amount, currency, balance_after, reason, reference) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ENTRY_COLUMNS}"
+                    "INSERT INTO account.wallet_entry (id, account_id, kind, amount, currency, balance_after, reason, reference, idempotency_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {ENTRY_COLUMNS}"
                 ),
                 &[
                     uuid(kit::ids::new_id()),
@@ -131,6 +134,7 @@ async fn movement(ctx: Ctx, req: Request, kind: Kind) -> ApiResult<Response> {
                     balance.into(),
                     text(&reason),
                     optional_text(reference.as_deref()),
+                    optional_text(ctx.idempotency_key()),
                 ],
             )?
             .ok_or_else(|| ApiError::internal("the ledger insert returned nothing"))?;

@@ -429,6 +429,13 @@ async fn concurrent_debits_never_overdraw_the_wallet() {
         })
         .collect();
     assert_eq!(kinds, [("debit", 40), ("credit", 100)]);
+    assert!(
+        ledger["items"][0]["idempotency_key"]
+            .as_str()
+            .is_some_and(|k| !k.is_empty()),
+        "{}",
+        ledger.text
+    );
 }
 
 #[tokio::test]
@@ -644,8 +651,8 @@ async fn notifications_come_from_other_modules_and_are_read_by_their_owner() {
             .bearer(&token)
             .send()
             .await["count"],
-        2,
-        "the repeated key created one"
+        3,
+        "two from other modules (the repeated key created one) and the welcome notification"
     );
     let list = api
         .get("/api/v1/account/notifications")
@@ -677,7 +684,7 @@ async fn notifications_come_from_other_modules_and_are_read_by_their_owner() {
             .bearer(&token)
             .send()
             .await["count"],
-        1
+        2
     );
     api.post("/api/v1/account/notifications/read-all")
         .bearer(&token)
