@@ -14,11 +14,6 @@
 //!
 //! It owns the `account` schema and no other.
 
-#![expect(
-    unsafe_code,
-    reason = "#[http_component] generates the unsafe export glue of the component"
-)]
-
 mod accounts;
 mod auth;
 mod contacts;
@@ -32,8 +27,7 @@ mod rate_limit;
 mod tokens;
 mod wallet;
 
-use kit::{Request, Response, Router};
-use spin_sdk::http_component;
+use kit::Router;
 
 /// The module's routes.
 pub fn router() -> Router {
@@ -89,17 +83,4 @@ pub fn router() -> Router {
         .post("/internal/wallet/debit", wallet::debit)
 }
 
-#[http_component]
-async fn handle(req: Request) -> Response {
-    router().handle(req).await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_public_route_is_in_the_openapi_document_and_back() {
-        let problems =
-            kit::openapi::mismatches(&super::router(), include_str!("../../../docs/openapi.json"));
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
-}
+kit::component!(router);

@@ -3,13 +3,7 @@
 //! Public routes live under `/api/v1/common/`; other modules call its `/internal/...` routes
 //! through service chaining. It owns the `common` schema and no other.
 
-#![expect(
-    unsafe_code,
-    reason = "#[http_component] generates the unsafe export glue of the component"
-)]
-
 use kit::{ApiResult, Ctx, Request, Response, Router};
-use spin_sdk::http_component;
 
 /// The API's OpenAPI 3.1 document, kept in step with every module's routes by their tests.
 const OPENAPI: &str = include_str!("../../../docs/openapi.json");
@@ -29,16 +23,4 @@ async fn openapi(_ctx: Ctx, _req: Request) -> ApiResult<Response> {
         .build())
 }
 
-#[http_component]
-async fn handle(req: Request) -> Response {
-    router().handle(req).await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_public_route_is_in_the_openapi_document_and_back() {
-        let problems = kit::openapi::mismatches(&super::router(), super::OPENAPI);
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
-}
+kit::component!(router);

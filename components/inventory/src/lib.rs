@@ -11,11 +11,6 @@
 //!
 //! It owns the `inventory` schema and no other.
 
-#![expect(
-    unsafe_code,
-    reason = "#[http_component] generates the unsafe export glue of the component"
-)]
-
 mod availability;
 mod history;
 mod reservations;
@@ -23,8 +18,7 @@ mod rules;
 mod serials;
 mod stock;
 
-use kit::{Request, Response, Router};
-use spin_sdk::http_component;
+use kit::Router;
 
 /// The module's routes.
 pub fn router() -> Router {
@@ -48,17 +42,4 @@ pub fn router() -> Router {
         .post("/internal/reservations/:id/commit", reservations::commit)
 }
 
-#[http_component]
-async fn handle(req: Request) -> Response {
-    router().handle(req).await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_public_route_is_in_the_openapi_document_and_back() {
-        let problems =
-            kit::openapi::mismatches(&super::router(), include_str!("../../../docs/openapi.json"));
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
-}
+kit::component!(router);

@@ -3,30 +3,11 @@
 //! Public routes live under `/api/v1/order/`; other modules call its `/internal/...` routes
 //! through service chaining. It owns the `order` schema and no other.
 
-#![expect(
-    unsafe_code,
-    reason = "#[http_component] generates the unsafe export glue of the component"
-)]
-
-use kit::{Request, Response, Router};
-use spin_sdk::http_component;
+use kit::Router;
 
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("order")
 }
 
-#[http_component]
-async fn handle(req: Request) -> Response {
-    router().handle(req).await
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn every_public_route_is_in_the_openapi_document_and_back() {
-        let problems =
-            kit::openapi::mismatches(&super::router(), include_str!("../../../docs/openapi.json"));
-        assert!(problems.is_empty(), "{problems:#?}");
-    }
-}
+kit::component!(router);

@@ -21,7 +21,8 @@ use super::super::bindings::spin::postgres::postgres::{
 use super::text_failure;
 
 type BoxError = Box<dyn StdError + Sync + Send>;
-type Bound = Box<dyn ToSql + Sync + Send>;
+/// A bound parameter.
+pub type Bound = Box<dyn ToSql + Sync + Send>;
 
 /// The guest-visible error for a failed statement, with PostgreSQL's structured fields.
 pub fn query_failed(e: tokio_postgres::Error) -> Error {

@@ -171,19 +171,30 @@ impl PgConnection {
         }
     }
 
+    /// Prepares `statement` (one statement only, as Spin requires) and binds `params` as the
+    /// Rust types Spin binds them as.
+    async fn prepare(
+        &self,
+        statement: &str,
+        params: &[ParameterValue],
+    ) -> Result<(tokio_postgres::Statement, Vec<convert::Bound>), Error> {
+        let prepared = self
+            .client()?
+            .prepare(statement)
+            .await
+            .map_err(convert::query_failed)?;
+        Ok((prepared, convert::bind(params)?))
+    }
+
     /// Runs a statement that returns rows.
     pub async fn query(
         &mut self,
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
-        let client = self.client()?;
-        let prepared = client
-            .prepare(statement)
-            .await
-            .map_err(convert::query_failed)?;
-        let bound = convert::bind(&params)?;
-        let rows = client
+        let (prepared, bound) = self.prepare(statement, &params).await?;
+        let rows = self
+            .client()?
             .query(&prepared, &convert::refs(&bound))
             .await
             .map_err(convert::query_failed)?;
@@ -197,13 +208,9 @@ impl PgConnection {
         statement: &str,
         params: Vec<ParameterValue>,
     ) -> Result<u64, Error> {
-        let client = self.client()?;
-        let prepared = client
-            .prepare(statement)
-            .await
-            .map_err(convert::query_failed)?;
-        let bound = convert::bind(&params)?;
-        let affected = client
+        let (prepared, bound) = self.prepare(statement, &params).await?;
+        let affected = self
+            .client()?
             .execute(&prepared, &convert::refs(&bound))
             .await
             .map_err(convert::query_failed)?;
