@@ -95,7 +95,7 @@ impl Stack {
         let work = root.join("target").join("e2e").join(&database);
         std::fs::create_dir_all(&work)?;
         let manifest = work.join("spin.toml");
-        std::fs::write(&manifest, test_manifest(&root)?)?;
+        std::fs::write(&manifest, test_manifest(&root, &redis_url)?)?;
         let runtime_config = work.join("runtime-config.toml");
         std::fs::write(
             &runtime_config,
@@ -215,11 +215,17 @@ fn forget_login_failures(redis_url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Souk's `spin.toml`, unchanged but for absolute `source` paths, plus the test-only gateway
+/// Souk's `spin.toml`, unchanged but for absolute `source` paths and the test Redis as the
+/// redis trigger's address, plus the test-only gateway
 /// component that lets tests call `/internal/...` routes through service chaining, as modules do.
-fn test_manifest(root: &Path) -> anyhow::Result<String> {
+fn test_manifest(root: &Path, redis_url: &str) -> anyhow::Result<String> {
     let manifest = std::fs::read_to_string(root.join("spin.toml")).context("reading spin.toml")?;
-    let absolute = manifest.replace("source = \"", &format!("source = \"{}/", root.display()));
+    let absolute = manifest
+        .replace("source = \"", &format!("source = \"{}/", root.display()))
+        .replace(
+            "address = \"redis://127.0.0.1:56379\"",
+            &format!("address = \"{redis_url}\""),
+        );
     let gateway = root.join("target/wasm32-wasip2/release/souk_test_gateway.wasm");
     if !gateway.exists() {
         bail!("{} is missing: run `scripts/build`", gateway.display());

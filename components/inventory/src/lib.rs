@@ -23,6 +23,7 @@ use kit::Router;
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("inventory")
+        .with_outbox()
         .get("/api/v1/inventory/availability", availability::public)
         .get("/api/v1/inventory/stock/:sku_id", stock::get)
         .patch("/api/v1/inventory/stock/:sku_id", stock::update)

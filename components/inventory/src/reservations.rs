@@ -69,12 +69,33 @@ struct ReserveBody {
     lines: Vec<LineRequest>,
 }
 
+/// Tells the seller, through the outbox, that a reservation took a SKU's last units.
+fn sold_out(db: &Db, reservation: Uuid, sku: Uuid, seller: Uuid) -> ApiResult<()> {
+    kit::outbox::enqueue(
+        db,
+        "inventory",
+        &kit::outbox::Message {
+            target: "account",
+            path: "/internal/notifications",
+            body: serde_json::json!({
+                "account_id": seller,
+                "type": "stock_sold_out",
+                "title": "A product sold out",
+                "content": format!("SKU {sku} has no units left; import stock to keep selling it."),
+                "metadata": { "sku_id": sku, "reservation_id": reservation },
+            }),
+            key: format!("inventory:sold-out:{reservation}:{sku}"),
+        },
+    )
+}
+
 /// Takes `quantity` units of `sku` for `reservation`; 404 when the SKU has no stock, 409
-/// `out_of_stock` when fewer are available.
-fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<Vec<String>> {
+/// `out_of_stock` when fewer are available. Returns the serials taken and whether the SKU is
+/// now sold out (its seller is then told through the outbox).
+fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<(Vec<String>, bool)> {
     let set = db.query(
         "UPDATE inventory.stock SET available = available - $2, reserved = reserved + $2, updated_at = now() \
-         WHERE sku_id = $1 AND available >= $2 RETURNING serial_required",
+         WHERE sku_id = $1 AND available >= $2 RETURNING serial_required, available, seller_id",
         &[uuid(sku), quantity.into()],
     )?;
     let Some(row) = rows(&set).next() else {
@@ -89,8 +110,12 @@ fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<Vec<S
         ));
     };
     let serial_required: bool = row.get("serial_required")?;
+    let sold_out_now = row.get::<i64>("available")? == 0;
+    if sold_out_now {
+        sold_out(db, reservation, sku, row.get("seller_id")?)?;
+    }
     if !serial_required {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), sold_out_now));
     }
     let set = db.query(
         "UPDATE inventory.serial SET status = 'reserved', reservation_id = $3, updated_at = now() \
@@ -111,7 +136,7 @@ fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<Vec<S
             ),
         ));
     }
-    Ok(serials)
+    Ok((serials, sold_out_now))
 }
 
 /// `POST /internal/reservations` `{reference, lines: [{sku_id, quantity}]}` — all or nothing.
@@ -119,7 +144,8 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: ReserveBody = json::read(&req)?;
     let reference = kit::validate::text("reference", &body.reference, 1, 200)?;
     let lines = rules::merge_lines(&body.lines)?;
-    idempotency::run(&ctx, &req, "inventory", "internal", KeyPolicy::Required, async |db: &Db| {
+    let wake = std::cell::Cell::new(false);
+    let response = idempotency::run(&ctx, &req, "inventory", "internal", KeyPolicy::Required, async |db: &Db| {
         let id = kit::ids::new_id();
         db.execute(
             "INSERT INTO inventory.reservation (id, reference, status) VALUES ($1, $2, 'held')",
@@ -128,7 +154,8 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
         let id_text = id.to_string();
         let mut out = Vec::with_capacity(lines.len());
         for &(sku, quantity) in &lines {
-            let serials = take(db, id, sku, quantity)?;
+            let (serials, sold_out_now) = take(db, id, sku, quantity)?;
+            wake.set(wake.get() || sold_out_now);
             db.execute(
                 "INSERT INTO inventory.reservation_line (reservation_id, sku_id, quantity) VALUES ($1, $2, $3)",
                 &[uuid(id), uuid(sku), quantity.into()],
@@ -141,7 +168,11 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
             &Reservation { reservation_id: id, reference: reference.clone(), status: State::Held.as_str(), lines: out },
         )
     })
-    .await
+    .await?;
+    if wake.get() {
+        kit::outbox::wake(&ctx, "inventory");
+    }
+    Ok(response)
 }
 
 /// A stored reservation: its reference, state and `(sku, quantity)` lines.

@@ -14,19 +14,29 @@ use crate::error::{ApiError, ApiResult};
 use crate::router::{Ctx, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER};
 
 /// A client for one module's internal routes.
-pub struct Internal<'a> {
-    ctx: &'a Ctx,
-    module: &'static str,
+pub struct Internal {
+    module: String,
+    service_token: String,
+    request_id: String,
 }
 
 impl Ctx {
-    /// A client for `module`'s internal routes.
-    pub fn internal(&self, module: &'static str) -> Internal<'_> {
-        Internal { ctx: self, module }
+    /// A client for `module`'s internal routes, carrying this request's id.
+    pub fn internal(&self, module: &str) -> Internal {
+        Internal::new(module, &self.settings().service_token, &self.request_id)
     }
 }
 
-impl Internal<'_> {
+impl Internal {
+    /// A client for `module` outside a request (a trigger handler), with its own request id.
+    pub fn new(module: &str, service_token: &str, request_id: &str) -> Internal {
+        Internal {
+            module: module.to_string(),
+            service_token: service_token.to_string(),
+            request_id: request_id.to_string(),
+        }
+    }
+
     /// `GET /internal/...` returning `R`.
     pub async fn get<R: DeserializeOwned>(&self, path: &str) -> ApiResult<R> {
         self.send(Method::Get, path, None, None).await
@@ -57,11 +67,8 @@ impl Internal<'_> {
         builder
             .method(method)
             .uri(url.clone())
-            .header(
-                SERVICE_TOKEN_HEADER,
-                self.ctx.settings().service_token.clone(),
-            )
-            .header(REQUEST_ID_HEADER, self.ctx.request_id.clone())
+            .header(SERVICE_TOKEN_HEADER, self.service_token.clone())
+            .header(REQUEST_ID_HEADER, self.request_id.clone())
             .header("accept", "application/json");
         if let Some(key) = key {
             builder.header("idempotency-key", key);
@@ -90,7 +97,7 @@ impl Internal<'_> {
                 ApiError::internal(format_args!("{url} answered unexpected JSON: {e}"))
             });
         }
-        Err(upstream_error(self.module, &url, status, response.body()))
+        Err(upstream_error(&self.module, &url, status, response.body()))
     }
 }
 

@@ -73,8 +73,9 @@ fn check_key(key: &str) -> ApiResult<()> {
 }
 
 /// Runs `work` inside a transaction together with the idempotency record of this request.
-/// `schema` is the module's schema (a constant, never input); `caller` scopes keys (an account
-/// id, or `internal` for module-to-module calls).
+/// `schema` is the module's schema (a constant, never input; quoted in SQL, since `order` is a
+/// reserved word); `caller` scopes keys (an account id, or `internal` for module-to-module
+/// calls).
 pub async fn run(
     ctx: &Ctx,
     req: &Request,
@@ -95,6 +96,8 @@ pub async fn run(
     };
     check_key(key)?;
     let hash = request_hash(req);
+    let schema = format!("\"{schema}\"");
+    let schema = schema.as_str();
     let (outcome, mut response) = db
         .transaction(async |db: &Db| {
             db.execute(&format!("SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"), &[])?;

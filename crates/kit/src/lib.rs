@@ -13,6 +13,7 @@
 //! - [`ids`] and [`time`]: UUIDs and UTC instants.
 //! - [`config`]: Spin variables, read once per request into typed settings.
 //! - [`client`]: typed calls to another module's `/internal/...` routes by service chaining.
+//! - [`outbox`]: messages to other modules written with the effect, relayed at least once.
 //! - [`health`]: the `GET /api/v1/<module>/health` handler every module mounts.
 //! - [`log`]: log lines carrying the request id.
 //! - [`openapi`]: the check that keeps the OpenAPI document in step with the routes.
@@ -28,6 +29,7 @@ pub mod ids;
 pub mod json;
 pub mod log;
 pub mod openapi;
+pub mod outbox;
 pub mod page;
 pub mod router;
 pub mod time;

@@ -119,6 +119,12 @@ impl Router {
         self
     }
 
+    /// Mounts `POST /internal/outbox/relay`, for a module that sends outbox messages (its
+    /// schema then has an `outbox` table).
+    pub fn with_outbox(self) -> Router {
+        self.post("/internal/outbox/relay", crate::outbox::relay)
+    }
+
     /// `GET pattern`.
     pub fn get<F, Fut>(self, pattern: &str, handler: F) -> Router
     where

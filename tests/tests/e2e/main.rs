@@ -3,5 +3,6 @@
 //! its own users and data, so tests never depend on one another or on their order.
 
 mod account;
+mod durable;
 mod inventory;
 mod platform;
