@@ -77,3 +77,44 @@ redis_running() {
 psql_admin() {
   "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 "$ADMIN_DATABASE_URL" "$@"
 }
+
+# bench_stack <name> [extra SPIN_VARIABLE_… assignments]: a fresh database `souk_bench_<name>`
+# on the test instance with every migration (the test-only `lab` schema too), and souk-host
+# (optimised) serving spin.toml plus the test gateway (/__internal/<module>/…) and the `lab`
+# component (/api/v1/lab/…). Sets BENCH_PORT, BENCH_URL (database), BENCH_WORK, BENCH_TOKEN;
+# the host stops when the calling script exits.
+bench_stack() {
+  local name="$1"; shift
+  BENCH_WORK="$STATE/bench-$name"
+  rm -rf "$BENCH_WORK"; mkdir -p "$BENCH_WORK/migrations"
+  cp -r "$ROOT/migrations/." "$ROOT/tests/migrations/." "$BENCH_WORK/migrations/"
+  local db="souk_bench_$name"
+  psql_admin -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+  psql_admin -c "CREATE DATABASE $db" >/dev/null
+  BENCH_URL="postgres://postgres@127.0.0.1:$PG_PORT/$db"
+  "$ROOT/target/host/souk-migrate" --database-url "$BENCH_URL" --dir "$BENCH_WORK/migrations" up >/dev/null
+  local release="$ROOT/target/wasm32-wasip2/release"
+  sed "s|source = \"|source = \"$ROOT/|; s|address = \"redis://127.0.0.1:56379\"|address = \"$REDIS_URL\"|" \
+    "$ROOT/spin.toml" >"$BENCH_WORK/spin.toml"
+  sed "s|@RELEASE@|$release|" "$ROOT/tests/test-components.toml" >>"$BENCH_WORK/spin.toml"
+  printf '[key_value_store.default]\ntype = "redis"\nurl = "%s"\n' "$REDIS_URL" >"$BENCH_WORK/runtime-config.toml"
+  BENCH_TOKEN=bench-service-token
+  BENCH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  env SPIN_VARIABLE_DATABASE_URL="$BENCH_URL" SPIN_VARIABLE_DATABASE_HOST="127.0.0.1:$PG_PORT" \
+    SPIN_VARIABLE_REDIS_URL="$REDIS_URL" SPIN_VARIABLE_REDIS_HOST="127.0.0.1:$REDIS_PORT" \
+    SPIN_VARIABLE_SERVICE_TOKEN="$BENCH_TOKEN" SPIN_VARIABLE_ADMIN_TOKEN=bench-admin-token \
+    SPIN_VARIABLE_JWT_SIGNING_KEY=bench-signing-key SPIN_VARIABLE_APP_HOST="127.0.0.1:$BENCH_PORT" "$@" \
+    "$ROOT/target/host/souk-host" up -f "$BENCH_WORK/spin.toml" --listen "127.0.0.1:$BENCH_PORT" \
+    --runtime-config-file "$BENCH_WORK/runtime-config.toml" >"$BENCH_WORK/host.log" 2>&1 &
+  BENCH_HOST=$!
+  trap 'kill -TERM $BENCH_HOST 2>/dev/null || true' EXIT
+  wait_for_port "$BENCH_PORT" host || die "the host did not start (log: ${BENCH_WORK#$ROOT/}/host.log)"
+}
+
+# wrk_row <label> <wrk output>: one markdown table row — requests/s, p50, p99, non-2xx.
+wrk_row() {
+  printf '| %s | %s | %s | %s | %s |\n' "$1" \
+    "$(awk '/Requests\/sec/ {print $2}' <<<"$2")" \
+    "$(awk '$1 == "50%" {print $2}' <<<"$2")" "$(awk '$1 == "99%" {print $2}' <<<"$2")" \
+    "$(awk '/Non-2xx/ {print $NF}' <<<"$2" | grep . || echo 0)"
+}

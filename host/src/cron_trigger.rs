@@ -163,7 +163,7 @@ impl App {
             .cron
             .clone()
             .ok_or_else(|| anyhow::anyhow!("component `{id}` has no cron handler"))?;
-        let mut store = self.store(&component)?;
+        let mut store = self.store(&component, false)?;
         let metadata = CronMetadata {
             timestamp: u64::try_from(at.timestamp()).unwrap_or_default(),
         };

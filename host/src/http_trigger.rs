@@ -48,12 +48,18 @@ pub enum Origin {
 pub struct OutboundHttp {
     app: Arc<App>,
     component: Arc<LoadedComponent>,
+    chaining: bool,
 }
 
 impl OutboundHttp {
-    /// Hooks for an instance of `component`.
-    pub fn new(app: Arc<App>, component: Arc<LoadedComponent>) -> Self {
-        OutboundHttp { app, component }
+    /// Hooks for an instance of `component`; `chaining` is whether it may use service chaining,
+    /// which Spin offers only to instances the HTTP trigger runs.
+    pub fn new(app: Arc<App>, component: Arc<LoadedComponent>, chaining: bool) -> Self {
+        OutboundHttp {
+            app,
+            component,
+            chaining,
+        }
     }
 }
 
@@ -82,6 +88,22 @@ impl WasiHttpHooks for OutboundHttp {
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestUriInvalid) });
         };
         if let Some(target) = dest.chaining_target() {
+            if !self.chaining {
+                // Spin installs its chaining interceptor only in the HTTP trigger: elsewhere
+                // `<id>.spin.internal` is an ordinary host name, which does not resolve.
+                host_log!(
+                    "[{}] service chaining to {} is not available outside the HTTP trigger; \
+                     the name does not resolve",
+                    self.component.id,
+                    dest.host
+                );
+                return Box::new(async {
+                    Err(wasmtime_wasi_http::Error::DnsError {
+                        rcode: Some("NXDOMAIN".into()),
+                        info_code: None,
+                    })
+                });
+            }
             if !self.component.caps.allowed_hosts.allows_chaining_to(target) {
                 host_log!(
                     "[{}] outbound request to {} denied: not in allowed_outbound_hosts",
@@ -323,7 +345,7 @@ impl App {
             .build()?;
         let request = Request::from_parts(parts, body);
 
-        let mut store = self.store(&component)?;
+        let mut store = self.store(&component, true)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let req = store
             .data_mut()
@@ -363,12 +385,14 @@ impl App {
         }
     }
 
-    /// A fresh store for one instance of `component`, with its limits and deadline.
+    /// A fresh store for one instance of `component`, with its limits and deadline;
+    /// `chaining` lets it use service chaining (HTTP-triggered instances only, as in Spin).
     pub fn store(
         self: &Arc<Self>,
         component: &Arc<LoadedComponent>,
+        chaining: bool,
     ) -> anyhow::Result<Store<HostState>> {
-        let mut store = Store::new(&self.engine, HostState::new(self, component)?);
+        let mut store = Store::new(&self.engine, HostState::new(self, component, chaining)?);
         store.limiter(|s| &mut s.limits);
         let started = Instant::now();
         let timeout = self.request_timeout;

@@ -105,7 +105,7 @@ impl App {
             .redis
             .clone()
             .ok_or_else(|| anyhow::anyhow!("component `{id}` has no redis handler"))?;
-        let mut store = self.store(&component)?;
+        let mut store = self.store(&component, false)?;
         let run = async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance

@@ -39,8 +39,13 @@ pub struct HostState {
 }
 
 impl HostState {
-    /// Builds the data of a new store for `component`, with its environment, files and output.
-    pub fn new(app: &Arc<App>, component: &Arc<LoadedComponent>) -> anyhow::Result<Self> {
+    /// Builds the data of a new store for `component`, with its environment, files and output;
+    /// `chaining` is whether its outbound HTTP may use service chaining.
+    pub fn new(
+        app: &Arc<App>,
+        component: &Arc<LoadedComponent>,
+        chaining: bool,
+    ) -> anyhow::Result<Self> {
         let mut wasi = WasiCtx::builder();
         let id: Arc<str> = Arc::from(component.id.as_str());
         wasi.stdout(ComponentOutput::new(id.clone(), Stream::Stdout))
@@ -62,7 +67,7 @@ impl HostState {
         Ok(HostState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
-            hooks: OutboundHttp::new(app.clone(), component.clone()),
+            hooks: OutboundHttp::new(app.clone(), component.clone(), chaining),
             table,
             limits: StoreLimitsBuilder::new()
                 .memory_size(MAX_INSTANCE_MEMORY_BYTES)

@@ -286,7 +286,7 @@ route = "/..."
 component = "probe"
 [component.sink]
 source = "{sink}"
-allowed_outbound_hosts = ["redis://{}"]
+allowed_outbound_hosts = ["redis://{}", "http://*.spin.internal"]
 [component.sink.variables]
 sink_address = "{redis}"
 sink_key = "{list}"
@@ -314,6 +314,9 @@ source = "{probe}"
     let _: i64 = redis::AsyncCommands::publish(&mut conn, &channel, "first")
         .await
         .unwrap();
+    let _: i64 = redis::AsyncCommands::publish(&mut conn, &channel, "chain:probe")
+        .await
+        .unwrap();
     let expiring = format!("host-test-expiring-{}", std::process::id());
     let _: () = redis::cmd("SET")
         .arg(&expiring)
@@ -328,11 +331,17 @@ source = "{probe}"
         seen = redis::AsyncCommands::lrange(&mut conn, &list, 0, -1)
             .await
             .unwrap();
-        if seen.contains(&"first".to_string()) && seen.contains(&expiring) {
+        if seen.contains(&"first".to_string()) && seen.contains(&expiring) && seen.len() >= 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // As in Spin, service chaining exists only inside the HTTP trigger.
+    assert!(
+        seen.iter().any(|s| s.starts_with("chain failed")),
+        "chaining from a redis-triggered instance fails: {seen:?}\n{}",
+        host.log()
+    );
     assert!(
         seen.contains(&"first".to_string()),
         "published message delivered: {seen:?}\n{}",

@@ -190,6 +190,11 @@ impl Reply {
         self
     }
 
+    /// The JSON body (`null` when the body is not JSON).
+    pub fn json(&self) -> &Value {
+        &self.body
+    }
+
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

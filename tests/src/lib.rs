@@ -16,3 +16,20 @@ pub mod stack;
 
 pub use api::{Api, Call, Internal, Reply};
 pub use stack::{Stack, stack};
+
+/// Polls `check` every 100 ms until it gives a value, for up to `limit`.
+pub async fn eventually<F: AsyncFnMut() -> Option<T>, T>(
+    limit: std::time::Duration,
+    mut check: F,
+) -> Option<T> {
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if started.elapsed() > limit {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -28,9 +28,39 @@ pub struct Stack {
     pub jwt_signing_key: String,
     /// The host's log file.
     pub log_path: PathBuf,
+    db_host: String,
+    manifest: PathBuf,
+    runtime_config: PathBuf,
+    host_bin: String,
+    /// Where the current host's part of the log starts.
+    log_mark: u64,
     // Holding the watchdog's stdin open keeps the host alive; when the test process exits the
     // pipe closes and the watchdog stops the host, so no host outlives its tests.
-    _watchdog: Child,
+    watchdog: Option<Child>,
+}
+
+/// Fault points of the test-only `lab` workflows (see `tests/components/lab`): `faulty` fails
+/// once at every boundary of each of its steps, `saga_faulty` in the middle of its rollback.
+const LAB_FAULTS: &str = "faulty:before:debit,faulty:before-commit:debit,faulty:after:debit,\
+faulty:before:stock,faulty:before-commit:stock,faulty:after:stock,\
+faulty:before:credit,faulty:before-commit:credit,faulty:after:credit,\
+saga_faulty:before:undo:b,saga_faulty:before-commit:undo:b,saga_faulty:after:undo:c";
+
+/// Copies the module directories of a migrations tree into `to` (created as needed).
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    for module in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let module = module?;
+        if !module.file_type()?.is_dir() {
+            continue;
+        }
+        let target = to.join(module.file_name());
+        std::fs::create_dir_all(&target)?;
+        for file in std::fs::read_dir(module.path())? {
+            let file = file?;
+            std::fs::copy(file.path(), target.join(file.file_name()))?;
+        }
+    }
+    Ok(())
 }
 
 fn env(name: &str) -> anyhow::Result<String> {
@@ -84,16 +114,18 @@ impl Stack {
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         );
         let (db_host, database_url) = with_database(&server_url, &database)?;
-        prepare_database(
-            &server_url,
-            &database,
-            &database_url,
-            &root.join("migrations"),
-        )?;
-        forget_login_failures(&redis_url)?;
-
         let work = root.join("target").join("e2e").join(&database);
         std::fs::create_dir_all(&work)?;
+        let migrations = work.join("migrations");
+        for dir in [
+            root.join("migrations"),
+            root.join("tests").join("migrations"),
+        ] {
+            copy_tree(&dir, &migrations)?;
+        }
+        prepare_database(&server_url, &database, &database_url, &migrations)?;
+        forget_login_failures(&redis_url)?;
+
         let manifest = work.join("spin.toml");
         std::fs::write(&manifest, test_manifest(&root, &redis_url)?)?;
         let runtime_config = work.join("runtime-config.toml");
@@ -105,44 +137,88 @@ impl Stack {
         let port = free_port()?;
         let (service_token, admin_token, jwt_signing_key) = (secret(), secret(), secret());
 
-        // `exec 3<&0`: the watchdog reads its stdin (our pipe) and stops the host at EOF.
-        let script = r#"log="$1"; shift; "$@" >"$log" 2>&1 & pid=$!; cat >/dev/null; kill -TERM "$pid" 2>/dev/null; wait "$pid""#;
+        let mut stack = Stack {
+            base_url: format!("http://127.0.0.1:{port}"),
+            database_url,
+            db_host,
+            redis_url,
+            service_token,
+            admin_token,
+            jwt_signing_key,
+            manifest,
+            runtime_config,
+            host_bin,
+            log_path,
+            log_mark: 0,
+            watchdog: None,
+        };
+        stack.spawn_host()?;
+        stack.wait_ready()?;
+        Ok(stack)
+    }
+
+    /// Starts the host on the stack's port, watched so that it stops when the tests end.
+    fn spawn_host(&mut self) -> anyhow::Result<()> {
+        let listen = self.base_url.trim_start_matches("http://").to_string();
+        // The watchdog reads its stdin (our pipe) and stops the host at EOF.
+        let script = r#"log="$1"; shift; "$@" >>"$log" 2>&1 & pid=$!; cat >/dev/null; kill -TERM "$pid" 2>/dev/null; wait "$pid""#;
         let watchdog = Command::new("sh")
             .arg("-c")
             .arg(script)
             .arg("watchdog")
-            .arg(&log_path)
-            .arg(&host_bin)
+            .arg(&self.log_path)
+            .arg(&self.host_bin)
             .args(["up", "-f"])
-            .arg(&manifest)
+            .arg(&self.manifest)
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
+            .arg(&listen)
             .arg("--runtime-config-file")
-            .arg(&runtime_config)
-            .env("SPIN_VARIABLE_DATABASE_URL", &database_url)
-            .env("SPIN_VARIABLE_DATABASE_HOST", &db_host)
-            .env("SPIN_VARIABLE_REDIS_URL", &redis_url)
-            .env("SPIN_VARIABLE_REDIS_HOST", host_port(&redis_url))
-            .env("SPIN_VARIABLE_SERVICE_TOKEN", &service_token)
-            .env("SPIN_VARIABLE_ADMIN_TOKEN", &admin_token)
-            .env("SPIN_VARIABLE_JWT_SIGNING_KEY", &jwt_signing_key)
+            .arg(&self.runtime_config)
+            .env("SPIN_VARIABLE_DATABASE_URL", &self.database_url)
+            .env("SPIN_VARIABLE_DATABASE_HOST", &self.db_host)
+            .env("SPIN_VARIABLE_REDIS_URL", &self.redis_url)
+            .env("SPIN_VARIABLE_REDIS_HOST", host_port(&self.redis_url))
+            .env("SPIN_VARIABLE_SERVICE_TOKEN", &self.service_token)
+            .env("SPIN_VARIABLE_ADMIN_TOKEN", &self.admin_token)
+            .env("SPIN_VARIABLE_JWT_SIGNING_KEY", &self.jwt_signing_key)
+            .env("SPIN_VARIABLE_APP_HOST", &listen)
+            .env("SPIN_VARIABLE_WORKFLOW_MODULES", "lab")
+            .env("SPIN_VARIABLE_DURABLE_FAULTS", LAB_FAULTS)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .context("starting souk-host")?;
-        let stack = Stack {
-            base_url: format!("http://127.0.0.1:{port}"),
-            database_url,
-            redis_url,
-            service_token,
-            admin_token,
-            jwt_signing_key,
-            log_path,
-            _watchdog: watchdog,
-        };
-        stack.wait_ready()?;
-        Ok(stack)
+        self.watchdog = Some(watchdog);
+        self.wait_ready()
+    }
+
+    /// Stops the host and starts it again on the same port, database and Redis, as a restart
+    /// in production would; returns once it serves again.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        if let Some(mut watchdog) = self.watchdog.take() {
+            drop(watchdog.stdin.take());
+            watchdog.wait().context("waiting for the host to stop")?;
+        }
+        let addr = self.base_url.trim_start_matches("http://").to_string();
+        let started = Instant::now();
+        while std::net::TcpStream::connect(&addr).is_ok() {
+            if started.elapsed() > Duration::from_secs(10) {
+                bail!("the host still listens 10 s after it was told to stop");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mark = std::fs::metadata(&self.log_path).map_or(0, |m| m.len());
+        self.log_mark = mark;
+        self.spawn_host()
+    }
+
+    /// A stack of its own, for tests that restart the host (the shared [`stack`] must never
+    /// stop under other tests).
+    pub fn private() -> anyhow::Result<Stack> {
+        std::thread::spawn(Stack::start)
+            .join()
+            .map_err(|_| anyhow::anyhow!("starting a private stack panicked"))?
     }
 
     fn wait_ready(&self) -> anyhow::Result<()> {
@@ -160,6 +236,7 @@ impl Stack {
                 );
             }
             let log = self.log();
+            let log = log.get(self.log_mark as usize..).unwrap_or_default();
             if log.contains("souk-host:") && !log.contains("Serving") {
                 bail!("souk-host failed to start:\n{log}");
             }
@@ -216,8 +293,9 @@ fn forget_login_failures(redis_url: &str) -> anyhow::Result<()> {
 }
 
 /// Souk's `spin.toml`, unchanged but for absolute `source` paths and the test Redis as the
-/// redis trigger's address, plus the test-only gateway
-/// component that lets tests call `/internal/...` routes through service chaining, as modules do.
+/// redis trigger's address, plus two test-only components: the gateway that lets tests call
+/// `/internal/...` routes through service chaining, as modules do, and `lab`, whose small
+/// workflows exercise the durable layer.
 fn test_manifest(root: &Path, redis_url: &str) -> anyhow::Result<String> {
     let manifest = std::fs::read_to_string(root.join("spin.toml")).context("reading spin.toml")?;
     let absolute = manifest
@@ -226,14 +304,20 @@ fn test_manifest(root: &Path, redis_url: &str) -> anyhow::Result<String> {
             "address = \"redis://127.0.0.1:56379\"",
             &format!("address = \"{redis_url}\""),
         );
-    let gateway = root.join("target/wasm32-wasip2/release/souk_test_gateway.wasm");
-    if !gateway.exists() {
-        bail!("{} is missing: run `scripts/build`", gateway.display());
+    let release = root.join("target/wasm32-wasip2/release");
+    for name in ["souk_test_gateway.wasm", "souk_test_lab.wasm"] {
+        if !release.join(name).exists() {
+            bail!(
+                "{} is missing: run `scripts/build`",
+                release.join(name).display()
+            );
+        }
     }
+    let extras = std::fs::read_to_string(root.join("tests/test-components.toml"))
+        .context("reading tests/test-components.toml")?;
     Ok(format!(
-        "{absolute}\n[[trigger.http]]\nroute = \"/__internal/...\"\ncomponent = \"test-gateway\"\n\n\
-         [component.test-gateway]\nsource = \"{}\"\nallowed_outbound_hosts = [\"http://*.spin.internal\"]\n",
-        gateway.display()
+        "{absolute}\n{}",
+        extras.replace("@RELEASE@", &release.display().to_string())
     ))
 }
 

@@ -1,18 +1,31 @@
-//! Souk's `durable` module: exactly-once workflows — today the outbox relay; the step journal,
-//! timers and signals come next.
+//! Souk's `durable` module: it wakes what must run later and shows operators what ran. The
+//! journals themselves live with each module's data (`kit::workflow`, `kit::outbox`), so a
+//! step's effects and its journal entry commit together; this component decides *when* they
+//! run and never touches another module's tables.
 //!
-//! - HTTP: `GET /api/v1/durable/health`, and `POST /api/v1/durable/tick` (admin token) which
-//!   runs the outbox sweep now, for external schedulers such as a Kubernetes CronJob.
-//! - Redis trigger: wake-ups on `souk:outbox` relay the named module's outbox; the expiry of
-//!   the sweep key relays every outbox and re-arms the sweep ([`relay`]).
+//! The redis trigger receives the wake-ups and hands each one to this component's own HTTP
+//! route `POST /api/v1/durable/wake` (service token): Spin offers service chaining to the
+//! modules only inside the HTTP trigger.
 //!
-//! It owns the `durable` schema and no other.
+//! - Redis trigger, channel `souk:wake`: `<module>` relays that module's outbox; `<module>/<id>`
+//!   runs that workflow invocation now (a signal arrived).
+//! - Redis trigger, key-expiry events: `souk:wake:<module>/<id>` expiring runs that invocation
+//!   (its timer or its retry is due); `souk:durable:sweep` expiring runs the sweep — every
+//!   outbox, every module's due invocations — and re-arms it, so a lost wake-up never stalls
+//!   anything for longer than the sweep interval while Redis runs.
+//! - HTTP, admin token: `POST /api/v1/durable/tick` runs the sweep now (for external schedulers
+//!   such as a Kubernetes CronJob); `GET /api/v1/durable/invocations[/{id}]` and
+//!   `POST …/{id}/retry|cancel` are the operator's view and levers over every module's
+//!   invocations.
+//!
+//! It owns the `durable` schema, which holds no rows today.
 
 #![expect(
     unsafe_code,
     reason = "#[redis_component] generates the unsafe export glue of the component"
 )]
 
+mod invocations;
 mod relay;
 
 use kit::{ApiError, ApiResult, Ctx, Request, Response, Router, json};
@@ -20,7 +33,16 @@ use subtle::ConstantTimeEq;
 
 /// The module's routes.
 pub fn router() -> Router {
-    Router::new("durable").post("/api/v1/durable/tick", tick)
+    Router::new("durable")
+        .post("/api/v1/durable/tick", tick)
+        .post("/api/v1/durable/wake", wake)
+        .get("/api/v1/durable/invocations", invocations::list)
+        .get("/api/v1/durable/invocations/:id", invocations::show)
+        .post("/api/v1/durable/invocations/:id/retry", invocations::retry)
+        .post(
+            "/api/v1/durable/invocations/:id/cancel",
+            invocations::cancel,
+        )
 }
 
 kit::component!(router);
@@ -42,29 +64,131 @@ fn require_admin(req: &Request) -> ApiResult<()> {
     }
 }
 
-/// `POST /api/v1/durable/tick` — relays every outbox now and re-arms the sweep.
+/// `POST /api/v1/durable/tick` — runs the sweep now and re-arms it.
 async fn tick(ctx: Ctx, req: Request) -> ApiResult<Response> {
     require_admin(&req)?;
-    let report = relay::sweep(&ctx.settings().service_token, &ctx.request_id).await;
+    let report = sweep(ctx.settings(), &ctx.request_id).await;
     relay::arm(&ctx.settings().redis_url, false);
-    json::ok(&serde_json::json!({ "outboxes": report }))
+    json::ok(&report)
 }
 
-/// Redis trigger: a module name from `souk:outbox`, or an expired key's name.
+/// Relays every outbox and runs every module's due invocations.
+async fn sweep(settings: &kit::config::Settings, request_id: &str) -> serde_json::Value {
+    serde_json::json!({
+        "outboxes": relay::sweep(settings, request_id).await,
+        "invocations": invocations::sweep(&settings.service_token, request_id).await,
+    })
+}
+
+/// What a Redis message asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Wake<'a> {
+    /// Run the sweep.
+    Sweep,
+    /// Relay this module's outbox.
+    Outbox(&'a str),
+    /// Run this invocation of this module.
+    Invocation(&'a str, &'a str),
+    /// Not ours (another key expired).
+    Ignore,
+}
+
+/// Reads a message from `souk:wake` (`<module>`, `<module>/<id>`) or an expired key's name
+/// (`souk:durable:sweep`, `souk:wake:<module>/<id>`).
+fn parse_wake(text: &str) -> Wake<'_> {
+    if text == kit::outbox::SWEEP_KEY {
+        return Wake::Sweep;
+    }
+    let text = text
+        .strip_prefix(kit::workflow::WAKE_KEY_PREFIX)
+        .unwrap_or(text);
+    match text.split_once('/') {
+        Some((module, id)) if !module.is_empty() && !id.is_empty() && !id.contains('/') => {
+            Wake::Invocation(module, id)
+        }
+        Some(_) => Wake::Ignore,
+        None if !text.is_empty() && !text.contains(':') => Wake::Outbox(text),
+        None => Wake::Ignore,
+    }
+}
+
+/// `POST /api/v1/durable/wake` (service token) — a message the redis trigger received: runs
+/// the sweep, relays an outbox or runs an invocation. It runs in the HTTP trigger because only
+/// there can a component reach the modules through service chaining.
+async fn wake(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    kit::auth::check_service_token(&req, ctx.settings())?;
+    let text = String::from_utf8_lossy(req.body()).to_string();
+    let settings = ctx.settings();
+    let token = &settings.service_token;
+    let request_id = &ctx.request_id;
+    let report = match parse_wake(&text) {
+        Wake::Sweep => {
+            let report = sweep(settings, request_id).await;
+            relay::arm(&settings.redis_url, false);
+            report
+        }
+        Wake::Outbox(module) if relay::modules().iter().any(|m| m == module) => {
+            let report = relay::relay(module, token, request_id).await?;
+            relay::continue_later(&settings.redis_url, module, &report);
+            relay::arm(&settings.redis_url, true);
+            report
+        }
+        Wake::Invocation(module, id) if invocations::modules().iter().any(|m| m == module) => {
+            let report = invocations::run_one(module, id, token, request_id).await?;
+            relay::arm(&settings.redis_url, true);
+            report
+        }
+        _ => serde_json::Value::Null,
+    };
+    json::ok(&report)
+}
+
+/// Redis trigger: wake-ups on `souk:wake` and key-expiry events. Spin offers service chaining
+/// only to the HTTP trigger, so the message is handed to this component's own HTTP route
+/// (`http://{app_host}/api/v1/durable/wake`) with the service token.
 #[spin_sdk::redis_component]
 async fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
     let text = String::from_utf8_lossy(&message).to_string();
-    let settings = kit::config::Settings::load().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let request_id = uuid::Uuid::new_v4().simple().to_string();
-    kit::log::set_request_id(&request_id);
-    if text == relay::SWEEP_KEY {
-        relay::sweep(&settings.service_token, &request_id).await;
-        relay::arm(&settings.redis_url, false);
-    } else if relay::modules().contains(&text) {
-        relay::relay(&text, &settings.service_token, &request_id)
-            .await
-            .map_err(|e| anyhow::anyhow!("relaying {text}: {e}"))?;
-        relay::arm(&settings.redis_url, true);
+    if parse_wake(&text) == Wake::Ignore {
+        return Ok(());
+    }
+    let var = |name: &str| kit::config::var(name).map_err(|e| anyhow::anyhow!("{e}"));
+    let request = Request::builder()
+        .method(kit::Method::Post)
+        .uri(format!("http://{}/api/v1/durable/wake", var("app_host")?))
+        .header(kit::router::SERVICE_TOKEN_HEADER, var("service_token")?)
+        .header("content-type", "text/plain")
+        .body(text.clone())
+        .build();
+    let response: Response = spin_sdk::http::send(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("handing `{text}` to the HTTP trigger: {e}"))?;
+    if !(200..300).contains(response.status()) {
+        let reason = String::from_utf8_lossy(response.body()).to_string();
+        kit::log::warn(format_args!(
+            "wake-up `{text}`: {} {reason}",
+            response.status()
+        ));
+        anyhow::bail!("wake-up `{text}` failed with {}", response.status());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod wake_tests {
+    use super::*;
+
+    #[test]
+    fn wake_ups_name_a_sweep_an_outbox_or_an_invocation() {
+        assert_eq!(parse_wake("souk:durable:sweep"), Wake::Sweep);
+        assert_eq!(parse_wake("inventory"), Wake::Outbox("inventory"));
+        assert_eq!(parse_wake("order/0199"), Wake::Invocation("order", "0199"));
+        assert_eq!(
+            parse_wake("souk:wake:order/0199"),
+            Wake::Invocation("order", "0199")
+        );
+        assert_eq!(parse_wake("souk:account:login-failures:x"), Wake::Ignore);
+        assert_eq!(parse_wake("a/b/c"), Wake::Ignore);
+        assert_eq!(parse_wake(""), Wake::Ignore);
+    }
 }

@@ -61,7 +61,9 @@ impl Internal {
         body: Option<Vec<u8>>,
         key: Option<&str>,
     ) -> ApiResult<R> {
-        let base = crate::config::var(&format!("{}_base_url", self.module))?;
+        // `<module>_base_url` when the component declares it, else Spin's service chaining.
+        let base = crate::config::optional_var(&format!("{}_base_url", self.module))
+            .unwrap_or_else(|| format!("http://{}.spin.internal", self.module));
         let url = format!("{}{path}", base.trim_end_matches('/'));
         let mut builder = Request::builder();
         builder

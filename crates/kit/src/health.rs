@@ -7,8 +7,13 @@ use crate::db::text;
 use crate::error::ApiResult;
 use crate::router::Ctx;
 
-/// Answers 200 with the schema version when the database answers, 503 otherwise.
+/// Answers 200 with the schema version when the database answers, 503 otherwise. It also arms
+/// the durable sweep when it is not pending, so that liveness probes keep timers and outboxes
+/// moving after a restart even before the first request that causes a wake-up.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    if let Ok(redis) = spin_sdk::redis::Connection::open(&ctx.settings().redis_url) {
+        crate::outbox::arm_sweep(&redis, true);
+    }
     let version = ctx.db().and_then(|db| {
         db.scalar::<i32>(
             "SELECT coalesce(max(version), 0)::int4 FROM public.souk_migrations WHERE module = $1",

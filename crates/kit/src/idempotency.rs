@@ -9,7 +9,9 @@
 //!   first one's uncommitted insert), up to [`WAIT_FOR_FIRST`]; past that it is 409
 //!   `idempotency_in_progress`.
 //! - A request that fails stores nothing (its effect rolled back too), so it may be retried.
-//! - Records expire after [`TTL_HOURS`]; an expired key is treated as new.
+//! - Records expire after the variable `idempotency_ttl_hours` (default [`TTL_HOURS`]); an
+//!   expired key is treated as new, and expired records are purged a few hundred at a time by
+//!   about one write in [`PURGE_ONE_IN`], so the table never grows without bound.
 //!
 //! Each module keeps its records in its own `<schema>.idempotency_key` table (see its first
 //! migration), so a module's effect and its record always share one database.
@@ -21,8 +23,47 @@ use crate::db::{Db, Param, rows, text};
 use crate::error::{ApiError, ApiResult};
 use crate::router::Ctx;
 
-/// How long a key is remembered.
+/// How long a key is remembered unless `idempotency_ttl_hours` says otherwise.
 pub const TTL_HOURS: i32 = 24;
+
+/// About one keyed write in this many purges expired records.
+pub const PURGE_ONE_IN: u8 = 32;
+
+/// Expired records one purge deletes at most.
+const PURGE_BATCH: i64 = 500;
+
+/// The configured lifetime of a key, in hours.
+pub fn ttl_hours() -> i32 {
+    parse_ttl(crate::config::optional_var("idempotency_ttl_hours").as_deref())
+}
+
+/// `idempotency_ttl_hours` as hours: 1 hour to 1 year, the default otherwise.
+fn parse_ttl(value: Option<&str>) -> i32 {
+    value
+        .and_then(|v| v.trim().parse::<i32>().ok())
+        .filter(|h| (1..=8760).contains(h))
+        .unwrap_or(TTL_HOURS)
+}
+
+/// Whether a first write under `key` also purges expired records: decided by the key's hash,
+/// so about one key in [`PURGE_ONE_IN`] does, spread evenly and reproducibly.
+pub fn purges_on(key: &str) -> bool {
+    Sha256::digest(key.as_bytes())[0] % PURGE_ONE_IN == 0
+}
+
+/// Deletes up to [`PURGE_BATCH`] expired records of `schema` (quoted). Best effort.
+fn purge_expired(db: &Db, schema: &str) {
+    let purged = db.execute(
+        &format!(
+            "DELETE FROM {schema}.idempotency_key WHERE (caller, key) IN \
+             (SELECT caller, key FROM {schema}.idempotency_key WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        ),
+        &[PURGE_BATCH.into()],
+    );
+    if let Err(e) = purged {
+        crate::log::warn(format_args!("purging expired idempotency records: {e}"));
+    }
+}
 
 /// How long a repeat waits for the first request with its key to finish.
 pub const WAIT_FOR_FIRST: &str = "5s";
@@ -111,7 +152,7 @@ pub async fn run(
                         "INSERT INTO {schema}.idempotency_key (caller, key, request_hash, expires_at) \
                          VALUES ($1, $2, $3, now() + make_interval(hours => $4)) ON CONFLICT (caller, key) DO NOTHING"
                     ),
-                    &[text(caller), text(key), text(&hash), Param::Int32(TTL_HOURS)],
+                    &[text(caller), text(key), text(&hash), Param::Int32(ttl_hours())],
                 )
                 .map_err(|e| {
                     if e.code.as_deref() == Some("55P03") {
@@ -132,6 +173,9 @@ pub async fn run(
             Ok((Outcome::Fresh, response))
         })
         .await?;
+    if outcome == Outcome::Fresh && purges_on(key) {
+        purge_expired(db, schema);
+    }
     response.set_header(
         REPLAYED_HEADER,
         if outcome == Outcome::Replayed {
@@ -181,6 +225,22 @@ fn replay(db: &Db, schema: &str, caller: &str, key: &str, hash: &str) -> ApiResu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lifetime_is_configurable_within_bounds() {
+        assert_eq!(parse_ttl(Some("48")), 48);
+        assert_eq!(parse_ttl(Some(" 1 ")), 1);
+        assert_eq!(parse_ttl(Some("0")), TTL_HOURS);
+        assert_eq!(parse_ttl(Some("99999")), TTL_HOURS);
+        assert_eq!(parse_ttl(Some("soon")), TTL_HOURS);
+        assert_eq!(parse_ttl(None), TTL_HOURS);
+    }
+
+    #[test]
+    fn about_one_key_in_thirty_two_purges() {
+        let purging = (0..3200).filter(|i| purges_on(&format!("key-{i}"))).count();
+        assert!((50..150).contains(&purging), "{purging} of 3200");
+    }
 
     #[test]
     fn keys_must_be_short_visible_ascii() {

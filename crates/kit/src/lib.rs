@@ -14,6 +14,8 @@
 //! - [`config`]: Spin variables, read once per request into typed settings.
 //! - [`client`]: typed calls to another module's `/internal/...` routes by service chaining.
 //! - [`outbox`]: messages to other modules written with the effect, relayed at least once.
+//! - [`workflow`]: durable multi-step workflows: a journal committed with each step, undo on
+//!   failure, timers and signals.
 //! - [`health`]: the `GET /api/v1/<module>/health` handler every module mounts.
 //! - [`log`]: log lines carrying the request id.
 //! - [`openapi`]: the check that keeps the OpenAPI document in step with the routes.
@@ -34,6 +36,7 @@ pub mod page;
 pub mod router;
 pub mod time;
 pub mod validate;
+pub mod workflow;
 
 pub use error::{ApiError, ApiResult};
 pub use router::{Ctx, Router};

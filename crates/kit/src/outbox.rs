@@ -19,7 +19,44 @@ use crate::error::{ApiError, ApiResult};
 use crate::router::Ctx;
 
 /// The Redis channel the durable component listens on for wake-ups.
-pub const WAKE_CHANNEL: &str = "souk:outbox";
+pub const WAKE_CHANNEL: &str = "souk:wake";
+
+/// The key whose expiry runs the durable sweep (every outbox, every module's due invocations);
+/// it lives [`SWEEP_INTERVAL_MS`], and the sweep sets it again, so while the app is in use a lost
+/// wake-up never leaves anything waiting longer than that. Redis must send expiry events
+/// (`notify-keyspace-events Ex`).
+pub const SWEEP_KEY: &str = "souk:durable:sweep";
+
+/// How often the sweep runs.
+pub const SWEEP_INTERVAL_MS: i64 = 5_000;
+
+/// Sets the sweep key to expire after the interval; with `only_if_absent`, leaves a pending
+/// sweep alone (so activity does not keep postponing it). Best effort: failures are logged.
+pub fn arm_sweep(redis: &spin_sdk::redis::Connection, only_if_absent: bool) {
+    if let Err(e) = set_expiring(redis, SWEEP_KEY, SWEEP_INTERVAL_MS, only_if_absent) {
+        crate::log::warn(format_args!("cannot arm the durable sweep: {e:?}"));
+    }
+}
+
+/// `SET key 1 PX ms [NX]`: a key whose expiry event wakes the durable component.
+pub(crate) fn set_expiring(
+    redis: &spin_sdk::redis::Connection,
+    key: &str,
+    ms: i64,
+    only_if_absent: bool,
+) -> Result<(), spin_sdk::redis::Error> {
+    use spin_sdk::redis::RedisParameter;
+    let mut args = vec![
+        RedisParameter::Binary(key.as_bytes().to_vec()),
+        RedisParameter::Binary(b"1".to_vec()),
+        RedisParameter::Binary(b"PX".to_vec()),
+        RedisParameter::Int64(ms),
+    ];
+    if only_if_absent {
+        args.push(RedisParameter::Binary(b"NX".to_vec()));
+    }
+    redis.execute("SET", &args).map(drop)
+}
 
 /// Messages one relay call delivers at most (the sweep and further wake-ups take the rest).
 pub const BATCH: i64 = 20;
@@ -59,8 +96,10 @@ pub fn enqueue(db: &Db, schema: &str, message: &Message<'_>) -> ApiResult<()> {
 /// Asks the durable component to relay `module`'s outbox now. Failures are logged, not
 /// returned: the effect has committed, and the sweep delivers what a lost wake-up leaves.
 pub fn wake(ctx: &Ctx, module: &str) {
-    let published = spin_sdk::redis::Connection::open(&ctx.settings().redis_url)
-        .and_then(|c| c.publish(WAKE_CHANNEL, module.as_bytes()));
+    let published = spin_sdk::redis::Connection::open(&ctx.settings().redis_url).and_then(|c| {
+        arm_sweep(&c, true);
+        c.publish(WAKE_CHANNEL, module.as_bytes())
+    });
     if let Err(e) = published {
         crate::log::warn(format_args!(
             "outbox wake-up for {module} not sent ({e:?}); the sweep will deliver"
@@ -162,13 +201,20 @@ pub async fn relay(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             }
         }
     }
-    let pending: i64 = db.scalar(
-        &format!("SELECT count(*) FROM {schema}.outbox WHERE status = 'pending'"),
+    let set = db.query(
+        &format!(
+            "SELECT count(*) AS pending, count(*) FILTER (WHERE next_attempt_at <= now()) AS due \
+             FROM {schema}.outbox WHERE status = 'pending'"
+        ),
         &[],
     )?;
-    crate::json::ok(
-        &serde_json::json!({ "delivered": delivered, "retried": retried, "dead": dead, "pending": pending }),
-    )
+    let counts = rows(&set)
+        .next()
+        .ok_or_else(|| ApiError::internal("count returned no row"))?;
+    let (pending, due): (i64, i64) = (counts.get("pending")?, counts.get("due")?);
+    crate::json::ok(&serde_json::json!({
+        "delivered": delivered, "retried": retried, "dead": dead, "pending": pending, "due": due,
+    }))
 }
 
 #[cfg(test)]

@@ -54,14 +54,8 @@ async fn sell_out(seller: Uuid) -> Uuid {
 }
 
 /// Polls `check` every 100 ms for up to 15 s.
-async fn eventually<F: AsyncFnMut() -> Option<T>, T>(mut check: F) -> Option<T> {
-    for _ in 0..150 {
-        if let Some(v) = check().await {
-            return Some(v);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    None
+async fn eventually<F: AsyncFnMut() -> Option<T>, T>(check: F) -> Option<T> {
+    souk_e2e::eventually(Duration::from_secs(15), check).await
 }
 
 async fn sold_out_notification(token: &str, sku: Uuid) -> Option<Value> {
@@ -148,4 +142,39 @@ async fn the_admin_tick_delivers_messages_whose_wake_up_was_lost() {
         "delivered by the tick (or the sweep); host log:\n{}",
         stack().log()
     );
+}
+
+#[tokio::test]
+async fn expired_idempotency_records_are_purged_by_later_writes() {
+    let db = stack().db().await;
+    let caller = format!("purge-{}", Uuid::new_v4());
+    for i in 0..3 {
+        db.execute(
+            "INSERT INTO inventory.idempotency_key (caller, key, request_hash, expires_at) VALUES ($1, $2, 'h', now() - interval '1 hour')",
+            &[&caller, &format!("old-{i}")],
+        )
+        .await
+        .unwrap();
+    }
+    let purging = (0..)
+        .map(|i| format!("purge-{}-{i}", Uuid::new_v4()))
+        .find(|k| kit::idempotency::purges_on(k))
+        .unwrap();
+    stack()
+        .internal("inventory")
+        .post("/internal/stock")
+        .header("idempotency-key", &purging)
+        .json(json!({ "sku_id": Uuid::new_v4(), "seller_id": Uuid::new_v4() }))
+        .send()
+        .await
+        .assert_status(201);
+    let left: i64 = db
+        .query_one(
+            "SELECT count(*) FROM inventory.idempotency_key WHERE caller = $1",
+            &[&caller],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "expired records are gone");
 }

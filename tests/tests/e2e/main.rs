@@ -6,3 +6,4 @@ mod account;
 mod durable;
 mod inventory;
 mod platform;
+mod workflows;

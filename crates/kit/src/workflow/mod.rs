@@ -1,0 +1,1111 @@
+//! Durable workflows: a multi-step operation runs under an invocation id; every step's result
+//! is journaled in the module's own schema **in the same transaction as the step's database
+//! effects**, so a step happens exactly once. Re-running an invocation (after an error, a crash,
+//! a timeout, a restart) replays finished steps from the journal and continues at the first
+//! unfinished one.
+//!
+//! - [`Run::step`] runs a step inside a transaction; effects on other modules made in a step
+//!   carry [`Step::key`], derived from the invocation and the step, so the callee's idempotency
+//!   record makes them exactly-once too. A step may record how to undo it ([`Step::undo_with`]).
+//! - A terminal error (a 4xx other than 408/429) ends the forward path: the recorded undos run
+//!   in reverse order, each journaled, and the invocation ends `rolled_back`. Other errors are
+//!   retried with exponential backoff up to the workflow's limit, then the invocation is
+//!   `failed` and waits for an operator to retry it or cancel it (which rolls it back).
+//! - [`Run::sleep_until`] and [`Run::signal`] wait durably: the invocation is suspended with its
+//!   wake-up time or the signal it waits for; a signal sent before anyone waits is kept.
+//! - Wake-ups: a Redis key `souk:wake:<module>/<id>` that expires when the invocation is due
+//!   (Spin's redis trigger delivers the expiry to the durable component, which calls
+//!   `POST /internal/workflows/run`), plus the durable sweep that runs whatever is due. Postgres
+//!   is the source of truth; Redis only wakes.
+//! - Fault points: the variable `durable_faults` (e.g. `checkout:after:reserve`) makes a run fail
+//!   before or after the named step, once per invocation, as a crash would; off by default.
+//!
+//! A module with workflows adds the journal tables to its schema (see the `lab` test
+//! component's migration) and mounts the internal routes with [`crate::Router::with_workflows`].
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use spin_sdk::http::Response;
+use spin_sdk::redis::Connection;
+use uuid::Uuid;
+
+use crate::client::Internal;
+use crate::db::{Db, Param, rows, text, uuid};
+use crate::error::{ApiError, ApiResult};
+use crate::router::Ctx;
+
+/// A boxed future borrowing from `'a`; what workflow bodies and undo handlers return.
+pub type Local<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// A workflow's body: runs (or replays) the invocation's steps and returns its output.
+pub type Body = for<'r, 'c> fn(&'r mut Run<'c>) -> Local<'r, ApiResult<Value>>;
+
+/// Undoes one finished step, given the step's name and the data it recorded with
+/// [`Step::undo_with`]; runs as a journaled step itself.
+pub type Undo = for<'s, 'c> fn(&'s Step<'c>, &'s str, Value) -> Local<'s, ApiResult<()>>;
+
+/// A workflow a module runs.
+pub struct Workflow {
+    /// Its name, unique in the module (`checkout`).
+    pub name: &'static str,
+    /// The body.
+    pub body: Body,
+    /// How to undo a step that recorded undo data; `None` when no step does.
+    pub undo: Option<Undo>,
+    /// Failed runs (errors that are not terminal) before the invocation is `failed`.
+    pub max_failures: i32,
+}
+
+/// Prefix of the Redis keys whose expiry wakes an invocation (`souk:wake:<module>/<id>`); the
+/// durable component listens for expiries and for messages on [`WAKE_CHANNEL`].
+pub const WAKE_KEY_PREFIX: &str = "souk:wake:";
+
+/// The channel of immediate wake-ups: `<module>` relays its outbox, `<module>/<id>` runs an
+/// invocation.
+pub const WAKE_CHANNEL: &str = crate::outbox::WAKE_CHANNEL;
+
+mod routes;
+
+/// How long one run owns an invocation before another may take it over.
+const LEASE_SECS: f64 = 60.0;
+
+/// Invocations one `POST /internal/workflows/run` without an id runs at most.
+const BATCH: i64 = 20;
+
+/// The statuses an invocation moves through.
+pub mod status {
+    /// Due to run (new, or retrying after a failed run).
+    pub const PENDING: &str = "pending";
+    /// Suspended on a timer or a signal.
+    pub const WAITING: &str = "waiting";
+    /// Undoing its finished steps after a terminal error or a cancellation.
+    pub const COMPENSATING: &str = "compensating";
+    /// Finished with an output.
+    pub const COMPLETED: &str = "completed";
+    /// Ended by a terminal error, every undo done.
+    pub const ROLLED_BACK: &str = "rolled_back";
+    /// Gave up after too many failed runs; an operator may retry or cancel it.
+    pub const FAILED: &str = "failed";
+    /// Cancelled by an operator, every undo done.
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// A journal entry as a run sees it.
+#[derive(Clone, Debug)]
+struct Entry {
+    kind: String,
+    status: String,
+    result: Value,
+    undo: Option<Value>,
+    error: Option<Value>,
+    due_ms: Option<i64>,
+}
+
+/// Why a run stopped before the body returned.
+#[derive(Clone, Debug)]
+enum Halt {
+    /// Waiting for a time and/or a signal.
+    Suspend {
+        until_ms: Option<i64>,
+        signal: Option<String>,
+    },
+    /// Another run owns the invocation now.
+    LeaseLost,
+}
+
+/// One run of an invocation: the journal so far, and how the body reaches it.
+pub struct Run<'c> {
+    ctx: &'c Ctx,
+    db: &'c Db,
+    schema: String,
+    lease: Uuid,
+    /// The invocation id.
+    pub id: Uuid,
+    /// The workflow's name.
+    pub workflow: &'static str,
+    /// The invocation's input.
+    pub input: Value,
+    /// Which run of the invocation this is (1 for the first).
+    pub attempt: i32,
+    journal: Vec<(String, Entry)>,
+    faults: Vec<String>,
+    fired: Vec<String>,
+    halt: Option<Halt>,
+}
+
+/// What a step's work gets: the transaction, the step's idempotency key, and a place for its
+/// undo data.
+pub struct Step<'c> {
+    ctx: &'c Ctx,
+    db: &'c Db,
+    key: String,
+    undo: RefCell<Option<Value>>,
+}
+
+impl<'c> Step<'c> {
+    /// The step's transaction: everything done with it commits with the journal entry.
+    pub fn db(&self) -> &'c Db {
+        self.db
+    }
+
+    /// `<workflow>:<invocation>:<step>` — send it as the `Idempotency-Key` of calls to other
+    /// modules, so a step that runs again after a crash has its remote effect once.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// A client for another module's internal routes.
+    pub fn internal(&self, module: &str) -> Internal {
+        self.ctx.internal(module)
+    }
+
+    /// Records what undoing this step needs; journaled with the step's result.
+    pub fn undo_with(&self, data: Value) {
+        *self.undo.borrow_mut() = Some(data);
+    }
+}
+
+/// The sentinel the body sees when a run must stop (suspended, or the lease was lost); the
+/// engine acts on the reason it recorded, not on this error.
+fn halted() -> ApiError {
+    ApiError::new(
+        503,
+        "workflow_halted",
+        "the run stopped here and resumes later",
+    )
+}
+
+/// Whether `e` ends the forward path (bad input, not found, conflict, forbidden…) instead of
+/// being retried.
+pub fn is_terminal(e: &ApiError) -> bool {
+    (400..500).contains(&e.status)
+        && e.status != 408
+        && e.status != 429
+        && e.code != "idempotency_in_progress"
+}
+
+/// Delay before run `failures + 1`: 1, 2, 4 … up to 300 seconds.
+pub fn backoff_ms(failures: i32) -> i64 {
+    1000_i64
+        .saturating_mul(1_i64 << (failures.clamp(1, 20) - 1))
+        .min(300_000)
+}
+
+fn error_json(e: &ApiError) -> Value {
+    json!({ "status": e.status, "code": e.code, "message": e.message })
+}
+
+fn error_from_json(v: &Value) -> ApiError {
+    ApiError::new(
+        v["status"]
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(500),
+        v["code"].as_str().unwrap_or("internal").to_string(),
+        v["message"].as_str().unwrap_or_default(),
+    )
+}
+
+fn now_ms() -> i64 {
+    crate::time::now().timestamp_millis()
+}
+
+/// The fault points that apply to `workflow` (`durable_faults`, `workflow:before|after:step`).
+fn faults_for(workflow: &str) -> Vec<String> {
+    parse_faults(
+        &crate::config::optional_var("durable_faults").unwrap_or_default(),
+        workflow,
+    )
+}
+
+/// The points of `spec` (`wf:before:a, wf:after:a, other:before:b`) that name `workflow`.
+fn parse_faults(spec: &str, workflow: &str) -> Vec<String> {
+    spec.split(',')
+        .map(str::trim)
+        .filter_map(|f| f.strip_prefix(workflow)?.strip_prefix(':'))
+        .map(str::to_string)
+        .collect()
+}
+
+impl<'c> Run<'c> {
+    fn entry(&self, name: &str) -> Option<&Entry> {
+        self.journal.iter().find(|(n, _)| n == name).map(|(_, e)| e)
+    }
+
+    fn suspend(&mut self, until_ms: Option<i64>, signal: Option<String>) -> ApiError {
+        self.halt = Some(Halt::Suspend { until_ms, signal });
+        halted()
+    }
+
+    /// Whether `durable_faults` names `point` (`before:<step>`, `before-commit:<step>`,
+    /// `after:<step>`) and it has not fired in this invocation yet.
+    fn armed(&self, point: &str) -> bool {
+        self.faults.iter().any(|f| f == point) && !self.fired.iter().any(|f| f == point)
+    }
+
+    /// Records that `point` fired (its only write) and returns the failure it causes.
+    fn fire(&mut self, point: &str) -> ApiResult<ApiError> {
+        self.db.execute(
+            &format!(
+                "UPDATE {}.invocation SET faults_fired = array_append(faults_fired, $2) WHERE id = $1",
+                self.schema
+            ),
+            &[uuid(self.id), text(point)],
+        )?;
+        self.fired.push(point.to_string());
+        crate::log::warn(format_args!(
+            "fault injected in {} {} at {point}",
+            self.workflow, self.id
+        ));
+        Ok(injected(self.workflow, point))
+    }
+
+    /// Fails the run at `point` when it is armed, as a crash there would.
+    fn fault(&mut self, point: &str) -> ApiResult<()> {
+        if self.armed(point) {
+            return Err(self.fire(point)?);
+        }
+        Ok(())
+    }
+
+    /// Runs `work` as the step `name`, exactly once per invocation: the first time, inside a
+    /// transaction that also writes the journal entry; afterwards, its journaled result. A
+    /// terminal error is journaled too (the step's effects roll back), so replays end the same
+    /// way; any other error leaves no trace and the step runs again on the next run.
+    pub async fn step<T: Serialize + DeserializeOwned>(
+        &mut self,
+        name: &str,
+        work: impl AsyncFnOnce(&Step<'c>) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        self.run_step(name, "step", work).await
+    }
+
+    async fn run_step<T: Serialize + DeserializeOwned>(
+        &mut self,
+        name: &str,
+        kind: &str,
+        work: impl AsyncFnOnce(&Step<'c>) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        if let Some(entry) = self.entry(name) {
+            return replayed(entry);
+        }
+        self.fault(&format!("before:{name}"))?;
+        let step = Step {
+            ctx: self.ctx,
+            db: self.db,
+            key: format!("{}:{}:{name}", self.workflow, self.id),
+            undo: RefCell::new(None),
+        };
+        let started = now_ms();
+        let (schema, id, attempt, seq) =
+            (self.schema.clone(), self.id, self.attempt, self.next_seq());
+        let before_commit = format!("before-commit:{name}");
+        let crash_before_commit = self.armed(&before_commit);
+        let outcome = self
+            .db
+            .transaction(async |db: &Db| {
+                claim_slot(db, &schema, id, name, seq, kind, attempt, started)?;
+                let value = work(&step).await?;
+                if crash_before_commit {
+                    // The work is done (remote effects included) but nothing commits.
+                    return Err(injected(self.workflow, &before_commit));
+                }
+                let result = serde_json::to_value(&value).map_err(ApiError::internal)?;
+                let undo = step.undo.borrow().clone();
+                db.execute(
+                    &format!(
+                        "UPDATE {schema}.invocation_step SET status = 'done', result = $3, undo = $4, finished_at = now() \
+                         WHERE invocation_id = $1 AND name = $2"
+                    ),
+                    &[uuid(id), text(name), crate::db::json(&result)?, optional_json(undo.as_ref())?],
+                )?;
+                Ok((value, result, undo))
+            })
+            .await;
+        match outcome {
+            Ok((value, result, undo)) => {
+                self.remember(name, kind, "done", result, undo, None, None);
+                self.fault(&format!("after:{name}"))?;
+                Ok(value)
+            }
+            Err(e) if crash_before_commit && e.code == FAULT_CODE => {
+                Err(self.fire(&before_commit)?)
+            }
+            Err(e) if e.code == SLOT_TAKEN => {
+                self.halt = Some(Halt::LeaseLost);
+                Err(halted())
+            }
+            // A forward step's refusal is journaled so replays end the same way; an undo's is
+            // not, so that an operator's retry runs it again.
+            Err(e) if is_terminal(&e) && kind == "step" => {
+                self.record(name, kind, "failed", &Value::Null, Some(&e), None, started)?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Waits until `at` (journaled as the timer `name`): the first run records the due time and
+    /// suspends; the invocation is woken at that time, even across restarts.
+    pub async fn sleep_until(&mut self, name: &str, at: DateTime<Utc>) -> ApiResult<()> {
+        let due = match self.entry(name) {
+            Some(entry) if entry.status == "done" => return Ok(()),
+            Some(entry) => entry.due_ms.unwrap_or_default(),
+            None => {
+                let due = at.timestamp_millis();
+                self.record(
+                    name,
+                    "timer",
+                    "waiting",
+                    &Value::Null,
+                    None,
+                    Some(due),
+                    now_ms(),
+                )?;
+                due
+            }
+        };
+        if now_ms() < due {
+            return Err(self.suspend(Some(due), None));
+        }
+        self.finish_wait(name, &json!({ "fired_at_ms": now_ms() }))?;
+        Ok(())
+    }
+
+    /// Waits for `duration` from the first time the run reaches the timer `name`.
+    pub async fn sleep(&mut self, name: &str, duration: chrono::Duration) -> ApiResult<()> {
+        let at = match self.entry(name).and_then(|e| e.due_ms) {
+            Some(due) => DateTime::from_timestamp_millis(due).unwrap_or_default(),
+            None => crate::time::now() + duration,
+        };
+        self.sleep_until(name, at).await
+    }
+
+    /// Waits (as the step `name`) for the signal `signal` — sent with [`signal`] before or after
+    /// the wait began — and returns its payload; `None` when `deadline` passes first.
+    pub async fn signal(
+        &mut self,
+        name: &str,
+        signal: &str,
+        deadline: Option<DateTime<Utc>>,
+    ) -> ApiResult<Option<Value>> {
+        if let Some(entry) = self.entry(name).filter(|e| e.status == "done") {
+            return Ok(Some(entry.result.clone()).filter(|v| !v.is_null()));
+        }
+        let due = match self.entry(name) {
+            Some(entry) => entry.due_ms,
+            None => {
+                let due = deadline.map(|d| d.timestamp_millis());
+                self.record(
+                    name,
+                    "signal",
+                    "waiting",
+                    &json!({ "signal": signal }),
+                    None,
+                    due,
+                    now_ms(),
+                )?;
+                due
+            }
+        };
+        let payload: Option<Value> = self.db.fetch_optional_json(
+            &format!(
+                "SELECT payload FROM {}.workflow_signal WHERE name = $1",
+                self.schema
+            ),
+            &[text(signal)],
+        )?;
+        if let Some(payload) = payload {
+            self.finish_wait(name, &payload)?;
+            return Ok(Some(payload));
+        }
+        if due.is_some_and(|d| now_ms() >= d) {
+            self.finish_wait(name, &Value::Null)?;
+            return Ok(None);
+        }
+        Err(self.suspend(due, Some(signal.to_string())))
+    }
+
+    fn finish_wait(&mut self, name: &str, result: &Value) -> ApiResult<()> {
+        let updated = self.db.execute(
+            &format!(
+                "UPDATE {}.invocation_step SET status = 'done', result = $3, finished_at = now() \
+                 WHERE invocation_id = $1 AND name = $2 AND status = 'waiting'",
+                self.schema
+            ),
+            &[uuid(self.id), text(name), crate::db::json(result)?],
+        )?;
+        if updated == 0 {
+            self.halt = Some(Halt::LeaseLost);
+            return Err(halted());
+        }
+        if let Some((_, e)) = self.journal.iter_mut().find(|(n, _)| n == name) {
+            e.status = "done".into();
+            e.result = result.clone();
+        }
+        Ok(())
+    }
+
+    fn next_seq(&self) -> i32 {
+        i32::try_from(self.journal.len()).unwrap_or(i32::MAX - 1) + 1
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one journal row's columns")]
+    fn remember(
+        &mut self,
+        name: &str,
+        kind: &str,
+        status: &str,
+        result: Value,
+        undo: Option<Value>,
+        error: Option<Value>,
+        due_ms: Option<i64>,
+    ) {
+        self.journal.push((
+            name.to_string(),
+            Entry {
+                kind: kind.into(),
+                status: status.into(),
+                result,
+                undo,
+                error,
+                due_ms,
+            },
+        ));
+    }
+
+    /// Writes a journal entry outside a step's transaction (timers, signals, terminal errors).
+    #[expect(clippy::too_many_arguments, reason = "one journal row's columns")]
+    fn record(
+        &mut self,
+        name: &str,
+        kind: &str,
+        status: &str,
+        result: &Value,
+        error: Option<&ApiError>,
+        due_ms: Option<i64>,
+        started_ms: i64,
+    ) -> ApiResult<()> {
+        let error = error.map(error_json);
+        let inserted = self.db.execute(
+            &format!(
+                "INSERT INTO {}.invocation_step (invocation_id, name, seq, kind, status, result, error, due_at, attempt, started_at, finished_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8::float8 / 1000), $9, to_timestamp($10::float8 / 1000), CASE WHEN $5 = 'waiting' THEN NULL ELSE now() END) \
+                 ON CONFLICT DO NOTHING",
+                self.schema
+            ),
+            &[
+                uuid(self.id),
+                text(name),
+                Param::Int32(self.next_seq()),
+                text(kind),
+                text(status),
+                crate::db::json(result)?,
+                optional_json(error.as_ref())?,
+                due_ms.map_or(Param::DbNull, |d| Param::Floating64(d as f64)),
+                Param::Int32(self.attempt),
+                Param::Floating64(started_ms as f64),
+            ],
+        )?;
+        if inserted == 0 {
+            self.halt = Some(Halt::LeaseLost);
+            return Err(halted());
+        }
+        self.remember(name, kind, status, result.clone(), None, error, due_ms);
+        Ok(())
+    }
+}
+
+/// The code of an injected fault.
+const FAULT_CODE: &str = "fault_injected";
+
+fn injected(workflow: &str, point: &str) -> ApiError {
+    ApiError::unavailable(FAULT_CODE, format!("fault injected at {workflow}:{point}"))
+}
+
+/// The code a step's transaction fails with when its journal slot is already taken.
+const SLOT_TAKEN: &str = "workflow_step_taken";
+
+/// Inserts the step's journal row first, so a second run of the same step waits on it and then
+/// fails (rolling its own effects back) instead of doing them twice.
+#[expect(clippy::too_many_arguments, reason = "one journal row's columns")]
+fn claim_slot(
+    db: &Db,
+    schema: &str,
+    id: Uuid,
+    name: &str,
+    seq: i32,
+    kind: &str,
+    attempt: i32,
+    started_ms: i64,
+) -> ApiResult<()> {
+    let inserted = db.execute(
+        &format!(
+            "INSERT INTO {schema}.invocation_step (invocation_id, name, seq, kind, status, attempt, started_at) \
+             VALUES ($1, $2, $3, $4, 'running', $5, to_timestamp($6::float8 / 1000)) ON CONFLICT DO NOTHING"
+        ),
+        &[uuid(id), text(name), Param::Int32(seq), text(kind), Param::Int32(attempt), Param::Floating64(started_ms as f64)],
+    )?;
+    if inserted == 0 {
+        return Err(ApiError::conflict(
+            SLOT_TAKEN,
+            "another run already took this step",
+        ));
+    }
+    Ok(())
+}
+
+fn optional_json(v: Option<&Value>) -> ApiResult<Param> {
+    v.map_or(Ok(Param::DbNull), crate::db::json)
+}
+
+fn replayed<T: DeserializeOwned>(entry: &Entry) -> ApiResult<T> {
+    match entry.status.as_str() {
+        "done" => serde_json::from_value(entry.result.clone()).map_err(|e| {
+            ApiError::internal(format_args!("a journaled result no longer decodes: {e}"))
+        }),
+        _ => Err(entry
+            .error
+            .as_ref()
+            .map(error_from_json)
+            .unwrap_or_else(|| ApiError::internal("a failed journal entry has no error"))),
+    }
+}
+
+impl Db {
+    /// The jsonb column of the first row, if any.
+    fn fetch_optional_json(&self, sql: &str, params: &[Param]) -> ApiResult<Option<Value>> {
+        let set = self.query(sql, params)?;
+        rows(&set).next().map(|r| r.json("payload")).transpose()
+    }
+}
+
+/// The module's workflows and schema, as the engine needs them.
+#[derive(Clone, Copy)]
+pub struct Engine {
+    /// The module's schema (a constant).
+    pub schema: &'static str,
+    /// Its workflows.
+    pub workflows: &'static [Workflow],
+}
+
+/// The answer a caller gets about an invocation.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The invocation id.
+    pub invocation_id: Uuid,
+    /// Its status (see [`status`]).
+    pub status: String,
+    /// The output, once completed.
+    pub output: Option<Value>,
+    /// The error that ended or is delaying it.
+    pub error: Option<Value>,
+}
+
+impl Outcome {
+    /// The HTTP answer a module gives for it: 200 with the output when completed, the stored
+    /// error when it ended in one, otherwise 202 with the invocation id and status (it goes on
+    /// in the background).
+    pub fn into_response(self) -> ApiResult<Response> {
+        match self.status.as_str() {
+            status::COMPLETED => crate::json::ok(&self.output.unwrap_or(Value::Null)),
+            status::ROLLED_BACK | status::CANCELLED => Err(self
+                .error
+                .as_ref()
+                .map(error_from_json)
+                .unwrap_or_else(|| ApiError::internal("an ended invocation has no error"))),
+            _ => crate::json::respond(202, &self),
+        }
+    }
+}
+
+impl Engine {
+    fn quoted(&self) -> String {
+        format!("\"{}\"", self.schema)
+    }
+
+    fn workflow(&self, name: &str) -> ApiResult<&'static Workflow> {
+        self.workflows
+            .iter()
+            .find(|w| w.name == name)
+            .ok_or_else(|| ApiError::internal(format_args!("unknown workflow `{name}`")))
+    }
+
+    /// Starts `workflow` with `input` under `key` (the same key never starts a second
+    /// invocation; with another input it is 422 `idempotency_key_reused`) and runs it now, as far
+    /// as it goes; returns where it stands.
+    pub async fn start(
+        &self,
+        ctx: &Ctx,
+        workflow: &str,
+        key: &str,
+        input: &Value,
+    ) -> ApiResult<Outcome> {
+        let schema = self.quoted();
+        self.workflow(workflow)?;
+        let db = ctx.db()?;
+        let set = db.query(
+            &format!(
+                "WITH new AS (INSERT INTO {schema}.invocation (id, workflow, start_key, input, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, now()) ON CONFLICT (start_key) DO NOTHING RETURNING id, workflow, input) \
+                 SELECT id, workflow, input FROM new UNION ALL \
+                 SELECT id, workflow, input FROM {schema}.invocation WHERE start_key = $3 AND NOT EXISTS (SELECT 1 FROM new)"
+            ),
+            &[uuid(crate::ids::new_id()), text(workflow), text(key), crate::db::json(input)?],
+        )?;
+        let row = rows(&set)
+            .next()
+            .ok_or_else(|| ApiError::internal("starting an invocation returned no row"))?;
+        let (id, stored_workflow, stored_input): (Uuid, String, Value) =
+            (row.get("id")?, row.get("workflow")?, row.json("input")?);
+        if stored_workflow != workflow || &stored_input != input {
+            return Err(ApiError::unprocessable(
+                "idempotency_key_reused",
+                "this key already started a different invocation",
+            ));
+        }
+        self.drive(ctx, id).await?;
+        self.outcome(db, id)
+    }
+
+    fn outcome(&self, db: &Db, id: Uuid) -> ApiResult<Outcome> {
+        let set = db.query(
+            &format!(
+                "SELECT status, output, error FROM {}.invocation WHERE id = $1",
+                self.quoted()
+            ),
+            &[uuid(id)],
+        )?;
+        let row = rows(&set).next().ok_or_else(|| invocation_not_found(id))?;
+        Ok(Outcome {
+            invocation_id: id,
+            status: row.get("status")?,
+            output: row.json("output")?,
+            error: row.json("error")?,
+        })
+    }
+
+    /// Runs invocation `id` now if it is active and no other run owns it; otherwise leaves it.
+    pub async fn drive(&self, ctx: &Ctx, id: Uuid) -> ApiResult<()> {
+        // A signal that arrives while the run suspends makes it due again at once: run again.
+        for _ in 0..3 {
+            if !self.drive_once(ctx, id).await? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// One run; `true` when the invocation is due again immediately.
+    async fn drive_once(&self, ctx: &Ctx, id: Uuid) -> ApiResult<bool> {
+        let schema = self.quoted();
+        let db = ctx.db()?;
+        let lease = crate::ids::new_id();
+        let set = db.query(
+            &format!(
+                "UPDATE {schema}.invocation SET attempts = attempts + 1, lease = $2, \
+                   lease_until = now() + make_interval(secs => $3), updated_at = now() \
+                 WHERE id = $1 AND status IN ('pending', 'waiting', 'compensating') \
+                   AND (lease_until IS NULL OR lease_until < now()) \
+                 RETURNING workflow, input, status, attempts, failures, faults_fired, rollback_cause"
+            ),
+            &[uuid(id), uuid(lease), Param::Floating64(LEASE_SECS)],
+        )?;
+        let Some(row) = rows(&set).next() else {
+            return Ok(false);
+        };
+        let workflow = self.workflow(&row.get::<String>("workflow")?)?;
+        let current: String = row.get("status")?;
+        let failures: i32 = row.get("failures")?;
+        let rollback_cause: Option<Value> = row.json("rollback_cause")?;
+        let mut run = Run {
+            ctx,
+            db,
+            schema: schema.clone(),
+            lease,
+            id,
+            workflow: workflow.name,
+            input: row.json("input")?,
+            attempt: row.get("attempts")?,
+            journal: self.journal(db, id)?,
+            faults: faults_for(workflow.name),
+            fired: row
+                .get::<Vec<Option<String>>>("faults_fired")?
+                .into_iter()
+                .flatten()
+                .collect(),
+            halt: None,
+        };
+        let compensate_for = if current == status::COMPENSATING {
+            rollback_cause.unwrap_or_else(|| error_json(&ApiError::internal("compensating")))
+        } else {
+            match (workflow.body)(&mut run).await {
+                Ok(output) if run.halt.is_none() => {
+                    self.finish(&run, status::COMPLETED, Some(&output), None)?;
+                    return Ok(false);
+                }
+                result => match (run.halt.take(), result) {
+                    (Some(Halt::LeaseLost), _) => return Ok(false),
+                    (Some(Halt::Suspend { until_ms, signal }), _) => {
+                        return self.suspend(ctx, &run, until_ms, signal.as_deref()).await;
+                    }
+                    (None, Err(e)) if is_terminal(&e) => {
+                        self.set_compensating(&run, &error_json(&e))?;
+                        error_json(&e)
+                    }
+                    (None, Err(e)) => {
+                        return self.failed_run(ctx, &run, failures + 1, workflow, &e);
+                    }
+                    (None, Ok(_)) => unreachable!("handled by the first arm"),
+                },
+            }
+        };
+        match self.compensate(&mut run, workflow).await {
+            Ok(()) => {
+                let end = if compensate_for["code"] == "cancelled" {
+                    status::CANCELLED
+                } else {
+                    status::ROLLED_BACK
+                };
+                self.finish(&run, end, None, Some(&compensate_for))?;
+            }
+            Err(_) if matches!(run.halt, Some(Halt::LeaseLost)) => {}
+            // An undo that refuses will refuse again: an operator has to look at it.
+            Err(e) if is_terminal(&e) => {
+                return self.failed_run(ctx, &run, workflow.max_failures, workflow, &e);
+            }
+            Err(e) => return self.failed_run(ctx, &run, failures + 1, workflow, &e),
+        }
+        Ok(false)
+    }
+
+    fn journal(&self, db: &Db, id: Uuid) -> ApiResult<Vec<(String, Entry)>> {
+        let set = db.query(
+            &format!(
+                "SELECT name, kind, status, result, undo, error, (extract(epoch FROM due_at) * 1000)::int8 AS due_ms \
+                 FROM {}.invocation_step WHERE invocation_id = $1 AND status <> 'running' ORDER BY seq",
+                self.quoted()
+            ),
+            &[uuid(id)],
+        )?;
+        rows(&set)
+            .map(|r| {
+                Ok((
+                    r.get("name")?,
+                    Entry {
+                        kind: r.get("kind")?,
+                        status: r.get("status")?,
+                        result: r.json("result")?,
+                        undo: r.json("undo")?,
+                        error: r.json("error")?,
+                        due_ms: r.get("due_ms")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Runs the undo of every finished step that recorded one, newest first, each journaled as
+    /// the step `undo:<name>` so that an interrupted compensation resumes where it stopped.
+    async fn compensate(&self, run: &mut Run<'_>, workflow: &Workflow) -> ApiResult<()> {
+        let pending: Vec<(String, Value)> = run
+            .journal
+            .iter()
+            .rev()
+            .filter(|(_, e)| e.kind == "step" && e.status == "done")
+            .filter_map(|(n, e)| Some((n.clone(), e.undo.clone()?)))
+            .collect();
+        for (name, data) in pending {
+            let Some(undo) = workflow.undo else {
+                return Err(ApiError::internal(format_args!(
+                    "workflow {} recorded undo data but has no undo handler",
+                    workflow.name
+                )));
+            };
+            let step_name = format!("undo:{name}");
+            run.run_step(&step_name, "undo", async |s: &Step<'_>| {
+                undo(s, &name, data).await
+            })
+            .await?;
+        }
+        Ok(())
+    }
+
+    fn set_compensating(&self, run: &Run<'_>, error: &Value) -> ApiResult<()> {
+        self.update(
+            run,
+            "status = 'compensating', rollback_cause = $3, error = NULL, failures = 0",
+            &[crate::db::json(error)?],
+        )
+    }
+
+    fn finish(
+        &self,
+        run: &Run<'_>,
+        end: &str,
+        output: Option<&Value>,
+        error: Option<&Value>,
+    ) -> ApiResult<()> {
+        self.update(
+            run,
+            "status = $3, output = $4, error = $5, lease = NULL, lease_until = NULL, next_attempt_at = NULL, \
+             waiting_for = NULL, finished_at = now()",
+            &[text(end), optional_json(output)?, optional_json(error)?],
+        )
+    }
+
+    /// A run that failed with an error worth retrying: due again after the backoff, or `failed`
+    /// once the workflow's limit is reached.
+    fn failed_run(
+        &self,
+        ctx: &Ctx,
+        run: &Run<'_>,
+        failures: i32,
+        workflow: &Workflow,
+        e: &ApiError,
+    ) -> ApiResult<bool> {
+        let error = error_json(e);
+        if failures >= workflow.max_failures {
+            crate::log::warn(format_args!(
+                "invocation {} of {} failed after {failures} runs: {e}",
+                run.id, workflow.name
+            ));
+            self.update(
+                run,
+                "status = 'failed', error = $3, failures = $4, lease = NULL, lease_until = NULL, next_attempt_at = NULL",
+                &[crate::db::json(&error)?, Param::Int32(failures)],
+            )?;
+            return Ok(false);
+        }
+        let delay = backoff_ms(failures);
+        self.update(
+            run,
+            "status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'pending' END, error = $3, failures = $4, \
+             lease = NULL, lease_until = NULL, next_attempt_at = now() + make_interval(secs => $5)",
+            &[crate::db::json(&error)?, Param::Int32(failures), Param::Floating64(delay as f64 / 1000.0)],
+        )?;
+        wake_at(ctx, run.id, Some(now_ms() + delay));
+        Ok(false)
+    }
+
+    /// Suspends on a timer and/or a signal. The check for an already-sent signal and the
+    /// change to `waiting` happen under the signal's lock, which [`signal`] also takes, so a
+    /// signal is never sent between them unnoticed.
+    async fn suspend(
+        &self,
+        ctx: &Ctx,
+        run: &Run<'_>,
+        until_ms: Option<i64>,
+        signal: Option<&str>,
+    ) -> ApiResult<bool> {
+        let schema = self.quoted();
+        let db = run.db;
+        let arrived = db
+            .transaction(async |db: &Db| {
+                if let Some(name) = signal {
+                    lock_signal(db, &schema, name)?;
+                }
+                let arrived = match signal {
+                    Some(name) => db.scalar::<bool>(
+                        &format!(
+                            "SELECT EXISTS (SELECT 1 FROM {schema}.workflow_signal WHERE name = $1)"
+                        ),
+                        &[text(name)],
+                    )?,
+                    None => false,
+                };
+                self.update(
+                    run,
+                    "status = 'waiting', waiting_for = $3, lease = NULL, lease_until = NULL, \
+                 next_attempt_at = CASE WHEN $5 THEN now() ELSE to_timestamp($4::float8 / 1000) END",
+                    &[
+                        crate::db::optional_text(signal),
+                        until_ms.map_or(Param::DbNull, |d| Param::Floating64(d as f64)),
+                        Param::Boolean(arrived),
+                    ],
+                )?;
+                Ok(arrived)
+            })
+            .await?;
+        if !arrived && until_ms.is_some() {
+            wake_at(ctx, run.id, until_ms);
+        }
+        Ok(arrived)
+    }
+
+    /// Updates the invocation while this run still holds its lease (`$1` id, `$2` lease).
+    fn update(&self, run: &Run<'_>, set: &str, params: &[Param]) -> ApiResult<()> {
+        let mut all = vec![uuid(run.id), uuid(run.lease)];
+        all.extend_from_slice(params);
+        run.db.execute(
+            &format!(
+                "UPDATE {}.invocation SET {set}, updated_at = now() WHERE id = $1 AND lease = $2",
+                self.quoted()
+            ),
+            &all,
+        )?;
+        Ok(())
+    }
+
+    /// Runs up to [`BATCH`] invocations that are due (their time has come, or the signal they
+    /// wait for has arrived); returns their ids.
+    pub async fn run_due(&self, ctx: &Ctx) -> ApiResult<Vec<Uuid>> {
+        let schema = self.quoted();
+        let set = ctx.db()?.query(
+            &format!(
+                "SELECT i.id FROM {schema}.invocation i \
+                 WHERE i.status IN ('pending', 'waiting', 'compensating') \
+                   AND (i.lease_until IS NULL OR i.lease_until < now()) \
+                   AND (i.next_attempt_at <= now() \
+                        OR (i.status = 'waiting' AND EXISTS (SELECT 1 FROM {schema}.workflow_signal s WHERE s.name = i.waiting_for))) \
+                 ORDER BY i.next_attempt_at NULLS FIRST LIMIT $1"
+            ),
+            &[BATCH.into()],
+        )?;
+        let ids: Vec<Uuid> = rows(&set).map(|r| r.get("id")).collect::<ApiResult<_>>()?;
+        for id in &ids {
+            if let Err(e) = self.drive(ctx, *id).await {
+                crate::log::warn(format_args!("running invocation {id}: {e}"));
+            }
+        }
+        Ok(ids)
+    }
+}
+
+fn invocation_not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(
+        "invocation_not_found",
+        format!("no invocation with id {id}"),
+    )
+}
+
+fn lock_signal(db: &Db, schema: &str, name: &str) -> ApiResult<()> {
+    db.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[text(format!("{schema}.signal:{name}"))],
+    )?;
+    Ok(())
+}
+
+/// Sends the signal `name` with `payload` (call it inside the transaction of the change that
+/// causes it). The first payload sent under a name is the one waiters get. Returns the
+/// invocations it made due; wake them with [`wake_now`] after the commit.
+pub fn signal(db: &Db, schema: &str, name: &str, payload: &Value) -> ApiResult<Vec<Uuid>> {
+    let schema = format!("\"{schema}\"");
+    lock_signal(db, &schema, name)?;
+    db.execute(
+        &format!("INSERT INTO {schema}.workflow_signal (name, payload) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"),
+        &[text(name), crate::db::json(payload)?],
+    )?;
+    let set = db.query(
+        &format!(
+            "UPDATE {schema}.invocation SET next_attempt_at = now(), updated_at = now() \
+             WHERE status = 'waiting' AND waiting_for = $1 RETURNING id"
+        ),
+        &[text(name)],
+    )?;
+    rows(&set).map(|r| r.get("id")).collect()
+}
+
+/// Asks the durable component to run these invocations now (best effort; the sweep catches a
+/// lost wake-up).
+pub fn wake_now(ctx: &Ctx, ids: &[Uuid]) {
+    let sent = Connection::open(&ctx.settings().redis_url).and_then(|c| {
+        crate::outbox::arm_sweep(&c, true);
+        ids.iter()
+            .try_for_each(|id| c.publish(WAKE_CHANNEL, format!("{}/{id}", ctx.module).as_bytes()))
+    });
+    if let Err(e) = sent {
+        crate::log::warn(format_args!(
+            "workflow wake-up not sent ({e:?}); the sweep will run it"
+        ));
+    }
+}
+
+/// Arms the Redis key whose expiry wakes invocation `id` at `at_ms` (best effort).
+fn wake_at(ctx: &Ctx, id: Uuid, at_ms: Option<i64>) {
+    let Some(at_ms) = at_ms else { return };
+    let delay = (at_ms - now_ms()).max(1);
+    let key = format!("{WAKE_KEY_PREFIX}{}/{id}", ctx.module);
+    let armed = Connection::open(&ctx.settings().redis_url).and_then(|c| {
+        crate::outbox::arm_sweep(&c, true);
+        crate::outbox::set_expiring(&c, &key, delay, false)
+    });
+    if let Err(e) = armed {
+        crate::log::warn(format_args!(
+            "timer wake-up for {id} not armed ({e:?}); the sweep will run it"
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_five_minutes() {
+        assert_eq!(
+            [1, 2, 3, 9, 10, 40].map(backoff_ms),
+            [1000, 2000, 4000, 256_000, 300_000, 300_000]
+        );
+    }
+
+    #[test]
+    fn refusals_are_terminal_and_everything_else_is_retried() {
+        assert!(is_terminal(&ApiError::validation("bad")));
+        assert!(is_terminal(&ApiError::conflict("out_of_stock", "gone")));
+        assert!(is_terminal(&ApiError::forbidden("no")));
+        assert!(!is_terminal(&ApiError::conflict(
+            "idempotency_in_progress",
+            "busy"
+        )));
+        assert!(!is_terminal(&ApiError::too_many_requests(1)));
+        assert!(!is_terminal(&ApiError::unavailable("down", "later")));
+        assert!(!is_terminal(&halted()));
+    }
+
+    #[test]
+    fn fault_points_are_scoped_to_their_workflow() {
+        let spec = "checkout:before:reserve, checkout:after:pay,refund:after:pay,checkoutx:after:a";
+        assert_eq!(
+            parse_faults(spec, "checkout"),
+            ["before:reserve", "after:pay"]
+        );
+        assert_eq!(parse_faults(spec, "refund"), ["after:pay"]);
+        assert!(parse_faults("", "checkout").is_empty());
+    }
+
+    #[test]
+    fn stored_errors_come_back_as_they_were() {
+        let e = ApiError::not_found("sku_not_found", "no such SKU");
+        assert_eq!(error_from_json(&error_json(&e)), e);
+    }
+
+    #[test]
+    fn an_ended_invocation_answers_with_its_error_and_a_running_one_with_202() {
+        let id = Uuid::nil();
+        let rolled_back = Outcome {
+            invocation_id: id,
+            status: status::ROLLED_BACK.into(),
+            output: None,
+            error: Some(error_json(&ApiError::conflict("out_of_stock", "gone"))),
+        };
+        assert_eq!(
+            rolled_back.into_response().unwrap_err().code,
+            "out_of_stock"
+        );
+        let waiting = Outcome {
+            invocation_id: id,
+            status: status::WAITING.into(),
+            output: None,
+            error: None,
+        };
+        assert_eq!(*waiting.into_response().unwrap().status(), 202);
+    }
+}
