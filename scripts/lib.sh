@@ -118,3 +118,12 @@ wrk_row() {
     "$(awk '$1 == "50%" {print $2}' <<<"$2")" "$(awk '$1 == "99%" {print $2}' <<<"$2")" \
     "$(awk '/Non-2xx/ {print $NF}' <<<"$2" | grep . || echo 0)"
 }
+
+# Installs wrk (the load generator) from the system packages when it is missing.
+ensure_wrk() {
+  command -v wrk >/dev/null && return
+  say "installing wrk (load generator) from the system packages"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get install -y -qq wrk >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null; } \
+    || die "could not install wrk"
+}

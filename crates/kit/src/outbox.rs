@@ -166,17 +166,22 @@ pub async fn relay(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             })
         })
         .collect::<ApiResult<_>>()?;
-    let (mut delivered, mut retried, mut dead) = (0, 0, 0);
-    for m in claimed {
-        let outcome: ApiResult<serde_json::Value> = ctx
-            .internal(&m.target)
-            .post(&m.path, &m.body, Some(&m.key))
-            .await;
+    // The batch is delivered concurrently; each message carries its own key, so the order of
+    // arrival changes nothing.
+    let outcomes = futures::future::join_all(claimed.iter().map(|m| {
+        let client = ctx.internal(&m.target);
+        async move {
+            client
+                .post::<_, serde_json::Value>(&m.path, &m.body, Some(&m.key))
+                .await
+        }
+    }))
+    .await;
+    let (mut retried, mut dead) = (0, 0);
+    let mut delivered_ids = Vec::new();
+    for (m, outcome) in claimed.iter().zip(outcomes) {
         match outcome {
-            Ok(_) => {
-                db.execute(&format!("UPDATE {schema}.outbox SET status = 'delivered', delivered_at = now(), last_error = NULL WHERE id = $1"), &[uuid(m.id)])?;
-                delivered += 1;
-            }
+            Ok(_) => delivered_ids.push(m.id),
             Err(e) => {
                 let (status, next) = match classify(&e, m.attempts) {
                     Failure::Dead => {
@@ -200,6 +205,16 @@ pub async fn relay(ctx: Ctx, _req: Request) -> ApiResult<Response> {
                 ));
             }
         }
+    }
+    let delivered = delivered_ids.len();
+    if !delivered_ids.is_empty() {
+        db.execute(
+            &format!(
+                "UPDATE {schema}.outbox SET status = 'delivered', delivered_at = now(), last_error = NULL \
+                 WHERE id = ANY($1::text[]::uuid[])"
+            ),
+            &[crate::db::uuids(&delivered_ids)],
+        )?;
     }
     let set = db.query(
         &format!(

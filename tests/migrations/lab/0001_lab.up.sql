@@ -34,7 +34,7 @@ CREATE TABLE lab.invocation_step (
     name          text NOT NULL,
     seq           int4 NOT NULL,
     kind          text NOT NULL CONSTRAINT invocation_step_kind_valid CHECK (kind IN ('step', 'timer', 'signal', 'undo')),
-    status        text NOT NULL CONSTRAINT invocation_step_status_valid CHECK (status IN ('running', 'waiting', 'done', 'failed')),
+    status        text NOT NULL CONSTRAINT invocation_step_status_valid CHECK (status IN ('waiting', 'done', 'failed')),
     result        jsonb,
     undo          jsonb,                           -- what undoing the step needs
     error         jsonb,

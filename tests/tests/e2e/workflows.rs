@@ -13,7 +13,9 @@ fn key() -> String {
     format!("test-{}", Uuid::new_v4())
 }
 
+/// Now, once the shared stack is up (its start must not eat into a timer's delay).
 fn now_ms() -> i64 {
+    stack();
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -344,7 +346,7 @@ async fn a_lost_wake_up_is_recovered_by_the_sweep() {
         .query_async(&mut redis)
         .await
         .unwrap();
-    assert_eq!(removed, 1, "the wake-up key was armed");
+    assert_eq!(removed, 1, "the wake-up key was armed: {outcome}");
     until_status(id, "completed", Duration::from_secs(15)).await;
 }
 

@@ -310,7 +310,6 @@ impl<'c> Run<'c> {
         let outcome = self
             .db
             .transaction(async |db: &Db| {
-                claim_slot(db, &schema, id, name, seq, kind, attempt, started)?;
                 let value = work(&step).await?;
                 if crash_before_commit {
                     // The work is done (remote effects included) but nothing commits.
@@ -318,13 +317,15 @@ impl<'c> Run<'c> {
                 }
                 let result = serde_json::to_value(&value).map_err(ApiError::internal)?;
                 let undo = step.undo.borrow().clone();
-                db.execute(
-                    &format!(
-                        "UPDATE {schema}.invocation_step SET status = 'done', result = $3, undo = $4, finished_at = now() \
-                         WHERE invocation_id = $1 AND name = $2"
-                    ),
-                    &[uuid(id), text(name), crate::db::json(&result)?, optional_json(undo.as_ref())?],
-                )?;
+                let entry = Journaled {
+                    id,
+                    name,
+                    seq,
+                    kind,
+                    attempt,
+                    started_ms: started,
+                };
+                entry.commit_with(db, &schema, &result, undo.as_ref())?;
                 Ok((value, result, undo))
             })
             .await;
@@ -532,33 +533,52 @@ fn injected(workflow: &str, point: &str) -> ApiError {
 /// The code a step's transaction fails with when its journal slot is already taken.
 const SLOT_TAKEN: &str = "workflow_step_taken";
 
-/// Inserts the step's journal row first, so a second run of the same step waits on it and then
-/// fails (rolling its own effects back) instead of doing them twice.
-#[expect(clippy::too_many_arguments, reason = "one journal row's columns")]
-fn claim_slot(
-    db: &Db,
-    schema: &str,
+/// A finished step's journal row.
+struct Journaled<'a> {
     id: Uuid,
-    name: &str,
+    name: &'a str,
     seq: i32,
-    kind: &str,
+    kind: &'a str,
     attempt: i32,
     started_ms: i64,
-) -> ApiResult<()> {
-    let inserted = db.execute(
-        &format!(
-            "INSERT INTO {schema}.invocation_step (invocation_id, name, seq, kind, status, attempt, started_at) \
-             VALUES ($1, $2, $3, $4, 'running', $5, to_timestamp($6::float8 / 1000)) ON CONFLICT DO NOTHING"
-        ),
-        &[uuid(id), text(name), Param::Int32(seq), text(kind), Param::Int32(attempt), Param::Floating64(started_ms as f64)],
-    )?;
-    if inserted == 0 {
-        return Err(ApiError::conflict(
-            SLOT_TAKEN,
-            "another run already took this step",
-        ));
+}
+
+impl Journaled<'_> {
+    /// Writes the row in the step's transaction, after its work: one statement per step. A row
+    /// that is already there means another run finished this step first (it waited here on
+    /// that run's uncommitted row): this run's transaction fails with [`SLOT_TAKEN`] and rolls
+    /// its effects back, so the step's effects happen once.
+    fn commit_with(
+        &self,
+        db: &Db,
+        schema: &str,
+        result: &Value,
+        undo: Option<&Value>,
+    ) -> ApiResult<()> {
+        let inserted = db.execute(
+            &format!(
+                "INSERT INTO {schema}.invocation_step (invocation_id, name, seq, kind, status, result, undo, attempt, started_at, finished_at) \
+                 VALUES ($1, $2, $3, $4, 'done', $5, $6, $7, to_timestamp($8::float8 / 1000), now()) ON CONFLICT DO NOTHING"
+            ),
+            &[
+                uuid(self.id),
+                text(self.name),
+                Param::Int32(self.seq),
+                text(self.kind),
+                crate::db::json(result)?,
+                optional_json(undo)?,
+                Param::Int32(self.attempt),
+                Param::Floating64(self.started_ms as f64),
+            ],
+        )?;
+        if inserted == 0 {
+            return Err(ApiError::conflict(
+                SLOT_TAKEN,
+                "another run already finished this step",
+            ));
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 fn optional_json(v: Option<&Value>) -> ApiResult<Param> {
@@ -650,18 +670,30 @@ impl Engine {
         let schema = self.quoted();
         self.workflow(workflow)?;
         let db = ctx.db()?;
-        let set = db.query(
+        let inserted = db.query(
             &format!(
-                "WITH new AS (INSERT INTO {schema}.invocation (id, workflow, start_key, input, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, now()) ON CONFLICT (start_key) DO NOTHING RETURNING id, workflow, input) \
-                 SELECT id, workflow, input FROM new UNION ALL \
-                 SELECT id, workflow, input FROM {schema}.invocation WHERE start_key = $3 AND NOT EXISTS (SELECT 1 FROM new)"
+                "INSERT INTO {schema}.invocation (id, workflow, start_key, input, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, now()) ON CONFLICT (start_key) DO NOTHING RETURNING id, workflow, input"
             ),
             &[uuid(crate::ids::new_id()), text(workflow), text(key), crate::db::json(input)?],
         )?;
-        let row = rows(&set)
+        // On a conflict the existing row is read by a statement of its own: one started after
+        // the concurrent insert committed, so it sees that row.
+        let existing;
+        let set = if inserted.rows.is_empty() {
+            existing = db.query(
+                &format!(
+                    "SELECT id, workflow, input FROM {schema}.invocation WHERE start_key = $1"
+                ),
+                &[text(key)],
+            )?;
+            &existing
+        } else {
+            &inserted
+        };
+        let row = rows(set)
             .next()
-            .ok_or_else(|| ApiError::internal("starting an invocation returned no row"))?;
+            .ok_or_else(|| ApiError::internal("an invocation's start key vanished"))?;
         let (id, stored_workflow, stored_input): (Uuid, String, Value) =
             (row.get("id")?, row.get("workflow")?, row.json("input")?);
         if stored_workflow != workflow || &stored_input != input {
@@ -789,7 +821,7 @@ impl Engine {
         let set = db.query(
             &format!(
                 "SELECT name, kind, status, result, undo, error, (extract(epoch FROM due_at) * 1000)::int8 AS due_ms \
-                 FROM {}.invocation_step WHERE invocation_id = $1 AND status <> 'running' ORDER BY seq",
+                 FROM {}.invocation_step WHERE invocation_id = $1 ORDER BY seq",
                 self.quoted()
             ),
             &[uuid(id)],

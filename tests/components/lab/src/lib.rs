@@ -264,15 +264,29 @@ fn flaky<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
     })
 }
 
+/// How many steps a bench invocation or plain request does (`steps`, 1–100, default 1).
+fn bench_steps(value: Option<i64>) -> ApiResult<i64> {
+    let steps = value.unwrap_or(1);
+    if (1..=100).contains(&steps) {
+        Ok(steps)
+    } else {
+        Err(ApiError::validation("steps is 1-100"))
+    }
+}
+
 fn bench<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
     Box::pin(async move {
         let id = run.id;
-        let entry: i64 = run
-            .step("write", async |s: &Step<'_>| {
-                write(s.db(), id, "bench", Some(1))
-            })
-            .await?;
-        Ok(json!({ "entry": entry }))
+        let steps = bench_steps(run.input["steps"].as_i64())?;
+        let mut last = 0;
+        for i in 0..steps {
+            last = run
+                .step(&format!("write-{i}"), async |s: &Step<'_>| {
+                    write(s.db(), id, "bench", Some(i))
+                })
+                .await?;
+        }
+        Ok(json!({ "entry": last }))
     })
 }
 
@@ -293,11 +307,17 @@ async fn sink(ctx: Ctx, req: Request) -> ApiResult<Response> {
     .await
 }
 
-/// `POST /api/v1/lab/bench/plain` — the bench workflow's work without a journal.
+/// `POST /api/v1/lab/bench/plain?steps=n` — the bench workflow's work without a journal: `n`
+/// INSERTs, each in a transaction of its own.
 async fn bench_plain(ctx: Ctx, _req: Request) -> ApiResult<Response> {
-    let entry = ctx
-        .db()?
-        .transaction(async |db: &Db| write(db, kit::ids::new_id(), "bench", Some(1)))
-        .await?;
-    json::ok(&json!({ "entry": entry }))
+    let steps = bench_steps(ctx.query("steps").and_then(|s| s.parse().ok()))?;
+    let id = kit::ids::new_id();
+    let mut last = 0;
+    for i in 0..steps {
+        last = ctx
+            .db()?
+            .transaction(async |db: &Db| write(db, id, "bench", Some(i)))
+            .await?;
+    }
+    json::ok(&json!({ "entry": last }))
 }
