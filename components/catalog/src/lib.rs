@@ -1,13 +1,41 @@
-//! Souk's `catalog` module: products (SPU/SKU), categories, tags, reviews, listings and hybrid search.
+//! Souk's `catalog` module: products (SPU) and their SKUs, the category tree, tags, product
+//! cards and detail, listing with filters and full-text search.
 //!
-//! Public routes live under `/api/v1/catalog/`; other modules call its `/internal/...` routes
-//! through service chaining. It owns the `catalog` schema and no other.
+//! - [`categories`]: the tree, with a preview of each category's newest products.
+//! - [`products`]: create, read (id or slug), update, soft-delete — the owning seller only.
+//! - [`skus`]: a product's SKUs; a new SKU gets its stock in inventory exactly once.
+//! - [`listing`]: cards filtered, sorted and paged by keyset; full-text search with spelling
+//!   correction; tags.
+//! - [`enrich`]: availability (inventory), favourites (account) and promoted prices, batched
+//!   per page.
+//! - [`rules`]: the rules above as plain functions.
+//!
+//! It owns the `catalog` schema and no other.
+
+mod categories;
+mod enrich;
+mod listing;
+mod products;
+mod rules;
+mod skus;
 
 use kit::Router;
 
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("catalog")
+        .get("/api/v1/catalog/categories", categories::list)
+        .post("/api/v1/catalog/categories", categories::create)
+        .get("/api/v1/catalog/categories/:key", categories::get)
+        .get("/api/v1/catalog/tags", listing::tags)
+        .get("/api/v1/catalog/products", listing::list)
+        .post("/api/v1/catalog/products", products::create)
+        .get("/api/v1/catalog/products/:key", products::get)
+        .patch("/api/v1/catalog/products/:id", products::update)
+        .delete("/api/v1/catalog/products/:id", products::delete)
+        .post("/api/v1/catalog/products/:id/skus", skus::create)
+        .patch("/api/v1/catalog/products/:id/skus/:sku_id", skus::update)
+        .delete("/api/v1/catalog/products/:id/skus/:sku_id", skus::delete)
 }
 
 kit::component!(router);

@@ -28,8 +28,7 @@
 mod invocations;
 mod relay;
 
-use kit::{ApiError, ApiResult, Ctx, Request, Response, Router, json};
-use subtle::ConstantTimeEq;
+use kit::{ApiResult, Ctx, Request, Response, Router, json};
 
 /// The module's routes.
 pub fn router() -> Router {
@@ -48,20 +47,8 @@ pub fn router() -> Router {
 kit::component!(router);
 
 /// Checks `Authorization: Bearer <admin_token>`.
-fn require_admin(req: &Request) -> ApiResult<()> {
-    let expected = kit::config::var("admin_token")?;
-    let given = req
-        .header("authorization")
-        .and_then(|v| v.as_str())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized(
-            "this operator endpoint needs the admin token",
-        ))
-    }
+pub(crate) fn require_admin(req: &Request) -> ApiResult<()> {
+    kit::auth::require_admin(req)
 }
 
 /// `POST /api/v1/durable/tick` — runs the sweep now and re-arms it.

@@ -135,6 +135,24 @@ pub fn check_service_token(req: &Request, settings: &Settings) -> ApiResult<()> 
     }
 }
 
+/// Checks `Authorization: Bearer <admin_token>` (the `admin_token` variable) for operator
+/// endpoints; 401 otherwise.
+pub fn require_admin(req: &Request) -> ApiResult<()> {
+    let expected = crate::config::var("admin_token")?;
+    let given = req
+        .header("authorization")
+        .and_then(|v| v.as_str())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if given.len() == expected.len() && bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized(
+            "this operator endpoint needs the admin token",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

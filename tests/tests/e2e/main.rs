@@ -3,6 +3,7 @@
 //! its own users and data, so tests never depend on one another or on their order.
 
 mod account;
+mod catalog;
 mod durable;
 mod inventory;
 mod platform;
