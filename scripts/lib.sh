@@ -94,7 +94,8 @@ bench_stack() {
   BENCH_URL="postgres://postgres@127.0.0.1:$PG_PORT/$db"
   "$ROOT/target/host/souk-migrate" --database-url "$BENCH_URL" --dir "$BENCH_WORK/migrations" up >/dev/null
   local release="$ROOT/target/wasm32-wasip2/release"
-  sed "s|source = \"|source = \"$ROOT/|; s|address = \"redis://127.0.0.1:56379\"|address = \"$REDIS_URL\"|" \
+  mkdir -p "$BENCH_WORK/.spin" && ln -sfn "$ROOT/.spin/ai-models" "$BENCH_WORK/.spin/ai-models"
+  sed "s|source = \"|source = \"$ROOT/|; s|{ path = \"|{ path = \"$ROOT/|; s|address = \"redis://127.0.0.1:56379\"|address = \"$REDIS_URL\"|" \
     "$ROOT/spin.toml" >"$BENCH_WORK/spin.toml"
   sed "s|@RELEASE@|$release|" "$ROOT/tests/test-components.toml" >>"$BENCH_WORK/spin.toml"
   printf '[key_value_store.default]\ntype = "redis"\nurl = "%s"\n' "$REDIS_URL" >"$BENCH_WORK/runtime-config.toml"

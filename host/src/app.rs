@@ -258,7 +258,10 @@ impl App {
             engine,
             components,
             router,
-            services: Services::new(key_value::Stores::new(&runtime.key_value_stores)),
+            services: Services::new(
+                key_value::Stores::new(&runtime.key_value_stores),
+                &manifest.dir,
+            ),
             redis_subscriptions,
             cron_jobs,
             request_timeout: options.request_timeout,

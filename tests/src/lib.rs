@@ -15,7 +15,7 @@ pub mod api;
 pub mod stack;
 
 pub use api::{Api, Call, Internal, Reply};
-pub use stack::{Stack, stack};
+pub use stack::{Stack, Variant, stack};
 
 /// Polls `check` every 100 ms until it gives a value, for up to `limit`.
 pub async fn eventually<F: AsyncFnMut() -> Option<T>, T>(

@@ -37,6 +37,25 @@ pub struct Stack {
     // Holding the watchdog's stdin open keeps the host alive; when the test process exits the
     // pipe closes and the watchdog stops the host, so no host outlives its tests.
     watchdog: Option<Child>,
+    /// Extra `SPIN_VARIABLE_*` settings of a private stack.
+    extra_env: Vec<(String, String)>,
+}
+
+/// How a private stack differs from the shared one.
+pub struct Variant {
+    /// Rewrites the test manifest (e.g. plugs in another provider).
+    pub manifest: Box<dyn Fn(String) -> String + Send>,
+    /// Extra environment for the host (`SPIN_VARIABLE_…`).
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Variant {
+    fn default() -> Variant {
+        Variant {
+            manifest: Box::new(|m| m),
+            env: Vec::new(),
+        }
+    }
 }
 
 /// Fault points of the test-only `lab` workflows (see `tests/components/lab`): `faulty` fails
@@ -103,7 +122,7 @@ fn host_port(url: &str) -> String {
 }
 
 impl Stack {
-    fn start() -> anyhow::Result<Stack> {
+    fn start(variant: Variant) -> anyhow::Result<Stack> {
         let server_url = env("SOUK_TEST_DATABASE_URL")?;
         let redis_url = env("SOUK_TEST_REDIS_URL")?;
         let host_bin = env("SOUK_HOST_BIN")?;
@@ -127,7 +146,17 @@ impl Stack {
         forget_login_failures(&redis_url)?;
 
         let manifest = work.join("spin.toml");
-        std::fs::write(&manifest, test_manifest(&root, &redis_url)?)?;
+        // The embeddings model is looked up next to the manifest, as Spin does.
+        std::fs::create_dir_all(work.join(".spin"))?;
+        let models = work.join(".spin").join("ai-models");
+        if !models.exists() {
+            std::os::unix::fs::symlink(root.join(".spin").join("ai-models"), &models)
+                .context("linking the embeddings model into the test app")?;
+        }
+        std::fs::write(
+            &manifest,
+            (variant.manifest)(test_manifest(&root, &redis_url)?),
+        )?;
         let runtime_config = work.join("runtime-config.toml");
         std::fs::write(
             &runtime_config,
@@ -150,6 +179,7 @@ impl Stack {
             host_bin,
             log_path,
             log_mark: 0,
+            extra_env: variant.env,
             watchdog: None,
         };
         stack.spawn_host()?;
@@ -184,6 +214,7 @@ impl Stack {
             .env("SPIN_VARIABLE_APP_HOST", &listen)
             .env("SPIN_VARIABLE_WORKFLOW_MODULES", "lab")
             .env("SPIN_VARIABLE_DURABLE_FAULTS", LAB_FAULTS)
+            .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -216,7 +247,12 @@ impl Stack {
     /// A stack of its own, for tests that restart the host (the shared [`stack`] must never
     /// stop under other tests).
     pub fn private() -> anyhow::Result<Stack> {
-        std::thread::spawn(Stack::start)
+        Stack::private_with(Variant::default())
+    }
+
+    /// A stack of its own with a different configuration.
+    pub fn private_with(variant: Variant) -> anyhow::Result<Stack> {
+        std::thread::spawn(move || Stack::start(variant))
             .join()
             .map_err(|_| anyhow::anyhow!("starting a private stack panicked"))?
     }
@@ -300,6 +336,7 @@ fn test_manifest(root: &Path, redis_url: &str) -> anyhow::Result<String> {
     let manifest = std::fs::read_to_string(root.join("spin.toml")).context("reading spin.toml")?;
     let absolute = manifest
         .replace("source = \"", &format!("source = \"{}/", root.display()))
+        .replace("{ path = \"", &format!("{{ path = \"{}/", root.display()))
         .replace(
             "address = \"redis://127.0.0.1:56379\"",
             &format!("address = \"{redis_url}\""),
@@ -362,7 +399,7 @@ static STACK: OnceLock<Result<Stack, String>> = OnceLock::new();
 pub fn stack() -> &'static Stack {
     let started = STACK.get_or_init(|| {
         // Started on a plain thread: tests run inside tokio runtimes, which must not block.
-        match std::thread::spawn(Stack::start).join() {
+        match std::thread::spawn(|| Stack::start(Variant::default())).join() {
             Ok(Ok(stack)) => Ok(stack),
             Ok(Err(e)) => {
                 let _ = writeln!(std::io::stderr(), "cannot start the test stack: {e:#}");

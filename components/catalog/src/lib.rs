@@ -6,6 +6,8 @@
 //! - [`skus`]: a product's SKUs; a new SKU gets its stock in inventory exactly once.
 //! - [`listing`]: cards filtered, sorted and paged by keyset; full-text search with spelling
 //!   correction; tags.
+//! - [`embedding`]: product and query vectors from the plugged-in embeddings provider; products
+//!   are re-embedded through the outbox when their text changes.
 //! - [`enrich`]: availability (inventory), favourites (account) and promoted prices, batched
 //!   per page.
 //! - [`rules`]: the rules above as plain functions.
@@ -13,6 +15,7 @@
 //! It owns the `catalog` schema and no other.
 
 mod categories;
+mod embedding;
 mod enrich;
 mod listing;
 mod products;
@@ -24,6 +27,8 @@ use kit::Router;
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("catalog")
+        .with_outbox()
+        .post("/internal/products/:id/embed", embedding::refresh)
         .get("/api/v1/catalog/categories", categories::list)
         .post("/api/v1/catalog/categories", categories::create)
         .get("/api/v1/catalog/categories/:key", categories::get)

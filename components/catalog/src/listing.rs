@@ -1,7 +1,22 @@
 //! Browsing and searching: product cards filtered by seller, category (subcategories
 //! included), tags (all of them) and price, sorted by newest, price or relevance, with keyset
-//! pagination; `q` searches the full text — every filter applies inside the same query, so a
-//! page is never thinned out afterwards. And the tag list.
+//! pagination. And the tag list.
+//!
+//! Search (`q`) is hybrid. Two ranked lists of candidates are drawn, each with every filter
+//! inside its own query (so nothing is dropped afterwards):
+//! - full text: PostgreSQL's `english` configuration (stemming), name weighted above tags and
+//!   category above description (`ts_rank`), every word required, each through its spellings
+//!   (itself and close known words by trigram similarity, for typos), the last word also as a
+//!   prefix;
+//! - meaning: the query's embedding against product embeddings (pgvector HNSW, cosine), keeping
+//!   neighbours with a similarity of at least [`MIN_SIMILARITY`], for near-synonyms and
+//!   paraphrases.
+//!
+//! Each list keeps its best [`CANDIDATES`]; they are merged by reciprocal rank fusion: a product
+//! scores `Σ 1 / (RRF_K + rank)` over the lists it is in, so agreement between the two lists
+//! counts more than a high place in one, and neither list's raw scores need calibrating
+//! against the other's. When the embeddings provider fails, search goes on with full text
+//! alone.
 
 use kit::db::{Param, rows, strings, text, uuid, uuids};
 use kit::page::{self, PageRequest};
@@ -11,7 +26,17 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::products::{self, Product};
-use crate::{enrich, rules, skus};
+use crate::{embedding, enrich, rules, skus};
+
+/// Candidates each ranked list contributes to a search.
+pub const CANDIDATES: i64 = 200;
+
+/// Reciprocal rank fusion's constant: how much a top place outweighs a lower one (60, as in
+/// the method's original evaluation; larger flattens the ranks).
+pub const RRF_K: f64 = 60.0;
+
+/// The least cosine similarity for a vector neighbour to count as a match.
+pub const MIN_SIMILARITY: f64 = 0.35;
 
 /// Where a page ended: the sort key and the id.
 #[derive(Debug, Serialize, Deserialize)]
@@ -55,7 +80,7 @@ impl Sort {
             Sort::Newest => ("0::float8", true),
             Sort::PriceAsc => ("coalesce(p.min_price, 10000000000000)::float8", false),
             Sort::PriceDesc => ("coalesce(p.min_price, -1)::float8", true),
-            Sort::Relevance => ("ts_rank(p.search, q.query)::float8", true),
+            Sort::Relevance => ("fused.score", true),
         }
     }
 }
@@ -193,31 +218,70 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         let p = f.bind(hi.into());
         f.when(format!("p.min_price <= {p}"));
     }
-    let query = if words.is_empty() {
-        "SELECT NULL::tsquery AS query".to_string()
-    } else {
-        let tsquery = rules::tsquery(&spellings(&ctx, &words)?);
-        let p = f.bind(text(tsquery));
-        f.when("p.search @@ q.query".into());
-        format!("SELECT to_tsquery('english', {p}) AS query")
-    };
     let (key, descending) = sort.key();
+    let base = f.conditions.join(" AND ");
+    let source = if words.is_empty() {
+        "catalog.product p".to_string()
+    } else {
+        let tq = f.bind(text(rules::tsquery(&spellings(&ctx, &words)?)));
+        let vector = match embedding::embed(&[words.join(" ")]) {
+            Ok(mut v) => Some(f.bind(text(embedding::literal(&v.remove(0))))),
+            Err(e) => {
+                kit::log::warn(format_args!("searching by full text alone: {e}"));
+                None
+            }
+        };
+        let by_meaning = match vector {
+            Some(v) => format!(
+                "SELECT id, row_number() OVER (ORDER BY d, id) AS r FROM ( \
+                   SELECT p.id, p.embedding <=> {v}::text::vector AS d FROM catalog.product p \
+                   WHERE {base} AND p.embedding IS NOT NULL ORDER BY d LIMIT {CANDIDATES}) s \
+                 WHERE d <= {max_distance}",
+                max_distance = 1.0 - MIN_SIMILARITY
+            ),
+            None => "SELECT NULL::uuid AS id, NULL::int8 AS r WHERE false".to_string(),
+        };
+        format!(
+            "(WITH q AS (SELECT to_tsquery('english', {tq}) AS query), \
+               by_text AS (SELECT id, row_number() OVER (ORDER BY rank DESC, id) AS r FROM ( \
+                 SELECT p.id, ts_rank(p.search, q.query) AS rank FROM catalog.product p CROSS JOIN q \
+                 WHERE {base} AND p.search @@ q.query ORDER BY rank DESC, p.id LIMIT {CANDIDATES}) s), \
+               by_meaning AS ({by_meaning}) \
+             SELECT id, sum(1.0 / ({RRF_K} + r))::float8 AS score \
+             FROM (SELECT id, r FROM by_text UNION ALL SELECT id, r FROM by_meaning) ranked GROUP BY id) fused \
+             JOIN catalog.product p ON p.id = fused.id"
+        )
+    };
+    let mut conditions = if words.is_empty() {
+        f.conditions.clone()
+    } else {
+        Vec::new()
+    };
     if let Some(after) = &page.after {
         let (k, id) = (f.bind(Param::Floating64(after.k)), f.bind(uuid(after.id)));
         let op = if descending { "<" } else { ">" };
-        f.when(format!("({key}, p.id) {op} ({k}, {id})"));
+        conditions.push(format!("({key}, p.id) {op} ({k}, {id})"));
+    }
+    if conditions.is_empty() {
+        conditions.push("true".into());
     }
     let direction = if descending { "DESC" } else { "ASC" };
     let limit = f.bind(page.fetch().into());
-    let set = ctx.db()?.query(
-        &format!(
-            "WITH q AS ({query}) SELECT {cols}, {key} AS sort_key FROM catalog.product p CROSS JOIN q \
-             WHERE {conditions} ORDER BY sort_key {direction}, p.id {direction} LIMIT {limit}",
-            cols = products::COLUMNS,
-            conditions = f.conditions.join(" AND "),
-        ),
-        &f.params,
-    )?;
+    let sql = format!(
+        "SELECT {cols}, {key} AS sort_key FROM {source} WHERE {conditions} \
+         ORDER BY sort_key {direction}, p.id {direction} LIMIT {limit}",
+        cols = products::COLUMNS,
+        conditions = conditions.join(" AND "),
+    );
+    // Filtered HNSW scans go on until they have enough rows (pgvector 0.8), instead of
+    // returning fewer neighbours than asked for when filters are selective.
+    let set = ctx
+        .db()?
+        .transaction(async |db: &kit::db::Db| {
+            db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order", &[])?;
+            Ok(db.query(&sql, &f.params)?)
+        })
+        .await?;
     let mut found: Vec<(Product, f64)> = Vec::new();
     for r in rows(&set) {
         found.push((kit::db::FromRow::from_row(&r)?, r.get("sort_key")?));

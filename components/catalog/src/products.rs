@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::rules::{self, Pair};
-use crate::{categories, enrich, skus};
+use crate::{categories, embedding, enrich, skus};
 
 /// A product as stored.
 #[derive(Clone, Debug, Serialize)]
@@ -254,10 +254,12 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             ],
         )?;
         reindex(db, id)?;
+        embedding::schedule(db, id)?;
         let product = find(db, &id.to_string(), Some(user.sub))?;
         json::created(&format!("/api/v1/catalog/products/{id}"), &detail_of(product, Vec::new()))
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "catalog"))
 }
 
 /// The detail body before enrichment: the product and its SKUs.
@@ -338,6 +340,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let caller = user.sub.to_string();
     idempotency::run(&ctx, &req, "catalog", &caller, KeyPolicy::Optional, async |db: &Db| {
         let product = owned(db, id, user.sub)?;
+        let text_before = embedding::product_text(db, id)?;
         if let Some(Some(sku)) = change.featured_sku_id {
             let belongs = skus::of_products(db, &[id])?.iter().any(|s| s.id == sku);
             if !belongs {
@@ -374,11 +377,15 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             ],
         )?;
         reindex(db, id)?;
+        if embedding::product_text(db, id)? != text_before {
+            embedding::schedule(db, id)?;
+        }
         let product = find(db, &id.to_string(), Some(user.sub))?;
         let skus = skus::of_products(db, &[id])?;
         json::ok(&detail_of(product, skus))
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "catalog"))
 }
 
 /// `DELETE /api/v1/catalog/products/:id` — the owner removes the product (and its SKUs) from

@@ -1,10 +1,12 @@
-//! `fermyon:spin/llm@2.0.0`. Text generation needs model weights the host does not carry, so
+//! `fermyon:spin/llm@2.0.0`. `generate-embeddings` runs `all-minilm-l6-v2` natively
+//! ([`super::embeddings`]); text generation needs model weights the host does not carry, so
 //! `infer` answers a clear error; models a component does not list in `ai_models` are refused
 //! as Spin refuses them.
 
 use super::bindings::fermyon::spin2_0_0::llm::{
-    self, EmbeddingsResult, Error, InferencingParams, InferencingResult,
+    self, EmbeddingsResult, EmbeddingsUsage, Error, InferencingParams, InferencingResult,
 };
+use super::embeddings::{MAX_BATCH, MODEL};
 use crate::state::HostState;
 
 impl llm::Host for HostState {
@@ -25,13 +27,30 @@ impl llm::Host for HostState {
     async fn generate_embeddings(
         &mut self,
         model: String,
-        _text: Vec<String>,
+        text: Vec<String>,
     ) -> wasmtime::Result<Result<EmbeddingsResult, Error>> {
-        if !self.component.caps.ai_models.contains(&model) {
+        if !self.component.caps.ai_models.contains(&model) || model != MODEL {
             return Ok(Err(Error::ModelNotSupported));
         }
-        Ok(Err(Error::RuntimeError(format!(
-            "embeddings with `{model}` are not available in souk-host yet"
-        ))))
+        if text.len() > MAX_BATCH {
+            return Ok(Err(Error::InvalidInput(format!(
+                "at most {MAX_BATCH} texts per call"
+            ))));
+        }
+        let embedder = match self.app.services.embeddings.get().await {
+            Ok(e) => e,
+            Err(e) => return Ok(Err(Error::RuntimeError(e))),
+        };
+        let embedded = tokio::task::spawn_blocking(move || embedder.embed(text)).await;
+        Ok(match embedded {
+            Ok(Ok((embeddings, tokens))) => Ok(EmbeddingsResult {
+                embeddings,
+                usage: EmbeddingsUsage {
+                    prompt_token_count: tokens,
+                },
+            }),
+            Ok(Err(e)) => Err(Error::RuntimeError(format!("embedding failed: {e:#}"))),
+            Err(e) => Err(Error::RuntimeError(format!("embedding failed: {e}"))),
+        })
     }
 }

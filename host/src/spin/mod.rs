@@ -4,6 +4,7 @@
 //! notes on real Spin): what passes here must pass under `spin up`.
 
 pub mod bindings;
+pub mod embeddings;
 pub mod key_value;
 pub mod llm;
 pub mod postgres;
@@ -20,15 +21,18 @@ pub struct Services {
     pub redis: redis::RedisClients,
     /// Key-value stores from the runtime configuration, by label.
     pub key_value: key_value::Stores,
+    /// The embeddings model, loaded on first use.
+    pub embeddings: embeddings::Embeddings,
 }
 
 impl Services {
     /// Creates the shared services for an application.
-    pub fn new(key_value: key_value::Stores) -> Arc<Self> {
+    pub fn new(key_value: key_value::Stores, app_dir: &std::path::Path) -> Arc<Self> {
         Arc::new(Services {
             postgres: postgres::PgPools::default(),
             redis: redis::RedisClients::default(),
             key_value,
+            embeddings: embeddings::Embeddings::new(app_dir),
         })
     }
 }

@@ -7,4 +7,5 @@ mod catalog;
 mod durable;
 mod inventory;
 mod platform;
+mod search;
 mod workflows;

@@ -1,0 +1,110 @@
+//! Product embeddings through the `souk:providers/embeddings` import (spin.toml plugs in the
+//! provider: Spin's built-in `all-minilm-l6-v2` by default, or an OpenAI-compatible service).
+//! A product is (re)embedded off the request path: a change of its text writes an outbox
+//! message, and the relay calls `POST /internal/products/:id/embed`. Queries are embedded at
+//! search time.
+
+use kit::db::{Db, text, uuid};
+use kit::outbox::{self, Message};
+use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
+use uuid::Uuid;
+
+mod bindings {
+    spin_sdk::wit_bindgen::generate!({
+        world: "embeddings-consumer",
+        path: "../../wit",
+        runtime_path: "::spin_sdk::wit_bindgen::rt",
+    });
+}
+
+use bindings::souk::providers::embeddings as provider;
+
+/// The dimension of `catalog.product.embedding`.
+pub const DIMENSIONS: usize = 384;
+
+/// Vectors for `texts`, from the plugged-in provider. Its refusals are 422; its failures 503.
+pub fn embed(texts: &[String]) -> ApiResult<Vec<Vec<f32>>> {
+    let vectors = provider::embed(texts).map_err(|e| match e {
+        provider::Error::InvalidInput(m) => ApiError::unprocessable("embedding_refused", m),
+        provider::Error::Unavailable(m) => ApiError::unavailable("embeddings_unavailable", m),
+    })?;
+    if vectors.len() != texts.len() || vectors.iter().any(|v| v.len() != DIMENSIONS) {
+        return Err(ApiError::unavailable(
+            "embeddings_unavailable",
+            format!("the embeddings provider did not answer {DIMENSIONS}-dimensional vectors"),
+        ));
+    }
+    Ok(vectors)
+}
+
+/// pgvector's text form, for `$n::text::vector`.
+pub fn literal(v: &[f32]) -> String {
+    let parts: Vec<String> = v.iter().map(|x| format!("{x}")).collect();
+    format!("[{}]", parts.join(","))
+}
+
+/// What a product's embedding is made of: name, category, tags, specifications, description.
+pub fn product_text(db: &Db, id: Uuid) -> ApiResult<Option<String>> {
+    db.fetch_optional_text(
+        "SELECT concat_ws('. ', p.name, c.name, replace(array_to_string(p.tags, ', '), '-', ' '), \
+           (SELECT string_agg(s->>'name' || ' ' || (s->>'value'), '. ') FROM jsonb_array_elements(p.specifications) s), \
+           left(p.description, 2000)) AS text \
+         FROM catalog.product p JOIN catalog.category c ON c.id = p.category_id \
+         WHERE p.id = $1 AND p.deleted_at IS NULL",
+        id,
+    )
+}
+
+trait TextQuery {
+    fn fetch_optional_text(&self, sql: &str, id: Uuid) -> ApiResult<Option<String>>;
+}
+
+impl TextQuery for Db {
+    fn fetch_optional_text(&self, sql: &str, id: Uuid) -> ApiResult<Option<String>> {
+        let set = self.query(sql, &[uuid(id)])?;
+        kit::db::rows(&set)
+            .next()
+            .map(|r| r.get("text"))
+            .transpose()
+    }
+}
+
+/// Asks for product `id` to be embedded again (inside the transaction of the change).
+pub fn schedule(db: &Db, id: Uuid) -> ApiResult<()> {
+    outbox::enqueue(
+        db,
+        "catalog",
+        &Message {
+            target: "catalog",
+            path: &format!("/internal/products/{id}/embed"),
+            body: serde_json::json!({}),
+            key: format!("catalog:embed:{id}:{}", kit::ids::new_id()),
+        },
+    )
+}
+
+/// `POST /internal/products/:id/embed` — embeds the product's current text; a product removed
+/// meanwhile needs nothing.
+pub async fn refresh(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let id = ctx.param_id("id", "product")?;
+    let db = ctx.db()?;
+    let Some(text_now) = product_text(db, id)? else {
+        return json::ok(&serde_json::json!({ "product_id": id, "embedded": false }));
+    };
+    let vector = embed(std::slice::from_ref(&text_now))?.remove(0);
+    db.execute(
+        "UPDATE catalog.product SET embedding = $2::text::vector WHERE id = $1",
+        &[uuid(id), text(literal(&vector))],
+    )?;
+    json::ok(&serde_json::json!({ "product_id": id, "embedded": true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_are_written_in_pgvectors_text_form() {
+        assert_eq!(literal(&[0.5, -1.0, 0.25]), "[0.5,-1,0.25]");
+    }
+}

@@ -1,0 +1,62 @@
+//! The default embeddings provider: `all-minilm-l6-v2` through Spin's built-in LLM interface
+//! (`fermyon:spin/llm@2.0.0`), so search works fully offline. The consumer lists
+//! `ai_models = ["all-minilm-l6-v2"]` and inherits its configuration to this provider.
+
+#![expect(
+    unsafe_code,
+    reason = "wit-bindgen's export! generates the unsafe export glue of the component"
+)]
+
+spin_sdk::wit_bindgen::generate!({
+    world: "embeddings-provider",
+    path: "../../../wit",
+    runtime_path: "::spin_sdk::wit_bindgen::rt",
+});
+
+use exports::souk::providers::embeddings::{Error, Guest};
+use spin_sdk::llm::{self, EmbeddingModel};
+
+/// The model's dimension.
+const DIMENSIONS: u32 = 384;
+
+/// Texts per call at most.
+const MAX_TEXTS: usize = 256;
+
+struct Provider;
+
+impl Guest for Provider {
+    fn dimensions() -> u32 {
+        DIMENSIONS
+    }
+
+    fn embed(texts: Vec<String>) -> Result<Vec<Vec<f32>>, Error> {
+        if texts.len() > MAX_TEXTS {
+            return Err(Error::InvalidInput(format!(
+                "at most {MAX_TEXTS} texts per call"
+            )));
+        }
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let result = llm::generate_embeddings(EmbeddingModel::AllMiniLmL6V2, &texts).map_err(
+            |e| match e {
+                llm::Error::InvalidInput(m) => Error::InvalidInput(m),
+                other => Error::Unavailable(format!("all-minilm-l6-v2: {other}")),
+            },
+        )?;
+        if result.embeddings.len() != texts.len()
+            || result
+                .embeddings
+                .iter()
+                .any(|v| v.len() != DIMENSIONS as usize)
+        {
+            return Err(Error::Unavailable(format!(
+                "the model answered vectors of another shape than {} × {DIMENSIONS}",
+                texts.len()
+            )));
+        }
+        Ok(result.embeddings)
+    }
+}
+
+export!(Provider);

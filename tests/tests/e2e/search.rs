@@ -1,0 +1,578 @@
+//! Hybrid search on a seeded catalog of 216 products, embedded by the real all-minilm-l6-v2
+//! model in the host through the default provider; and the OpenAI-compatible provider against
+//! a local server that speaks that API.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use souk_e2e::{Reply, Stack, Variant, eventually, stack};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+const BRANDS: [&str; 9] = [
+    "Acme",
+    "Borealis",
+    "Cobalt",
+    "Driftwood",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Halcyon",
+    "Ivory",
+];
+
+/// (product type, category slug, description words).
+const TYPES: [(&str, &str, &str); 24] = [
+    (
+        "Wireless Earbuds",
+        "audio",
+        "true wireless in-ear buds with charging case and noise isolation",
+    ),
+    (
+        "Over-Ear Headphones",
+        "audio",
+        "closed-back headphones with soft ear cushions for studio listening",
+    ),
+    (
+        "Bluetooth Speaker",
+        "audio",
+        "portable waterproof speaker with deep bass for parties",
+    ),
+    (
+        "Smartphone",
+        "phones",
+        "android phone with a bright OLED screen and dual cameras",
+    ),
+    (
+        "Phone Case",
+        "accessories",
+        "shockproof protective cover for your mobile",
+    ),
+    (
+        "USB-C Charger",
+        "accessories",
+        "fast wall charger for phones and tablets",
+    ),
+    (
+        "Laptop",
+        "computers",
+        "lightweight notebook computer with long battery life",
+    ),
+    (
+        "Mechanical Keyboard",
+        "computers",
+        "tactile switches and backlit keys for typing and gaming",
+    ),
+    (
+        "Running Shoes",
+        "shoes",
+        "lightweight cushioned trainers for jogging and marathons",
+    ),
+    (
+        "Hiking Boots",
+        "shoes",
+        "waterproof leather boots with grippy soles for trails",
+    ),
+    (
+        "Leather Backpack",
+        "bags",
+        "roomy rucksack with laptop sleeve for commuting",
+    ),
+    (
+        "Denim Jacket",
+        "clothing",
+        "classic blue jean jacket with button front",
+    ),
+    (
+        "Cotton T-Shirt",
+        "clothing",
+        "soft crew neck tee for everyday wear",
+    ),
+    (
+        "Chef Knife",
+        "kitchen",
+        "forged steel blade for slicing and dicing vegetables",
+    ),
+    (
+        "Nonstick Frying Pan",
+        "kitchen",
+        "skillet for cooking eggs, pancakes and stir fry",
+    ),
+    (
+        "Espresso Machine",
+        "kitchen",
+        "coffee maker with milk frother for lattes",
+    ),
+    (
+        "Office Chair",
+        "furniture",
+        "ergonomic desk chair with lumbar support",
+    ),
+    (
+        "Bookshelf",
+        "furniture",
+        "wooden shelving unit for books and decor",
+    ),
+    (
+        "Yoga Mat",
+        "sports",
+        "non-slip exercise mat for pilates and stretching",
+    ),
+    (
+        "Camping Tent",
+        "sports",
+        "two-person shelter for backpacking and outdoor trips",
+    ),
+    (
+        "Face Moisturizer",
+        "beauty",
+        "hydrating cream for dry skin with hyaluronic acid",
+    ),
+    (
+        "Eau de Parfum",
+        "beauty",
+        "floral fragrance with notes of jasmine and vanilla",
+    ),
+    (
+        "Mystery Novel",
+        "books",
+        "a detective story full of twists, a page-turning thriller",
+    ),
+    (
+        "Vegetarian Cookbook",
+        "books",
+        "recipes for healthy plant-based meals",
+    ),
+];
+
+struct Seeded {
+    seller: Uuid,
+    /// product id → (name, category slug, price)
+    products: Vec<(String, String, String, i64)>,
+}
+
+static SEEDED: OnceCell<Seeded> = OnceCell::const_new();
+
+async fn category_id(slug: &str) -> String {
+    let reply = stack()
+        .api()
+        .get(&format!("/api/v1/catalog/categories/{slug}"))
+        .send()
+        .await;
+    reply.assert_status(200);
+    reply["id"].as_str().unwrap().to_string()
+}
+
+/// One seller's 216 products (9 brands × 24 kinds, priced by brand), every one embedded.
+async fn seeded() -> &'static Seeded {
+    SEEDED
+        .get_or_init(|| async {
+            let username = format!("s{}", &Uuid::new_v4().simple().to_string()[..12]);
+            let reg = stack()
+                .api()
+                .post("/api/v1/account/auth/register")
+                .json(json!({ "username": username, "password": "correct horse", "country": "VN" }))
+                .send()
+                .await;
+            reg.assert_status(201);
+            let seller: Uuid = reg["account"]["id"].as_str().unwrap().parse().unwrap();
+            let token = reg["access_token"].as_str().unwrap().to_string();
+            let mut categories = std::collections::HashMap::new();
+            for (_, slug, _) in TYPES {
+                if !categories.contains_key(slug) {
+                    categories.insert(slug, category_id(slug).await);
+                }
+            }
+            let mut wanted = Vec::new();
+            for (b, brand) in BRANDS.iter().enumerate() {
+                for (kind, slug, words) in TYPES {
+                    let price = 100_000 * (b as i64 + 1);
+                    wanted.push((format!("{brand} {kind}"), slug, words, price));
+                }
+            }
+            let mut products = Vec::new();
+            for chunk in wanted.chunks(8) {
+                let made = futures::future::join_all(chunk.iter().map(|(name, slug, words, price)| {
+                    let token = token.clone();
+                    let category = categories[slug].clone();
+                    async move {
+                        let created = stack()
+                            .api()
+                            .post("/api/v1/catalog/products")
+                            .bearer(&token)
+                            .json(json!({ "category_id": category, "name": name, "description": format!("{name}: {words}.") }))
+                            .send()
+                            .await;
+                        created.assert_status(201);
+                        let id = created["id"].as_str().unwrap().to_string();
+                        stack()
+                            .api()
+                            .post(&format!("/api/v1/catalog/products/{id}/skus"))
+                            .bearer(&token)
+                            .json(json!({ "price": price }))
+                            .send()
+                            .await
+                            .assert_status(201);
+                        (id, name.clone(), slug.to_string(), *price)
+                    }
+                }))
+                .await;
+                products.extend(made);
+            }
+            let db = stack().db().await;
+            let embedded = eventually(Duration::from_secs(120), async || {
+                let n: i64 = db
+                    .query_one(
+                        "SELECT count(*) FROM catalog.product WHERE seller_id = $1 AND embedding IS NOT NULL",
+                        &[&seller],
+                    )
+                    .await
+                    .unwrap()
+                    .get(0);
+                (n == products.len() as i64).then_some(n)
+            })
+            .await;
+            assert!(embedded.is_some(), "every product is embedded; log:\n{}", stack().log());
+            Seeded { seller, products }
+        })
+        .await
+}
+
+async fn search(query: &str) -> Reply {
+    let s = seeded().await;
+    let reply = stack()
+        .api()
+        .get(&format!(
+            "/api/v1/catalog/products?seller_id={}&{query}",
+            s.seller
+        ))
+        .send()
+        .await;
+    reply.assert_status(200);
+    reply
+}
+
+fn names(reply: &Reply) -> Vec<String> {
+    reply["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The category slug of each result.
+fn categories_of(reply: &Reply) -> Vec<String> {
+    let s = SEEDED.get().unwrap();
+    names(reply)
+        .iter()
+        .map(|n| {
+            s.products
+                .iter()
+                .find(|(_, name, _, _)| name == n)
+                .map(|(_, _, c, _)| c.clone())
+                .unwrap()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_exact_name_comes_first() {
+    let found = search("q=Granite%20Espresso%20Machine").await;
+    assert_eq!(names(&found)[0], "Granite Espresso Machine");
+    assert_eq!(seeded().await.products.len(), 216);
+}
+
+#[tokio::test]
+async fn a_misspelt_query_still_finds_its_products() {
+    let found = search("q=hedphones&limit=9").await;
+    let top = names(&found);
+    assert!(!top.is_empty());
+    assert!(
+        top.iter().all(|n| n.ends_with("Over-Ear Headphones")),
+        "{top:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_query_in_other_words_finds_products_by_meaning() {
+    for (query, category) in [
+        ("earphones%20for%20music", "audio"),
+        ("sneakers%20for%20jogging", "shoes"),
+        ("something%20to%20cook%20breakfast%20in", "kitchen"),
+        ("a%20whodunit%20book", "books"),
+    ] {
+        let found = search(&format!("q={query}&limit=5")).await;
+        let top = categories_of(&found);
+        assert!(top.len() >= 3, "{query}: {:?}", names(&found));
+        assert!(
+            top[..3].iter().all(|c| c == category),
+            "{query}: top three should be {category}: {:?}",
+            names(&found)
+        );
+    }
+}
+
+#[tokio::test]
+async fn filters_apply_inside_the_search() {
+    let found = search("q=wireless%20earbuds&price_max=300000&limit=50").await;
+    let got = names(&found);
+    assert!(!got.is_empty());
+    let s = seeded().await;
+    for name in &got {
+        let price = s.products.iter().find(|(_, n, _, _)| n == name).unwrap().3;
+        assert!(price <= 300_000, "{name} costs {price}");
+    }
+    assert!(
+        got.contains(&"Acme Wireless Earbuds".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"Cobalt Wireless Earbuds".to_string()),
+        "{got:?}"
+    );
+
+    let shoes = category_id("shoes").await;
+    let found = search(&format!("q=waterproof&category={shoes}&limit=50")).await;
+    let cats = categories_of(&found);
+    assert!(
+        !cats.is_empty() && cats.iter().all(|c| c == "shoes"),
+        "{:?}",
+        names(&found)
+    );
+    assert_eq!(
+        cats.len(),
+        9,
+        "every brand's hiking boots: {:?}",
+        names(&found)
+    );
+}
+
+#[tokio::test]
+async fn search_pages_are_stable_and_complete() {
+    let whole = names(&search("q=wireless&limit=100").await);
+    assert!(whole.len() >= 9, "{whole:?}");
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = search(&format!("q=wireless&limit=7&cursor={cursor}")).await;
+        paged.extend(names(&page));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(paged, whole);
+    assert_eq!(paged.iter().collect::<HashSet<_>>().len(), paged.len());
+}
+
+/// What the fake OpenAI-compatible server saw.
+#[derive(Default)]
+struct Seen {
+    requests: Vec<(String, Value)>,
+}
+
+/// A deterministic embedding: each word adds weight to one of 384 dimensions.
+fn bag_of_words(text: &str) -> Vec<f32> {
+    let mut v = vec![0.0_f32; 384];
+    for word in text
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let h = word
+            .bytes()
+            .fold(7_u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+        v[(h % 384) as usize] += 1.0;
+    }
+    v
+}
+
+/// Reads one HTTP/1.1 request: its head and its body (by content-length, or chunked).
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0_u8; 8192];
+    let end = loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_lowercase();
+    let header = |name: &str| {
+        head.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_string()))
+    };
+    let mut body = buf[end + 4..].to_vec();
+    if header("transfer-encoding:").is_some_and(|v| v.contains("chunked")) {
+        while !body.windows(5).any(|w| w == b"0\r\n\r\n") {
+            let n = socket.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        let mut decoded = Vec::new();
+        let mut rest = &body[..];
+        while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[..line_end]).ok()?.trim(), 16)
+                    .ok()?;
+            if size == 0 {
+                break;
+            }
+            let start = line_end + 2;
+            decoded.extend_from_slice(rest.get(start..start + size)?);
+            rest = rest.get(start + size + 2..)?;
+        }
+        return Some((head, decoded));
+    }
+    let length: usize = header("content-length:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    while body.len() < length {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some((head, body))
+}
+
+/// Serves `POST /v1/embeddings` as OpenAI does (one connection at a time is enough here).
+async fn fake_openai(seen: Arc<Mutex<Seen>>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let Some((head, body)) = read_request(&mut socket).await else {
+                    return;
+                };
+                let auth = head
+                    .lines()
+                    .find_map(|l| {
+                        l.to_lowercase()
+                            .starts_with("authorization:")
+                            .then(|| l[14..].trim().to_string())
+                    })
+                    .unwrap_or_default();
+                let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                seen.lock().unwrap().requests.push((auth, request.clone()));
+                let inputs: Vec<String> = request["input"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let data: Vec<Value> = inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| json!({ "object": "embedding", "index": i, "embedding": bag_of_words(t) }))
+                    .collect();
+                let reply = json!({ "object": "list", "data": data, "model": request["model"], "usage": { "prompt_tokens": 1, "total_tokens": 1 } }).to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn the_openai_compatible_provider_embeds_products_and_queries_through_that_api() {
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let port = fake_openai(seen.clone()).await;
+    let own = Stack::private_with(Variant {
+        manifest: Box::new(|m| m.replace("embeddings_llm.wasm", "embeddings_openai.wasm")),
+        env: vec![
+            (
+                "SPIN_VARIABLE_EMBEDDINGS_URL".into(),
+                format!("http://127.0.0.1:{port}"),
+            ),
+            (
+                "SPIN_VARIABLE_EMBEDDINGS_MODEL".into(),
+                "test-embedding-model".into(),
+            ),
+            (
+                "SPIN_VARIABLE_EMBEDDINGS_API_KEY".into(),
+                "sk-test-key".into(),
+            ),
+        ],
+    })
+    .expect("a stack with the OpenAI-compatible provider starts");
+    let reg = own
+        .api()
+        .post("/api/v1/account/auth/register")
+        .json(json!({ "username": format!("o{}", &Uuid::new_v4().simple().to_string()[..12]), "password": "correct horse", "country": "VN" }))
+        .send()
+        .await;
+    reg.assert_status(201);
+    let token = reg["access_token"].as_str().unwrap();
+    let created = own
+        .api()
+        .post("/api/v1/catalog/products")
+        .bearer(token)
+        .json(json!({ "category_id": "01900000-0000-7000-8000-00000000000a", "name": "Quasar Lantern", "description": "A camping light" }))
+        .send()
+        .await;
+    created.assert_status(201);
+    let id: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let db = own.db().await;
+    let embedded = eventually(Duration::from_secs(20), async || {
+        let row = db
+            .query_one(
+                "SELECT embedding IS NOT NULL FROM catalog.product WHERE id = $1",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        row.get::<_, bool>(0).then_some(())
+    })
+    .await;
+    assert!(
+        embedded.is_some(),
+        "embedded through the fake service; log:\n{}",
+        own.log()
+    );
+    {
+        let seen = seen.lock().unwrap();
+        let (auth, request) = seen.requests.first().expect("the service was called");
+        assert_eq!(auth, "bearer sk-test-key", "(headers are read lower-cased)");
+        assert_eq!(request["model"], "test-embedding-model");
+        assert_eq!(request["dimensions"], 384);
+        assert!(
+            request["input"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("Quasar Lantern"),
+            "{request}"
+        );
+    }
+    let found = own
+        .api()
+        .get("/api/v1/catalog/products?q=quasar%20lantern")
+        .send()
+        .await;
+    found.assert_status(200);
+    assert_eq!(found["items"][0]["id"], id.to_string());
+    let queries = seen.lock().unwrap().requests.len();
+    assert!(queries >= 2, "the query was embedded by the service too");
+}
