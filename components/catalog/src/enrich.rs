@@ -116,7 +116,7 @@ fn summary(
         "available": available,
         "sold": sold,
         "in_stock": available.map(|a| a > 0),
-        "rating": { "average": null, "count": 0 },
+        "rating": { "average": product.rating(), "count": product.rating_count },
         "is_favorite": favorite,
     })
 }
@@ -173,7 +173,6 @@ pub async fn detail(
         body,
         summary(product, skus, stock.as_ref(), &prices, favorite),
     );
-    body["rating"]["breakdown"] = json!({ "1": 0, "2": 0, "3": 0, "4": 0, "5": 0 });
     if let Some(items) = body["skus"].as_array_mut() {
         for item in items {
             let Some(id) = item["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else {

@@ -10,6 +10,9 @@
 //!   are re-embedded through the outbox when their text changes.
 //! - [`enrich`]: availability (inventory), favourites (account) and promoted prices, batched
 //!   per page.
+//! - [`reviews`]: reviews by buyers (purchase checked with the order module), replies, votes,
+//!   and the product rating kept with them; the seller is notified through the outbox.
+//! - [`stats`]: a seller's product count, rating and units sold.
 //! - [`rules`]: the rules above as plain functions.
 //!
 //! It owns the `catalog` schema and no other.
@@ -19,8 +22,10 @@ mod embedding;
 mod enrich;
 mod listing;
 mod products;
+mod reviews;
 mod rules;
 mod skus;
+mod stats;
 
 use kit::Router;
 
@@ -41,6 +46,16 @@ pub fn router() -> Router {
         .post("/api/v1/catalog/products/:id/skus", skus::create)
         .patch("/api/v1/catalog/products/:id/skus/:sku_id", skus::update)
         .delete("/api/v1/catalog/products/:id/skus/:sku_id", skus::delete)
+        .get("/api/v1/catalog/products/:key/reviews", reviews::list)
+        .post("/api/v1/catalog/products/:id/reviews", reviews::create)
+        .patch("/api/v1/catalog/reviews/:id", reviews::update)
+        .delete("/api/v1/catalog/reviews/:id", reviews::delete)
+        .post("/api/v1/catalog/reviews/:id/vote", reviews::vote)
+        .get("/api/v1/catalog/reviews/:id/replies", reviews::replies)
+        .post("/api/v1/catalog/reviews/:id/replies", reviews::reply)
+        .patch("/api/v1/catalog/replies/:id", reviews::update_reply)
+        .delete("/api/v1/catalog/replies/:id", reviews::delete_reply)
+        .get("/api/v1/catalog/sellers/:id/stats", stats::seller)
 }
 
 kit::component!(router);

@@ -51,6 +51,7 @@ enum Sort {
     Newest,
     PriceAsc,
     PriceDesc,
+    Rating,
     Relevance,
 }
 
@@ -61,6 +62,7 @@ impl Sort {
             None | Some("newest") => Ok(Sort::Newest),
             Some("price_asc") => Ok(Sort::PriceAsc),
             Some("price_desc") => Ok(Sort::PriceDesc),
+            Some("rating") => Ok(Sort::Rating),
             Some("relevance") if searching => Ok(Sort::Relevance),
             Some("relevance") => Err(ApiError::bad_request(
                 "invalid_sort",
@@ -68,7 +70,9 @@ impl Sort {
             )),
             Some(other) => Err(ApiError::bad_request(
                 "invalid_sort",
-                format!("unknown sort `{other}`; one of newest, price_asc, price_desc, relevance"),
+                format!(
+                    "unknown sort `{other}`; one of newest, price_asc, price_desc, rating, relevance"
+                ),
             )),
         }
     }
@@ -80,6 +84,10 @@ impl Sort {
             Sort::Newest => ("0::float8", true),
             Sort::PriceAsc => ("coalesce(p.min_price, 10000000000000)::float8", false),
             Sort::PriceDesc => ("coalesce(p.min_price, -1)::float8", true),
+            Sort::Rating => (
+                "coalesce(p.rating_sum::float8 / nullif(p.rating_count, 0), 0)",
+                true,
+            ),
             Sort::Relevance => ("fused.score", true),
         }
     }
@@ -166,7 +174,8 @@ fn spellings(ctx: &Ctx, words: &[String]) -> ApiResult<Vec<Vec<String>>> {
 ///
 /// Query: `q` (search), `seller_id`, `category` (ids, subcategories included), `tag` (slugs,
 /// all of them), `price_min` / `price_max` (minor units: the product has a SKU in range),
-/// `sort` (`newest`, `price_asc`, `price_desc`, `relevance` — the default with `q`), `limit`,
+/// `sort` (`newest`, `price_asc`, `price_desc`, `rating`, `relevance` — the default with `q`),
+/// `limit`,
 /// `cursor`. Disabled products are listed only to their seller (`seller_id` = the caller).
 pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let viewer = ctx.optional_user()?.map(|c| c.sub);

@@ -13,6 +13,15 @@ use uuid::Uuid;
 use crate::rules::{self, Pair};
 use crate::{categories, embedding, enrich, skus};
 
+impl Product {
+    /// The average score, one decimal; `None` before the first review.
+    pub fn rating(&self) -> Option<f64> {
+        (self.rating_count > 0).then(|| {
+            (f64::from(self.rating_sum) / f64::from(self.rating_count) * 10.0).round() / 10.0
+        })
+    }
+}
+
 /// A product as stored.
 #[derive(Clone, Debug, Serialize)]
 pub struct Product {
@@ -44,6 +53,12 @@ pub struct Product {
     pub min_price: Option<i64>,
     /// Dearest live SKU.
     pub max_price: Option<i64>,
+    /// Live reviews.
+    #[serde(skip)]
+    pub rating_count: i32,
+    /// Their scores' sum.
+    #[serde(skip)]
+    pub rating_sum: i32,
     /// Created.
     pub created_at: DateTime<Utc>,
     /// Last changed.
@@ -52,7 +67,7 @@ pub struct Product {
 
 /// Columns [`Product::from_row`] reads (of `catalog.product p`).
 pub const COLUMNS: &str = "p.id, p.slug, p.seller_id, p.category_id, p.name, p.description, p.currency, p.enabled, \
-    p.featured_sku_id, p.specifications, p.images, p.tags, p.min_price, p.max_price, \
+    p.featured_sku_id, p.specifications, p.images, p.tags, p.min_price, p.max_price, p.rating_count, p.rating_sum, \
     p.created_at AT TIME ZONE 'UTC' AS created_at, p.updated_at AT TIME ZONE 'UTC' AS updated_at";
 
 impl FromRow for Product {
@@ -79,6 +94,8 @@ impl FromRow for Product {
             tags: list("tags")?,
             min_price: row.get("min_price")?,
             max_price: row.get("max_price")?,
+            rating_count: row.get("rating_count")?,
+            rating_sum: row.get("rating_sum")?,
             created_at: row.time("created_at")?,
             updated_at: row.time("updated_at")?,
         })
@@ -281,6 +298,7 @@ pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let mut body = detail_of(product.clone(), skus.clone());
     body["category"] = json!(category);
     enrich::detail(&ctx, viewer, &product, &skus, &mut body).await;
+    body["rating"]["breakdown"] = crate::reviews::breakdown(db, product.id)?;
     json::ok(&body)
 }
 
