@@ -13,6 +13,8 @@
 //! - [`reviews`]: reviews by buyers (purchase checked with the order module), replies, votes,
 //!   and the product rating kept with them; the seller is notified through the outbox.
 //! - [`stats`]: a seller's product count, rating and units sold.
+//! - [`stock_levels`]: availability and units sold as inventory announces them, for filters
+//!   and sorts.
 //! - [`rules`]: the rules above as plain functions.
 //!
 //! It owns the `catalog` schema and no other.
@@ -26,6 +28,7 @@ mod reviews;
 mod rules;
 mod skus;
 mod stats;
+mod stock_levels;
 
 use kit::Router;
 
@@ -34,6 +37,7 @@ pub fn router() -> Router {
     Router::new("catalog")
         .with_outbox()
         .post("/internal/products/:id/embed", embedding::refresh)
+        .post("/internal/stock-levels", stock_levels::apply)
         .get("/api/v1/catalog/categories", categories::list)
         .post("/api/v1/catalog/categories", categories::create)
         .get("/api/v1/catalog/categories/:key", categories::get)

@@ -52,6 +52,7 @@ enum Sort {
     PriceAsc,
     PriceDesc,
     Rating,
+    Popular,
     Relevance,
 }
 
@@ -63,6 +64,7 @@ impl Sort {
             Some("price_asc") => Ok(Sort::PriceAsc),
             Some("price_desc") => Ok(Sort::PriceDesc),
             Some("rating") => Ok(Sort::Rating),
+            Some("popular") => Ok(Sort::Popular),
             Some("relevance") if searching => Ok(Sort::Relevance),
             Some("relevance") => Err(ApiError::bad_request(
                 "invalid_sort",
@@ -84,6 +86,7 @@ impl Sort {
             Sort::Newest => ("0::float8", true),
             Sort::PriceAsc => ("coalesce(p.min_price, 10000000000000)::float8", false),
             Sort::PriceDesc => ("coalesce(p.min_price, -1)::float8", true),
+            Sort::Popular => ("p.sold::float8", true),
             Sort::Rating => (
                 "coalesce(p.rating_sum::float8 / nullif(p.rating_count, 0), 0)",
                 true,
@@ -174,7 +177,8 @@ fn spellings(ctx: &Ctx, words: &[String]) -> ApiResult<Vec<Vec<String>>> {
 ///
 /// Query: `q` (search), `seller_id`, `category` (ids, subcategories included), `tag` (slugs,
 /// all of them), `price_min` / `price_max` (minor units: the product has a SKU in range),
-/// `sort` (`newest`, `price_asc`, `price_desc`, `rating`, `relevance` — the default with `q`),
+/// `in_stock` (`true`/`false`, as inventory last announced), `sort` (`newest`, `price_asc`,
+/// `price_desc`, `rating`, `popular` — units sold —, `relevance` — the default with `q`),
 /// `limit`,
 /// `cursor`. Disabled products are listed only to their seller (`seller_id` = the caller).
 pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
@@ -222,6 +226,17 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     if let Some(lo) = price_min {
         let p = f.bind(lo.into());
         f.when(format!("p.max_price >= {p}"));
+    }
+    match ctx.query("in_stock").as_deref() {
+        None => {}
+        Some("true") => f.when("p.in_stock".into()),
+        Some("false") => f.when("NOT p.in_stock".into()),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_in_stock",
+                "in_stock is true or false",
+            ));
+        }
     }
     if let Some(hi) = price_max {
         let p = f.bind(hi.into());

@@ -90,9 +90,9 @@ fn sold_out(db: &Db, reservation: Uuid, sku: Uuid, seller: Uuid) -> ApiResult<()
 }
 
 /// Takes `quantity` units of `sku` for `reservation`; 404 when the SKU has no stock, 409
-/// `out_of_stock` when fewer are available. Returns the serials taken and whether the SKU is
-/// now sold out (its seller is then told through the outbox).
-fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<(Vec<String>, bool)> {
+/// `out_of_stock` when fewer are available. Returns the serials taken; a SKU sold out now has
+/// its seller told through the outbox.
+fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<Vec<String>> {
     let set = db.query(
         "UPDATE inventory.stock SET available = available - $2, reserved = reserved + $2, updated_at = now() \
          WHERE sku_id = $1 AND available >= $2 RETURNING serial_required, available, seller_id",
@@ -110,12 +110,11 @@ fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<(Vec<
         ));
     };
     let serial_required: bool = row.get("serial_required")?;
-    let sold_out_now = row.get::<i64>("available")? == 0;
-    if sold_out_now {
+    if row.get::<i64>("available")? == 0 {
         sold_out(db, reservation, sku, row.get("seller_id")?)?;
     }
     if !serial_required {
-        return Ok((Vec::new(), sold_out_now));
+        return Ok(Vec::new());
     }
     let set = db.query(
         "UPDATE inventory.serial SET status = 'reserved', reservation_id = $3, updated_at = now() \
@@ -136,7 +135,7 @@ fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<(Vec<
             ),
         ));
     }
-    Ok((serials, sold_out_now))
+    Ok(serials)
 }
 
 /// `POST /internal/reservations` `{reference, lines: [{sku_id, quantity}]}` — all or nothing.
@@ -144,7 +143,6 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: ReserveBody = json::read(&req)?;
     let reference = kit::validate::text("reference", &body.reference, 1, 200)?;
     let lines = rules::merge_lines(&body.lines)?;
-    let wake = std::cell::Cell::new(false);
     let response = idempotency::run(&ctx, &req, "inventory", "internal", KeyPolicy::Required, async |db: &Db| {
         let id = kit::ids::new_id();
         db.execute(
@@ -154,8 +152,7 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
         let id_text = id.to_string();
         let mut out = Vec::with_capacity(lines.len());
         for &(sku, quantity) in &lines {
-            let (serials, sold_out_now) = take(db, id, sku, quantity)?;
-            wake.set(wake.get() || sold_out_now);
+            let serials = take(db, id, sku, quantity)?;
             db.execute(
                 "INSERT INTO inventory.reservation_line (reservation_id, sku_id, quantity) VALUES ($1, $2, $3)",
                 &[uuid(id), uuid(sku), quantity.into()],
@@ -169,9 +166,8 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
         )
     })
     .await?;
-    if wake.get() {
-        kit::outbox::wake(&ctx, "inventory");
-    }
+    // Every reservation changes stock levels that catalog is told of.
+    kit::outbox::wake(&ctx, "inventory");
     Ok(response)
 }
 
@@ -245,6 +241,7 @@ async fn finish(ctx: Ctx, req: Request, to: State) -> ApiResult<Response> {
         json::ok(&Reservation { reservation_id: id, reference, status: to.as_str(), lines: out })
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
 }
 
 /// `POST /internal/reservations/:id/release` — units and serials go back on sale.

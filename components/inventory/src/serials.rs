@@ -90,4 +90,5 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
         json::ok(&Serial { serial: serial.clone(), status: to.as_str().to_string(), reservation_id: None })
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
 }

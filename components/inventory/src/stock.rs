@@ -91,8 +91,10 @@ pub struct Change<'a> {
     pub actor: &'a str,
 }
 
-/// Appends a history entry.
+/// Appends a history entry, and tells catalog the SKU's new levels (through the outbox, in the
+/// same transaction), each with the next version of the SKU's stock.
 pub fn record(db: &Db, c: &Change<'_>) -> ApiResult<()> {
+    announce(db, c.sku)?;
     db.execute(
         "INSERT INTO inventory.history (id, sku_id, kind, available_delta, reserved_delta, sold_delta, reason, reference, actor) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -109,6 +111,29 @@ pub fn record(db: &Db, c: &Change<'_>) -> ApiResult<()> {
         ],
     )?;
     Ok(())
+}
+
+/// Bumps the SKU's stock version and writes its levels into the outbox for catalog.
+fn announce(db: &Db, sku: Uuid) -> ApiResult<()> {
+    let set = db.query(
+        "UPDATE inventory.stock SET version = version + 1 WHERE sku_id = $1 RETURNING available, sold, version",
+        &[uuid(sku)],
+    )?;
+    let Some(row) = rows(&set).next() else {
+        return Ok(());
+    };
+    let (available, sold, version): (i64, i64, i64) =
+        (row.get("available")?, row.get("sold")?, row.get("version")?);
+    kit::outbox::enqueue(
+        db,
+        "inventory",
+        &kit::outbox::Message {
+            target: "catalog",
+            path: "/internal/stock-levels",
+            body: serde_json::json!({ "sku_id": sku, "available": available, "sold": sold, "version": version }),
+            key: format!("inventory:stock:{sku}:{version}"),
+        },
+    )
 }
 
 /// Applies count deltas; the CHECK constraints refuse any that would go negative.
@@ -177,6 +202,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
         json::ok(&stock)
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
 }
 
 #[derive(Deserialize)]
@@ -222,6 +248,7 @@ pub async fn import(ctx: Ctx, req: Request) -> ApiResult<Response> {
         json::ok(&stock)
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
 }
 
 #[derive(Deserialize)]
@@ -307,6 +334,7 @@ pub async fn adjust(ctx: Ctx, req: Request) -> ApiResult<Response> {
         },
     )
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
 }
 
 #[derive(Deserialize)]
@@ -337,4 +365,5 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
         json::respond(if inserted == 1 { 201 } else { 200 }, &stock)
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
 }

@@ -914,3 +914,66 @@ async fn reviews_are_listed_voted_on_replied_to_and_rate_the_product() {
         (&json!(2), &json!(2), &json!(3.5), &json!(0))
     );
 }
+
+#[tokio::test]
+async fn availability_filters_and_popularity_sorts_follow_inventory() {
+    let (seller_id, token) = account("VN").await;
+    let stocked = product(&token, "Stocked Mug", BOOKS, &[]).await;
+    let stocked_sku = add_sku(&token, stocked["id"].as_str().unwrap(), 300).await;
+    let empty = product(&token, "Empty Mug", BOOKS, &[]).await;
+    add_sku(&token, empty["id"].as_str().unwrap(), 300).await;
+    let sku = stocked_sku["id"].as_str().unwrap();
+    stack()
+        .api()
+        .post(&format!("/api/v1/inventory/stock/{sku}/import"))
+        .bearer(&token)
+        .json(json!({ "quantity": 5 }))
+        .send()
+        .await
+        .assert_status(200);
+    let internal = stack().internal("inventory");
+    let reservation = internal
+        .post("/internal/reservations")
+        .header("idempotency-key", &Uuid::new_v4().to_string())
+        .json(json!({ "reference": "test", "lines": [{ "sku_id": sku, "quantity": 2 }] }))
+        .send()
+        .await;
+    reservation.assert_status(201);
+    internal
+        .post(&format!(
+            "/internal/reservations/{}/commit",
+            reservation["reservation_id"].as_str().unwrap()
+        ))
+        .header("idempotency-key", &Uuid::new_v4().to_string())
+        .send()
+        .await
+        .assert_status(200);
+    let s = format!("seller_id={seller_id}");
+    // Inventory announces levels through its outbox: they reach catalog shortly after.
+    let arrived = souk_e2e::eventually(std::time::Duration::from_secs(15), async || {
+        let page = list(&format!("{s}&in_stock=true"), None).await;
+        (names(&page) == ["Stocked Mug"]).then_some(())
+    })
+    .await;
+    assert!(
+        arrived.is_some(),
+        "levels reach catalog; log:\n{}",
+        stack().log()
+    );
+    assert_eq!(
+        names(&list(&format!("{s}&in_stock=false"), None).await),
+        ["Empty Mug"]
+    );
+    assert_eq!(
+        names(&list(&format!("{s}&sort=popular"), None).await),
+        ["Stocked Mug", "Empty Mug"]
+    );
+    let card = &list(&format!("{s}&sort=popular"), None).await["items"][0];
+    assert_eq!((&card["available"], &card["sold"]), (&json!(3), &json!(2)));
+    stack()
+        .api()
+        .get(&format!("/api/v1/catalog/products?{s}&in_stock=maybe"))
+        .send()
+        .await
+        .assert_error(400, "invalid_in_stock");
+}

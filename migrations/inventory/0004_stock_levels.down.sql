@@ -1,0 +1,1 @@
+ALTER TABLE inventory.stock DROP COLUMN IF EXISTS version;
