@@ -80,13 +80,12 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         "WITH RECURSIVE below AS ( \
            SELECT id AS root, id FROM catalog.category \
            UNION ALL SELECT b.root, c.id FROM catalog.category c JOIN below b ON c.parent_id = b.id) \
-         SELECT b.root, p.id, p.slug, p.name, p.images[1] AS image \
+         SELECT r.root, p.id, p.slug, p.name, p.images[1] AS image \
          FROM (SELECT DISTINCT root FROM below) r \
          CROSS JOIN LATERAL ( \
            SELECT p.id, p.slug, p.name, p.images FROM catalog.product p \
            WHERE p.category_id IN (SELECT id FROM below WHERE below.root = r.root) \
-             AND p.enabled AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $1) p \
-         JOIN (SELECT DISTINCT root FROM below) b ON b.root = r.root",
+             AND p.enabled AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $1) p",
         &[PREVIEW.into()],
     )?;
     let mut previews: Vec<(Uuid, Value)> = Vec::new();

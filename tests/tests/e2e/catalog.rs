@@ -59,6 +59,18 @@ async fn add_sku(token: &str, product: &str, price: i64) -> Value {
     reply.json().clone()
 }
 
+/// Restocks `sku` with `quantity` units (its seller's `token`).
+async fn import(token: &str, sku: &str, quantity: i64) {
+    stack()
+        .api()
+        .post(&format!("/api/v1/inventory/stock/{sku}/import"))
+        .bearer(token)
+        .json(json!({ "quantity": quantity }))
+        .send()
+        .await
+        .assert_status(200);
+}
+
 async fn list(query: &str, token: Option<&str>) -> Reply {
     let mut call = stack()
         .api()
@@ -143,17 +155,7 @@ async fn a_seller_creates_a_product_in_their_currency_and_prices_it_with_skus() 
         (&json!(0), &json!(false))
     );
 
-    stack()
-        .api()
-        .post(&format!(
-            "/api/v1/inventory/stock/{}/import",
-            dear["id"].as_str().unwrap()
-        ))
-        .bearer(&token)
-        .json(json!({ "quantity": 7 }))
-        .send()
-        .await
-        .assert_status(200);
+    import(&token, dear["id"].as_str().unwrap(), 7).await;
     let featured = stack()
         .api()
         .patch(&format!("/api/v1/catalog/products/{id}"))
@@ -522,17 +524,7 @@ async fn cards_carry_availability_and_the_viewers_favourites() {
     let p = product(&token, "Favourite Kettle", BOOKS, &[]).await;
     let id = p["id"].as_str().unwrap();
     let sku = add_sku(&token, id, 1200).await;
-    stack()
-        .api()
-        .post(&format!(
-            "/api/v1/inventory/stock/{}/import",
-            sku["id"].as_str().unwrap()
-        ))
-        .bearer(&token)
-        .json(json!({ "quantity": 3 }))
-        .send()
-        .await
-        .assert_status(200);
+    import(&token, sku["id"].as_str().unwrap(), 3).await;
     stack()
         .api()
         .post(&format!("/api/v1/account/favorites/{id}"))
@@ -923,14 +915,7 @@ async fn availability_filters_and_popularity_sorts_follow_inventory() {
     let empty = product(&token, "Empty Mug", BOOKS, &[]).await;
     add_sku(&token, empty["id"].as_str().unwrap(), 300).await;
     let sku = stocked_sku["id"].as_str().unwrap();
-    stack()
-        .api()
-        .post(&format!("/api/v1/inventory/stock/{sku}/import"))
-        .bearer(&token)
-        .json(json!({ "quantity": 5 }))
-        .send()
-        .await
-        .assert_status(200);
+    import(&token, sku, 5).await;
     let internal = stack().internal("inventory");
     let reservation = internal
         .post("/internal/reservations")
