@@ -12,7 +12,7 @@
 //!   neighbours with a similarity of at least [`MIN_SIMILARITY`], for near-synonyms and
 //!   paraphrases.
 //!
-//! Each list keeps its best [`CANDIDATES`]; they are merged by reciprocal rank fusion: a product
+//! The lists keep their best [`CANDIDATES`] and [`VECTOR_CANDIDATES`]; they are merged by reciprocal rank fusion: a product
 //! scores `Σ 1 / (RRF_K + rank)` over the lists it is in, so agreement between the two lists
 //! counts more than a high place in one, and neither list's raw scores need calibrating
 //! against the other's. When the embeddings provider fails, search goes on with full text
@@ -28,8 +28,12 @@ use uuid::Uuid;
 use crate::products::{self, Product};
 use crate::{embedding, enrich, rules, skus};
 
-/// Candidates each ranked list contributes to a search.
+/// Candidates the full-text list contributes to a search.
 pub const CANDIDATES: i64 = 200;
+
+/// Candidates the meaning list contributes: the HNSW scan's `ef_search`, so one pass of the
+/// index yields them.
+pub const VECTOR_CANDIDATES: i64 = 100;
 
 /// Reciprocal rank fusion's constant: how much a top place outweighs a lower one (60, as in
 /// the method's original evaluation; larger flattens the ranks).
@@ -259,7 +263,7 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             Some(v) => format!(
                 "SELECT id, row_number() OVER (ORDER BY d, id) AS r FROM ( \
                    SELECT p.id, p.embedding <=> {v}::text::vector AS d FROM catalog.product p \
-                   WHERE {base} AND p.embedding IS NOT NULL ORDER BY d LIMIT {CANDIDATES}) s \
+                   WHERE {base} AND p.embedding IS NOT NULL ORDER BY d LIMIT {VECTOR_CANDIDATES}) s \
                  WHERE d <= {max_distance}",
                 max_distance = 1.0 - MIN_SIMILARITY
             ),
@@ -303,6 +307,10 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         .db()?
         .transaction(async |db: &kit::db::Db| {
             db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order", &[])?;
+            db.execute(
+                &format!("SET LOCAL hnsw.ef_search = {VECTOR_CANDIDATES}"),
+                &[],
+            )?;
             Ok(db.query(&sql, &f.params)?)
         })
         .await?;
