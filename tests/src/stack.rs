@@ -296,6 +296,28 @@ impl Stack {
         crate::Internal::new(&self.base_url, module, &self.service_token)
     }
 
+    /// Registers a new account in `country` through the API: its id and access token.
+    pub async fn register(&self, country: &str) -> (uuid::Uuid, String) {
+        let username = format!("t{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let reply = self
+            .api()
+            .post("/api/v1/account/auth/register")
+            .json(serde_json::json!({ "username": username, "password": "correct horse", "country": country }))
+            .send()
+            .await;
+        reply.assert_status(201);
+        (
+            reply["account"]["id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("an account id"),
+            reply["access_token"]
+                .as_str()
+                .expect("an access token")
+                .to_string(),
+        )
+    }
+
     /// An access token for `account`, signed with the stack's key as account would sign it.
     pub fn token_for(&self, account: uuid::Uuid) -> String {
         let claims = kit::auth::claims(account, uuid::Uuid::new_v4(), chrono::Utc::now(), 900);

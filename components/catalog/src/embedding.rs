@@ -45,28 +45,18 @@ pub fn literal(v: &[f32]) -> String {
 
 /// What a product's embedding is made of: name, category, tags, specifications, description.
 pub fn product_text(db: &Db, id: Uuid) -> ApiResult<Option<String>> {
-    db.fetch_optional_text(
+    let set = db.query(
         "SELECT concat_ws('. ', p.name, c.name, replace(array_to_string(p.tags, ', '), '-', ' '), \
            (SELECT string_agg(s->>'name' || ' ' || (s->>'value'), '. ') FROM jsonb_array_elements(p.specifications) s), \
            left(p.description, 2000)) AS text \
          FROM catalog.product p JOIN catalog.category c ON c.id = p.category_id \
          WHERE p.id = $1 AND p.deleted_at IS NULL",
-        id,
-    )
-}
-
-trait TextQuery {
-    fn fetch_optional_text(&self, sql: &str, id: Uuid) -> ApiResult<Option<String>>;
-}
-
-impl TextQuery for Db {
-    fn fetch_optional_text(&self, sql: &str, id: Uuid) -> ApiResult<Option<String>> {
-        let set = self.query(sql, &[uuid(id)])?;
-        kit::db::rows(&set)
-            .next()
-            .map(|r| r.get("text"))
-            .transpose()
-    }
+        &[uuid(id)],
+    )?;
+    kit::db::rows(&set)
+        .next()
+        .map(|r| r.get("text"))
+        .transpose()
 }
 
 /// Asks for product `id` to be embedded again (inside the transaction of the change).

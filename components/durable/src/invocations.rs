@@ -43,7 +43,7 @@ pub async fn sweep(token: &str, request_id: &str) -> Value {
 /// `GET /api/v1/durable/invocations/:id` — the invocation, its steps, timers and errors,
 /// from whichever module runs it.
 pub async fn show(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    crate::require_admin(&req)?;
+    kit::auth::require_admin(&req)?;
     let id = ctx.param_id("id", "invocation")?;
     let (_, invocation) = find(&ctx, &id.to_string()).await?;
     json::ok(&invocation)
@@ -71,7 +71,7 @@ async fn find(ctx: &Ctx, id: &str) -> ApiResult<(String, Value)> {
 /// `GET /api/v1/durable/invocations?status=&workflow=&module=&older_than=&before=&limit=` —
 /// newest first across modules; pass the last item's `created_at` as `before` for the next page.
 pub async fn list(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    crate::require_admin(&req)?;
+    kit::auth::require_admin(&req)?;
     let limit = match ctx.query("limit") {
         Some(v) => v
             .parse::<usize>()
@@ -134,7 +134,7 @@ pub async fn cancel(ctx: Ctx, req: Request) -> ApiResult<Response> {
 }
 
 async fn act(ctx: Ctx, req: Request, action: &str) -> ApiResult<Response> {
-    crate::require_admin(&req)?;
+    kit::auth::require_admin(&req)?;
     let id = ctx.param_id("id", "invocation")?;
     let (module, _) = find(&ctx, &id.to_string()).await?;
     kit::log::info(format_args!(

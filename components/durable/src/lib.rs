@@ -46,14 +46,9 @@ pub fn router() -> Router {
 
 kit::component!(router);
 
-/// Checks `Authorization: Bearer <admin_token>`.
-pub(crate) fn require_admin(req: &Request) -> ApiResult<()> {
-    kit::auth::require_admin(req)
-}
-
 /// `POST /api/v1/durable/tick` — runs the sweep now and re-arms it.
 async fn tick(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    require_admin(&req)?;
+    kit::auth::require_admin(&req)?;
     let report = sweep(ctx.settings(), &ctx.request_id).await;
     relay::arm(&ctx.settings().redis_url, false);
     json::ok(&report)

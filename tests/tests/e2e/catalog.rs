@@ -13,18 +13,7 @@ const BOOKS: &str = "01900000-0000-7000-8000-00000000000d";
 
 /// A registered account in `country`: (id, access token).
 async fn account(country: &str) -> (Uuid, String) {
-    let username = format!("c{}", &Uuid::new_v4().simple().to_string()[..12]);
-    let reply = stack()
-        .api()
-        .post("/api/v1/account/auth/register")
-        .json(json!({ "username": username, "password": "correct horse", "country": country }))
-        .send()
-        .await;
-    reply.assert_status(201);
-    (
-        reply["account"]["id"].as_str().unwrap().parse().unwrap(),
-        reply["access_token"].as_str().unwrap().to_string(),
-    )
+    stack().register(country).await
 }
 
 async fn create(token: &str, body: Value) -> Reply {

@@ -10,18 +10,7 @@ use uuid::Uuid;
 
 /// Registers an account; returns (id, access token).
 async fn account() -> (Uuid, String) {
-    let username = format!("d{}", &Uuid::new_v4().simple().to_string()[..12]);
-    let reply = stack()
-        .api()
-        .post("/api/v1/account/auth/register")
-        .json(json!({ "username": username, "password": "correct horse", "country": "VN" }))
-        .send()
-        .await;
-    reply.assert_status(201);
-    (
-        Uuid::parse_str(reply["account"]["id"].as_str().unwrap()).unwrap(),
-        reply["access_token"].as_str().unwrap().to_string(),
-    )
+    stack().register("VN").await
 }
 
 /// Stock of one unit for `seller`, then a reservation of it: the SKU sells out.

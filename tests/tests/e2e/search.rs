@@ -170,16 +170,7 @@ async fn category_id(slug: &str) -> String {
 async fn seeded() -> &'static Seeded {
     SEEDED
         .get_or_init(|| async {
-            let username = format!("s{}", &Uuid::new_v4().simple().to_string()[..12]);
-            let reg = stack()
-                .api()
-                .post("/api/v1/account/auth/register")
-                .json(json!({ "username": username, "password": "correct horse", "country": "VN" }))
-                .send()
-                .await;
-            reg.assert_status(201);
-            let seller: Uuid = reg["account"]["id"].as_str().unwrap().parse().unwrap();
-            let token = reg["access_token"].as_str().unwrap().to_string();
+            let (seller, token) = stack().register("VN").await;
             let mut categories = std::collections::HashMap::new();
             for (_, slug, _) in TYPES {
                 if !categories.contains_key(slug) {
@@ -518,14 +509,8 @@ async fn the_openai_compatible_provider_embeds_products_and_queries_through_that
         ],
     })
     .expect("a stack with the OpenAI-compatible provider starts");
-    let reg = own
-        .api()
-        .post("/api/v1/account/auth/register")
-        .json(json!({ "username": format!("o{}", &Uuid::new_v4().simple().to_string()[..12]), "password": "correct horse", "country": "VN" }))
-        .send()
-        .await;
-    reg.assert_status(201);
-    let token = reg["access_token"].as_str().unwrap();
+    let (_, token) = own.register("VN").await;
+    let token = token.as_str();
     let created = own
         .api()
         .post("/api/v1/catalog/products")
