@@ -434,6 +434,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // A response goes out in more than one write (head, then body chunks): without
+        // NODELAY, Nagle holds the last one until the client's delayed ACK, up to 40 ms.
+        if let Err(e) = stream.set_nodelay(true) {
+            host_log!("cannot set TCP_NODELAY for {client}: {e}");
+        }
         let app = app.clone();
         let slots = slots.clone();
         let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {

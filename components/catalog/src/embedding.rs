@@ -2,9 +2,10 @@
 //! provider: Spin's built-in `all-minilm-l6-v2` by default, or an OpenAI-compatible service).
 //! A product is (re)embedded off the request path: a change of its text writes an outbox
 //! message, and the relay calls `POST /internal/products/:id/embed`. Queries are embedded at
-//! search time.
+//! search time, once: a query's vector is kept (per model) for [`QUERY_EMBEDDING_DAYS`], so
+//! the popular queries that make up most searches skip the model.
 
-use kit::db::{Db, text, uuid};
+use kit::db::{Db, rows, text, uuid};
 use kit::outbox::{self, Message};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use uuid::Uuid;
@@ -35,6 +36,59 @@ pub fn embed(texts: &[String]) -> ApiResult<Vec<Vec<f32>>> {
         ));
     }
     Ok(vectors)
+}
+
+/// How long a search query's embedding is reused before the model is asked again.
+pub const QUERY_EMBEDDING_DAYS: i32 = 7;
+
+/// Queries longer than this (in characters) are embedded every time rather than kept.
+const MAX_KEPT_QUERY: usize = 200;
+
+/// Stale query embeddings one purge deletes at most.
+const PURGE_BATCH: i64 = 500;
+
+/// The embedding of the search query `query` (its normalised words) in pgvector's text form:
+/// the kept one if this model embedded the same query within [`QUERY_EMBEDDING_DAYS`], else
+/// the provider's, which is then kept.
+pub fn query_vector(db: &Db, query: &str) -> ApiResult<String> {
+    let model = provider::model();
+    let set = db.query(
+        "SELECT embedding::text AS v FROM catalog.query_embedding \
+         WHERE model = $1 AND query = $2 AND created_at > now() AT TIME ZONE 'UTC' - make_interval(days => $3)",
+        &[text(model.as_str()), text(query), QUERY_EMBEDDING_DAYS.into()],
+    )?;
+    if let Some(r) = rows(&set).next() {
+        return r.get("v");
+    }
+    let vector = literal(&embed(&[query.to_string()])?.remove(0));
+    if query.chars().count() <= MAX_KEPT_QUERY {
+        keep(db, &model, query, &vector);
+    }
+    Ok(vector)
+}
+
+/// Stores a query's embedding, and now and then purges stale ones. Best effort: a failure
+/// only means the next search embeds the query again.
+fn keep(db: &Db, model: &str, query: &str, vector: &str) {
+    let kept = db.execute(
+        "INSERT INTO catalog.query_embedding (model, query, embedding) VALUES ($1, $2, $3::text::vector) \
+         ON CONFLICT (model, query) DO UPDATE SET embedding = excluded.embedding, created_at = excluded.created_at",
+        &[text(model), text(query), text(vector)],
+    );
+    if let Err(e) = kept {
+        kit::log::warn(format_args!("keeping a query's embedding: {e}"));
+    }
+    if kit::idempotency::purges_on(query) {
+        let purged = db.execute(
+            "DELETE FROM catalog.query_embedding WHERE (model, query) IN (SELECT model, query \
+             FROM catalog.query_embedding WHERE created_at < now() AT TIME ZONE 'UTC' - make_interval(days => $1) \
+             LIMIT $2 FOR UPDATE SKIP LOCKED)",
+            &[QUERY_EMBEDDING_DAYS.into(), PURGE_BATCH.into()],
+        );
+        if let Err(e) = purged {
+            kit::log::warn(format_args!("purging stale query embeddings: {e}"));
+        }
+    }
 }
 
 /// pgvector's text form, for `$n::text::vector`.

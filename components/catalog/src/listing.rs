@@ -5,9 +5,9 @@
 //! Search (`q`) is hybrid. Two ranked lists of candidates are drawn, each with every filter
 //! inside its own query (so nothing is dropped afterwards):
 //! - full text: PostgreSQL's `english` configuration (stemming), name weighted above tags and
-//!   category above description (`ts_rank`), every word required, each through its spellings
-//!   (itself and close known words by trigram similarity, for typos), the last word also as a
-//!   prefix;
+//!   category above description (`ts_rank`), every word required, each as typed or as a close
+//!   known word by trigram similarity (for typos), the last word also as a prefix unless it is
+//!   a known word;
 //! - meaning: the query's embedding against product embeddings (pgvector HNSW, cosine), keeping
 //!   neighbours with a similarity of at least [`MIN_SIMILARITY`], for near-synonyms and
 //!   paraphrases.
@@ -146,31 +146,38 @@ fn money(ctx: &Ctx, name: &str) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
-/// Each query word with its spellings: itself and up to three known words that share enough
-/// of its trigrams (a typo's correction), for words of four letters or more.
-fn spellings(ctx: &Ctx, words: &[String]) -> ApiResult<Vec<Vec<String>>> {
-    let long: Vec<&String> = words.iter().filter(|w| w.chars().count() >= 4).collect();
-    let mut out: Vec<Vec<String>> = words.iter().map(|w| vec![w.clone()]).collect();
-    if long.is_empty() {
-        return Ok(out);
-    }
+/// The query's words as search reads them ([`rules::QueryWord`]): whether each is a known word,
+/// and, for words of four letters or more, up to three known words that share enough of its
+/// trigrams (a typo's corrections). One query for all of them.
+fn read_words(ctx: &Ctx, words: &[String]) -> ApiResult<Vec<rules::QueryWord>> {
+    let mut out: Vec<rules::QueryWord> = words
+        .iter()
+        .map(|w| rules::QueryWord {
+            typed: w.clone(),
+            ..Default::default()
+        })
+        .collect();
     let set = ctx.db()?.query(
         "WITH q AS (SELECT qw, (SELECT array_agg(DISTINCT substr('  ' || qw || ' ', i, 3)) \
                                 FROM generate_series(1, length(qw) + 1) AS i) AS tg \
                     FROM unnest($1::text[]) AS qw) \
-         SELECT q.qw, c.word FROM q CROSS JOIN LATERAL ( \
+         SELECT q.qw, q.qw AS word FROM q WHERE EXISTS (SELECT 1 FROM catalog.search_word k WHERE k.word = q.qw) \
+         UNION ALL \
+         SELECT q.qw, c.word FROM (SELECT * FROM q WHERE length(qw) >= 4) q CROSS JOIN LATERAL ( \
            SELECT w.word, s.shared::float8 / (cardinality(w.trigrams) + cardinality(q.tg) - s.shared) AS sim \
            FROM catalog.search_word w \
            CROSS JOIN LATERAL (SELECT count(*) AS shared FROM unnest(w.trigrams) x WHERE x = ANY(q.tg)) s \
            WHERE w.trigrams && q.tg AND w.word <> q.qw ORDER BY sim DESC, w.word LIMIT 3) c \
          WHERE c.sim >= 0.4",
-        &[strings(&long)],
+        &[strings(words)],
     )?;
     for r in rows(&set) {
-        let (word, alternative): (String, String) = (r.get("qw")?, r.get("word")?);
-        for (i, w) in words.iter().enumerate() {
-            if *w == word && !out[i].contains(&alternative) {
-                out[i].push(alternative.clone());
+        let (typed, word): (String, String) = (r.get("qw")?, r.get("word")?);
+        for w in out.iter_mut().filter(|w| w.typed == typed) {
+            if word == typed {
+                w.known = true;
+            } else if !w.corrections.contains(&word) {
+                w.corrections.push(word.clone());
             }
         }
     }
@@ -251,9 +258,9 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let source = if words.is_empty() {
         "catalog.product p".to_string()
     } else {
-        let tq = f.bind(text(rules::tsquery(&spellings(&ctx, &words)?)));
-        let vector = match embedding::embed(&[words.join(" ")]) {
-            Ok(mut v) => Some(f.bind(text(embedding::literal(&v.remove(0))))),
+        let tq = f.bind(text(rules::tsquery(&read_words(&ctx, &words)?)));
+        let vector = match embedding::query_vector(ctx.db()?, &words.join(" ")) {
+            Ok(v) => Some(f.bind(text(v))),
             Err(e) => {
                 kit::log::warn(format_args!("searching by full text alone: {e}"));
                 None

@@ -208,24 +208,34 @@ fn query_words_unbounded(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A text-search query: every word must match (`&`), each through any of its spellings
-/// (`|`); the last word also matches as a prefix, for search as you type. The words are
-/// letters and digits only ([`query_words`]), so they cannot form operators.
-pub fn tsquery(alternatives: &[Vec<String>]) -> String {
-    let last = alternatives.len().saturating_sub(1);
-    alternatives
+/// A query word as search reads it.
+#[derive(Debug, Default)]
+pub struct QueryWord {
+    /// As typed (normalised by [`query_words`]).
+    pub typed: String,
+    /// Known words it may be a misspelling of.
+    pub corrections: Vec<String>,
+    /// Whether product names, tags or categories use the word itself.
+    pub known: bool,
+}
+
+/// A text-search query: every word must match (`&`), as typed or as one of its corrections
+/// (`|`). The last word, when no product uses it as a whole word, also matches as a prefix, for
+/// search as you type (a known word goes without: a prefix match costs the index far more). The
+/// words are letters and digits only ([`query_words`]), so they cannot form operators.
+pub fn tsquery(words: &[QueryWord]) -> String {
+    let last = words.len().saturating_sub(1);
+    words
         .iter()
         .enumerate()
-        .map(|(i, spellings)| {
-            let terms: Vec<String> = spellings
-                .iter()
-                .map(|w| {
-                    if i == last {
-                        format!("{w}:*")
-                    } else {
-                        w.clone()
-                    }
-                })
+        .map(|(i, word)| {
+            let typed = if i == last && !word.known {
+                format!("{}:*", word.typed)
+            } else {
+                word.typed.clone()
+            };
+            let terms: Vec<&str> = std::iter::once(typed.as_str())
+                .chain(word.corrections.iter().map(String::as_str))
                 .collect();
             format!("({})", terms.join(" | "))
         })
@@ -296,9 +306,18 @@ mod tests {
             ["red", "phone", "case"]
         );
         assert_eq!(query_words("a b c d e f g h i j").len(), MAX_QUERY_WORDS);
+        let word = |typed: &str, corrections: &[&str], known: bool| QueryWord {
+            typed: typed.into(),
+            corrections: corrections.iter().map(|c| c.to_string()).collect(),
+            known,
+        };
         assert_eq!(
-            tsquery(&[vec!["red".into()], vec!["phone".into(), "phones".into()]]),
-            "(red) & (phone:* | phones:*)"
+            tsquery(&[word("red", &[], true), word("phne", &["phone"], false)]),
+            "(red) & (phne:* | phone)"
+        );
+        assert_eq!(
+            tsquery(&[word("red", &[], false), word("phone", &[], true)]),
+            "(red) & (phone)"
         );
         assert_eq!(index_words(&["Blue Phone", "phone it"]), ["blue", "phone"]);
     }

@@ -289,6 +289,53 @@ async fn a_misspelt_query_still_finds_its_products() {
 }
 
 #[tokio::test]
+async fn a_kept_query_vector_is_used_for_a_week_then_made_again() {
+    let s = seeded().await;
+    let db = stack().db().await;
+    let espresso = &s
+        .products
+        .iter()
+        .find(|(_, name, _, _)| name == "Granite Espresso Machine")
+        .unwrap()
+        .0;
+    let espresso: Uuid = espresso.parse().unwrap();
+    // Words no product has, kept with the vector of one product: only meaning can find it.
+    db.execute(
+        "INSERT INTO catalog.query_embedding (model, query, embedding) \
+         SELECT 'all-minilm-l6-v2', 'zyzzyva plover', embedding FROM catalog.product WHERE id = $1 \
+         ON CONFLICT (model, query) DO UPDATE SET embedding = excluded.embedding, created_at = excluded.created_at",
+        &[&espresso],
+    )
+    .await
+    .unwrap();
+    let found = search("q=zyzzyva%20plover&limit=3").await;
+    assert_eq!(names(&found)[0], "Granite Espresso Machine");
+
+    // Kept over a week ago: made again by the model, and kept afresh.
+    db.execute(
+        "UPDATE catalog.query_embedding SET created_at = now() AT TIME ZONE 'UTC' - interval '8 days' \
+         WHERE query = 'zyzzyva plover'",
+        &[],
+    )
+    .await
+    .unwrap();
+    search("q=zyzzyva%20plover&limit=3").await;
+    let row = db
+        .query_one(
+            "SELECT q.created_at > now() AT TIME ZONE 'UTC' - interval '1 minute', q.embedding::text = p.embedding::text \
+             FROM catalog.query_embedding q, catalog.product p WHERE q.query = 'zyzzyva plover' AND p.id = $1",
+            &[&espresso],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "kept afresh");
+    assert!(
+        !row.get::<_, bool>(1),
+        "the model's vector replaced the planted one"
+    );
+}
+
+#[tokio::test]
 async fn a_query_in_other_words_finds_products_by_meaning() {
     for (query, category) in [
         ("earphones%20for%20music", "audio"),
@@ -560,4 +607,27 @@ async fn the_openai_compatible_provider_embeds_products_and_queries_through_that
     assert_eq!(found["items"][0]["id"], id.to_string());
     let queries = seen.lock().unwrap().requests.len();
     assert!(queries >= 2, "the query was embedded by the service too");
+
+    // The query's vector is kept, under the provider's model, so asking again (in other case
+    // and spacing: the same words) does not call the service.
+    let model: String = db
+        .query_one(
+            "SELECT model FROM catalog.query_embedding WHERE query = 'quasar lantern'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        model,
+        format!("test-embedding-model at http://127.0.0.1:{port}")
+    );
+    let again = own
+        .api()
+        .get("/api/v1/catalog/products?q=Quasar%20%20LANTERN")
+        .send()
+        .await;
+    again.assert_status(200);
+    assert_eq!(again["items"][0]["id"], id.to_string());
+    assert_eq!(seen.lock().unwrap().requests.len(), queries);
 }

@@ -29,6 +29,10 @@ impl Guest for Provider {
         DIMENSIONS
     }
 
+    fn model() -> String {
+        "all-minilm-l6-v2".to_string()
+    }
+
     fn embed(texts: Vec<String>) -> Result<Vec<Vec<f32>>, Error> {
         if texts.len() > MAX_TEXTS {
             return Err(Error::InvalidInput(format!(

@@ -96,6 +96,12 @@ impl Guest for Provider {
         DIMENSIONS
     }
 
+    fn model() -> String {
+        let base = spin_sdk::variables::get("embeddings_url").unwrap_or_default();
+        let model = spin_sdk::variables::get("embeddings_model").unwrap_or_default();
+        format!("{model} at {}", base.trim_end_matches('/'))
+    }
+
     fn embed(texts: Vec<String>) -> Result<Vec<Vec<f32>>, Error> {
         if texts.len() > MAX_TEXTS {
             return Err(Error::InvalidInput(format!(
