@@ -7,5 +7,6 @@ mod catalog;
 mod durable;
 mod inventory;
 mod platform;
+mod reviews;
 mod search;
 mod workflows;

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use souk_e2e::{Reply, Stack, Variant, eventually, stack};
+
+use crate::catalog::names;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -244,15 +246,6 @@ async fn search(query: &str) -> Reply {
         .await;
     reply.assert_status(200);
     reply
-}
-
-fn names(reply: &Reply) -> Vec<String> {
-    reply["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap().to_string())
-        .collect()
 }
 
 /// The category slug of each result.

@@ -16,6 +16,9 @@ spin_sdk::wit_bindgen::generate!({
 use exports::souk::providers::embeddings::{Error, Guest};
 use spin_sdk::llm::{self, EmbeddingModel};
 
+/// The model, by Spin's name.
+const MODEL: &str = "all-minilm-l6-v2";
+
 /// The model's dimension.
 const DIMENSIONS: u32 = 384;
 
@@ -30,7 +33,7 @@ impl Guest for Provider {
     }
 
     fn model() -> String {
-        "all-minilm-l6-v2".to_string()
+        MODEL.to_string()
     }
 
     fn embed(texts: Vec<String>) -> Result<Vec<Vec<f32>>, Error> {
@@ -45,7 +48,7 @@ impl Guest for Provider {
         let result = llm::generate_embeddings(EmbeddingModel::AllMiniLmL6V2, &texts).map_err(
             |e| match e {
                 llm::Error::InvalidInput(m) => Error::InvalidInput(m),
-                other => Error::Unavailable(format!("all-minilm-l6-v2: {other}")),
+                other => Error::Unavailable(format!("{MODEL}: {other}")),
             },
         )?;
         if result.embeddings.len() != texts.len()
