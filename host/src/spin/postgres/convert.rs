@@ -430,7 +430,9 @@ fn with_causes(e: &dyn StdError) -> String {
 
 /// The guest's row set; any value that cannot be read fails the whole query.
 pub fn row_set(columns: &[Column], rows: &[Row]) -> Result<RowSet, Error> {
-    let wit_columns = columns
+    // Spin reads the columns from the first row, so a result without rows has none.
+    let described = if rows.is_empty() { &[][..] } else { columns };
+    let wit_columns = described
         .iter()
         .map(|c| WitColumn {
             name: c.name().to_string(),

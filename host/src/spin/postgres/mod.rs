@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use wasmtime::component::Resource;
 
@@ -193,11 +194,18 @@ impl PgConnection {
         params: Vec<ParameterValue>,
     ) -> Result<RowSet, Error> {
         let (prepared, bound) = self.prepare(statement, &params).await?;
-        let rows = self
+        // An error before the first row (binding) comes back structured; one raised while
+        // rows stream (a constraint violated by `UPDATE … RETURNING`) reaches the guest as
+        // the structured error's debug text, as Spin 4's `query` gives it.
+        let stream = self
             .client()?
-            .query(&prepared, &convert::refs(&bound))
+            .query_raw(&prepared, convert::refs(&bound))
             .await
             .map_err(convert::query_failed)?;
+        let rows: Vec<tokio_postgres::Row> = stream
+            .try_collect()
+            .await
+            .map_err(|e| text_failure(format!("{:?}", convert::query_failed(e))))?;
         self.track(statement);
         convert::row_set(prepared.columns(), &rows)
     }
@@ -258,10 +266,10 @@ impl v4::HostConnection for HostState {
         &mut self,
         address: String,
     ) -> wasmtime::Result<Result<Resource<PgConnection>, Error>> {
-        if !self.component.allows_outbound(&address, "postgres") {
-            return Ok(Err(Error::ConnectionFailed(format!(
-                "address {address} is not permitted by the component's allowed_outbound_hosts"
-            ))));
+        if let Err(e) = permitted(&address, |url| {
+            self.component.allows_outbound(url, "postgres")
+        }) {
+            return Ok(Err(e));
         }
         match self.app.services.postgres.open(&address).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
@@ -290,6 +298,53 @@ impl v4::HostConnection for HostState {
     async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
         self.table.delete(conn)?;
         Ok(())
+    }
+}
+
+/// Checks every server a connection string can reach — each `host` with its port, and each
+/// `hostaddr` — against `allowed`, as Spin does for URLs and libpq `key=value` strings alike.
+/// Spin checks only `host`; a `hostaddr` would let a string name one host and connect to
+/// another, so the host checks it too. Unix sockets are refused, as under Spin.
+fn permitted(address: &str, allowed: impl Fn(&str) -> bool) -> Result<(), Error> {
+    let config: tokio_postgres::Config = address
+        .parse()
+        .map_err(|e: tokio_postgres::Error| Error::ConnectionFailed(e.to_string()))?;
+    let ports = config.get_ports();
+    // A host's port is the one at its index, or the only one given, or the scheme's default.
+    let port = |i: usize| {
+        ports
+            .get(i)
+            .or(if ports.len() == 1 {
+                ports.first()
+            } else {
+                None
+            })
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default()
+    };
+    let mut servers = Vec::new();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        match host {
+            tokio_postgres::config::Host::Tcp(name) => servers.push(format!("{name}{}", port(i))),
+            tokio_postgres::config::Host::Unix(_) => {
+                return Err(Error::ConnectionFailed(
+                    "Unix sockets are not supported on WebAssembly".into(),
+                ));
+            }
+        }
+    }
+    for (i, addr) in config.get_hostaddrs().iter().enumerate() {
+        let addr = match addr {
+            std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            std::net::IpAddr::V4(v4) => v4.to_string(),
+        };
+        servers.push(format!("{addr}{}", port(i)));
+    }
+    match servers.iter().find(|server| !allowed(server)) {
+        Some(server) => Err(Error::ConnectionFailed(format!(
+            "address postgres://{server} is not permitted"
+        ))),
+        None => Ok(()),
     }
 }
 

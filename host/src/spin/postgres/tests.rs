@@ -352,6 +352,64 @@ async fn a_unique_violation_carries_its_sqlstate_and_constraint() {
 }
 
 #[tokio::test]
+async fn a_violation_raised_while_rows_stream_reaches_the_guest_as_text_as_under_spin_4() {
+    let db = Scratch::new().await;
+    let pools = PgPools::default();
+    let mut c = pools.open(&db.url).await.unwrap();
+    c.execute(
+        "CREATE TABLE n (v int CONSTRAINT n_positive CHECK (v > 0))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let err = c
+        .query("INSERT INTO n VALUES ($1) RETURNING v", vec![P::Int32(-1)])
+        .await
+        .unwrap_err();
+    let Error::QueryFailed(QueryError::Text(text)) = err else {
+        panic!("expected the flattened text, got {err:?}")
+    };
+    assert!(
+        text.starts_with("Error::QueryFailed(QueryError::DbError(DbError {"),
+        "{text}"
+    );
+    assert!(text.contains(r#"code: "23514""#), "{text}");
+    assert!(text.contains(r#"("constraint", "n_positive")"#), "{text}");
+    // The same violation through `execute`, or a failure before any row, stays structured.
+    let err = c
+        .execute("INSERT INTO n VALUES ($1)", vec![P::Int32(-1)])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::QueryFailed(QueryError::DbError(_))),
+        "{err:?}"
+    );
+    let err = c.query("SELECT nope FROM n", vec![]).await.unwrap_err();
+    assert!(
+        matches!(err, Error::QueryFailed(QueryError::DbError(_))),
+        "{err:?}"
+    );
+    drop(c);
+    db.drop().await;
+}
+
+#[tokio::test]
+async fn a_result_without_rows_has_no_columns_as_under_spin() {
+    let db = Scratch::new().await;
+    let pools = PgPools::default();
+    let mut c = pools.open(&db.url).await.unwrap();
+    let none = c
+        .query("SELECT 1 AS one WHERE false", vec![])
+        .await
+        .unwrap();
+    assert!(none.columns.is_empty() && none.rows.is_empty());
+    let one = c.query("SELECT 1 AS one", vec![]).await.unwrap();
+    assert_eq!(one.columns[0].name, "one");
+    drop(c);
+    db.drop().await;
+}
+
+#[tokio::test]
 async fn an_unreachable_server_is_a_connection_failure() {
     let pools = PgPools::default();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -369,4 +427,60 @@ async fn an_unreachable_server_is_a_connection_failure() {
         pools.open("not a url ::").await.err(),
         Some(Error::ConnectionFailed(_))
     ));
+}
+
+mod addresses {
+    use super::super::permitted;
+    use crate::outbound::AllowedHosts;
+
+    fn check(address: &str, allowed: &[&str]) -> Result<(), String> {
+        let hosts = AllowedHosts::parse(allowed).unwrap();
+        permitted(address, |url| hosts.allows_url(url, "postgres")).map_err(|e| format!("{e:?}"))
+    }
+
+    #[test]
+    fn urls_and_key_value_strings_are_checked_alike() {
+        let db = ["postgres://127.0.0.1:55432"];
+        assert!(check("postgres://u@127.0.0.1:55432/souk", &db).is_ok());
+        assert!(check("host=127.0.0.1 port=55432 user=u dbname=souk", &db).is_ok());
+        let denied = check("host=10.1.2.3 port=55432 user=u dbname=souk", &db).unwrap_err();
+        assert!(
+            denied.contains("postgres://10.1.2.3:55432 is not permitted"),
+            "{denied}"
+        );
+        assert!(check("host=127.0.0.1 port=5432 dbname=souk", &db).is_err());
+    }
+
+    #[test]
+    fn every_host_of_a_multi_host_string_must_be_allowed() {
+        let db = ["postgres://127.0.0.1:55432"];
+        let e = check("host=127.0.0.1,evil.example port=55432 dbname=souk", &db).unwrap_err();
+        assert!(e.contains("evil.example"), "{e}");
+        let e = check("postgres://127.0.0.1:55432,evil.example:5432/souk", &db).unwrap_err();
+        assert!(e.contains("evil.example:5432"), "{e}");
+    }
+
+    #[test]
+    fn a_hostaddr_cannot_redirect_an_allowed_host() {
+        let db = ["postgres://db.internal:5432"];
+        assert!(check("host=db.internal port=5432 dbname=souk", &db).is_ok());
+        let e = check(
+            "host=db.internal hostaddr=10.9.9.9 port=5432 dbname=souk",
+            &db,
+        )
+        .unwrap_err();
+        assert!(e.contains("10.9.9.9:5432"), "{e}");
+    }
+
+    #[test]
+    fn unix_sockets_and_unparseable_strings_are_refused() {
+        let all = ["postgres://*:*"];
+        let e = check("host=/var/run/postgresql dbname=souk", &all).unwrap_err();
+        assert!(e.contains("Unix sockets"), "{e}");
+        assert!(
+            check("host=127.0.0.1 port=notanumber", &all)
+                .unwrap_err()
+                .contains("ConnectionFailed")
+        );
+    }
 }
