@@ -53,6 +53,15 @@ impl DbError {
                 code: Some(d.code),
                 message: d.message,
             },
+            // Spin 4 flattens a database error raised while `query` streams its rows (a
+            // constraint violated by `INSERT … RETURNING`, say) into text: the structured
+            // error's debug form. Its SQLSTATE and constraint are read back from that text.
+            PgError::QueryFailed(QueryError::Text(text)) => DbError {
+                code: flattened_field(&text, "code: \"", "\"")
+                    .filter(|c| c.len() == 5 && c.bytes().all(|b| b.is_ascii_alphanumeric())),
+                constraint: flattened_field(&text, "(\"constraint\", \"", "\")"),
+                message: text,
+            },
             other => DbError {
                 code: None,
                 constraint: None,
@@ -303,6 +312,15 @@ pub fn rows(set: &RowSet) -> impl Iterator<Item = Row<'_>> {
     })
 }
 
+/// The text between the first `start` in `text` and the `end` after it: a field of a structured
+/// error in its debug form (`code: "23514"`, `("constraint", "name")`). The nested driver text
+/// inside such a form escapes its quotes, so it never matches an unescaped `start`.
+fn flattened_field(text: &str, start: &str, end: &str) -> Option<String> {
+    let from = text.find(start)? + start.len();
+    let len = text[from..].find(end)?;
+    Some(text[from..from + len].to_string())
+}
+
 /// A constraint → error table entry, for [`DbError::to_api`].
 pub fn constraint(name: &str, error: ApiError) -> (&str, ApiError) {
     (name, error)
@@ -350,5 +368,22 @@ mod tests {
             message: String::new(),
         };
         assert_eq!(range.to_api(&[]).status, 422);
+    }
+
+    #[test]
+    fn a_database_error_flattened_into_text_keeps_its_sqlstate_and_constraint() {
+        // What Spin 4's `query` hands the guest for a violation raised while rows stream.
+        let text = r#"Error::QueryFailed(QueryError::DbError(DbError { as_text: "Error { kind: Db, cause: Some(DbError { severity: \"ERROR\", parsed_severity: Some(Error), code: SqlState(E23514), message: \"new row for relation \\\"account\\\" violates check constraint \\\"account_has_identifier\\\"\", constraint: Some(\"account_has_identifier\") }) }", severity: "ERROR", code: "23514", message: "new row for relation \"account\" violates check constraint \"account_has_identifier\"", detail: None, extras: [("constraint", "account_has_identifier"), ("table", "account")] }))"#;
+        let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(text.into())));
+        assert_eq!(e.code.as_deref(), Some("23514"));
+        assert_eq!(e.constraint.as_deref(), Some("account_has_identifier"));
+        assert_eq!(e.to_api(&[]).status, 422);
+    }
+
+    #[test]
+    fn a_text_error_without_a_database_error_stays_unknown() {
+        let text = r#"Error::QueryFailed(QueryError::Text("cannot convert between the Rust type NaiveDateTime and the Postgres type timestamptz"))"#;
+        let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(text.into())));
+        assert_eq!((e.code, e.constraint), (None, None));
     }
 }
