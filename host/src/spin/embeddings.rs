@@ -2,9 +2,13 @@
 //! `generate-embeddings`, from the files Spin reads: `.spin/ai-models/all-minilm-l6-v2/`
 //! `tokenizer.json` and `model.safetensors` in the application's directory.
 //!
-//! Each text is tokenized (truncated to [`MAX_TOKENS`] word pieces), run through the BERT
-//! encoder, mean-pooled over its real tokens (padding excluded by the attention mask) and
-//! scaled to length 1, so cosine similarity is a dot product.
+//! The computation is Spin's, step for step, so that a vector from the host equals the vector
+//! Spin gives (its `spin-llm-local` crate): the tokenizer as `tokenizer.json` configures it
+//! (all-minilm-l6-v2's truncates at 128 word pieces) but padded to the longest text of the
+//! call; the BERT encoder with Spin's built-in configuration (tanh-approximated GELU) and *no*
+//! attention mask; the mean over every position, padding included; then length 1. So, as
+//! under Spin, a text's vector depends on the other texts of its call when they are longer:
+//! callers that want stable vectors embed one text per call.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,14 +17,11 @@ use anyhow::Context;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer};
 use tokio::sync::OnceCell;
 
 /// The one embeddings model the host serves, by Spin's name.
 pub const MODEL: &str = "all-minilm-l6-v2";
-
-/// Word pieces per text; longer texts are truncated (the model was trained on 256).
-pub const MAX_TOKENS: usize = 256;
 
 /// Texts per call at most.
 pub const MAX_BATCH: usize = 256;
@@ -80,21 +81,19 @@ impl Embedder {
         };
         let mut tokenizer = Tokenizer::from_file(file("tokenizer.json")?)
             .map_err(|e| anyhow::anyhow!("reading tokenizer.json: {e}"))?;
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                ..Default::default()
-            }))
-            .map_err(|e| anyhow::anyhow!("configuring truncation: {e}"))?;
-        tokenizer.with_padding(Some(PaddingParams {
-            strategy: PaddingStrategy::BatchLongest,
-            ..Default::default()
-        }));
-        let config: Config = match file("config.json") {
-            Ok(path) => serde_json::from_str(&std::fs::read_to_string(path)?)
-                .context("reading config.json")?,
-            Err(_) => serde_json::from_str(MINILM_CONFIG).context("the built-in configuration")?,
-        };
+        // Spin keeps the file's padding settings but pads to the longest text of the call.
+        match tokenizer.get_padding_mut() {
+            Some(padding) => padding.strategy = PaddingStrategy::BatchLongest,
+            None => {
+                tokenizer.with_padding(Some(PaddingParams {
+                    strategy: PaddingStrategy::BatchLongest,
+                    ..Default::default()
+                }));
+            }
+        }
+        // Spin ignores any config.json: its configuration is built in.
+        let config: Config =
+            serde_json::from_str(SPIN_CONFIG).context("the built-in configuration")?;
         let weights = std::fs::read(file("model.safetensors")?)?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
             .context("reading model.safetensors")?;
@@ -114,30 +113,25 @@ impl Embedder {
         let rows = encodings.len();
         let width = encodings[0].get_ids().len();
         let mut ids: Vec<u32> = Vec::with_capacity(rows * width);
-        let mut mask: Vec<u32> = Vec::with_capacity(rows * width);
         for e in &encodings {
             ids.extend_from_slice(e.get_ids());
-            mask.extend_from_slice(e.get_attention_mask());
         }
-        let tokens: u32 = mask.iter().sum();
         let ids = Tensor::from_vec(ids, (rows, width), &Device::Cpu)?;
-        let mask = Tensor::from_vec(mask, (rows, width), &Device::Cpu)?;
-        let hidden = self.model.forward(&ids, &ids.zeros_like()?, Some(&mask))?;
-        // Mean over the real tokens of each text.
-        let mask = mask.to_dtype(DType::F32)?.unsqueeze(2)?;
-        let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
-        let counts = mask.sum(1)?;
-        let mean = summed.broadcast_div(&counts)?;
+        // As Spin does: no attention mask, and the mean over every position of the padded
+        // width, padding included. Spin reports that width as the prompt's token count.
+        let hidden = self.model.forward(&ids, &ids.zeros_like()?, None)?;
+        let mean = (hidden.sum(1)? / (width as f64))?;
         let norms = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
         let unit = mean.broadcast_div(&norms)?;
+        let tokens = u32::try_from(width).context("token count")?;
         Ok((unit.to_vec2::<f32>()?, tokens))
     }
 }
 
-/// all-MiniLM-L6-v2's `config.json`, for a model directory that holds only the tokenizer and
-/// the weights (all Spin requires).
-const MINILM_CONFIG: &str = r#"{
-  "architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu",
+/// The BERT configuration Spin builds in for all-minilm-l6-v2 (its `Config::default()`): the
+/// model's own, except that its `gelu` is the tanh approximation.
+const SPIN_CONFIG: &str = r#"{
+  "architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1, "hidden_act": "geluapproximate",
   "hidden_dropout_prob": 0.1, "hidden_size": 384, "initializer_range": 0.02,
   "intermediate_size": 1536, "layer_norm_eps": 1e-12, "max_position_embeddings": 512,
   "model_type": "bert", "num_attention_heads": 12, "num_hidden_layers": 6, "pad_token_id": 0,
@@ -170,7 +164,10 @@ mod tests {
             ])
             .unwrap();
         assert_eq!((v.len(), v[0].len()), (3, 384));
-        assert!(tokens >= 9, "{tokens} tokens");
+        assert_eq!(
+            tokens, 5,
+            "Spin counts the padded width: [CLS] a red bicycle [SEP]"
+        );
         let first: Vec<f32> = v[0][..3]
             .iter()
             .map(|x| (x * 1000.0).round() / 1000.0)
@@ -181,25 +178,36 @@ mod tests {
         let bike = cosine(&v[0], &v[1]);
         let law = cosine(&v[0], &v[2]);
         assert!(
-            (bike - 0.57).abs() < 0.02,
+            (bike - 0.57).abs() < 0.01,
             "red bicycle / blue bike: {bike}"
         );
-        assert!((law - 0.07).abs() < 0.03, "red bicycle / tax law: {law}");
+        assert!((law - 0.07).abs() < 0.01, "red bicycle / tax law: {law}");
     }
 
     #[test]
-    fn padding_in_a_batch_does_not_change_an_embedding() {
+    fn a_shorter_companion_leaves_the_longest_text_alone_and_a_longer_one_does_not() {
+        // Spin pads every text of a call to the longest and pools over the padding too.
         let m = model();
-        let (alone, _) = m.embed(vec!["a red bicycle".into()]).unwrap();
-        let (batched, _) = m
+        let (alone, tokens) = m.embed(vec!["a red bicycle".into()]).unwrap();
+        assert_eq!(tokens, 5, "[CLS] a red bicycle [SEP]");
+        let (with_shorter, _) = m.embed(vec!["a red bicycle".into(), "tax".into()]).unwrap();
+        assert!(cosine(&alone[0], &with_shorter[0]) > 0.9999);
+        let (with_longer, tokens) = m
             .embed(vec![
                 "a red bicycle".into(),
-                "a considerably longer sentence about something else entirely, with many words"
-                    .into(),
+                "a much longer sentence about taxes".into(),
             ])
             .unwrap();
-        let same = cosine(&alone[0], &batched[0]);
-        assert!(same > 0.9999, "cosine {same}");
+        assert_eq!(tokens, 8, "the padded width");
+        assert!(cosine(&alone[0], &with_longer[0]) < 0.999);
+    }
+
+    #[test]
+    fn texts_are_truncated_as_the_tokenizer_file_says() {
+        let m = model();
+        let long = "word ".repeat(600);
+        let (v, tokens) = m.embed(vec![long]).unwrap();
+        assert_eq!((v.len(), tokens), (1, 128));
     }
 
     #[test]

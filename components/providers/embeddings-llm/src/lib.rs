@@ -45,24 +45,25 @@ impl Guest for Provider {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let result = llm::generate_embeddings(EmbeddingModel::AllMiniLmL6V2, &texts).map_err(
-            |e| match e {
-                llm::Error::InvalidInput(m) => Error::InvalidInput(m),
-                other => Error::Unavailable(format!("{MODEL}: {other}")),
-            },
-        )?;
-        if result.embeddings.len() != texts.len()
-            || result
-                .embeddings
-                .iter()
-                .any(|v| v.len() != DIMENSIONS as usize)
-        {
-            return Err(Error::Unavailable(format!(
-                "the model answered vectors of another shape than {} × {DIMENSIONS}",
-                texts.len()
-            )));
-        }
-        Ok(result.embeddings)
+        // One text per call: Spin pads every text of a call to the longest and averages over
+        // the padding, so a text embedded beside a longer one would get another vector than
+        // the same text alone (a product and the query that names it must agree).
+        texts.iter().map(|text| embed_one(text)).collect()
+    }
+}
+
+/// The vector of one text.
+fn embed_one(text: &str) -> Result<Vec<f32>, Error> {
+    let result = llm::generate_embeddings(EmbeddingModel::AllMiniLmL6V2, &[text.to_string()])
+        .map_err(|e| match e {
+            llm::Error::InvalidInput(m) => Error::InvalidInput(m),
+            other => Error::Unavailable(format!("{MODEL}: {other}")),
+        })?;
+    match <[Vec<f32>; 1]>::try_from(result.embeddings) {
+        Ok([vector]) if vector.len() == DIMENSIONS as usize => Ok(vector),
+        _ => Err(Error::Unavailable(format!(
+            "the model answered another shape than one vector of {DIMENSIONS}"
+        ))),
     }
 }
 
