@@ -311,19 +311,39 @@ impl Manifest {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
+        if self.triggers.http.is_empty()
+            && self.triggers.redis.is_empty()
+            && self.triggers.cron.is_empty()
+        {
+            bail!("No triggers in app");
+        }
+        if let Some(http) = &self.application.trigger.http {
+            match http.get("base").map(|b| b.as_str()) {
+                None | Some(Some("/")) => {}
+                Some(_) => bail!(
+                    "This application is using the deprecated trigger 'base' field. The base must \
+                     be prepended to each [[trigger.http]]'s 'route'."
+                ),
+            }
+        }
         for (name, decl) in &self.variables {
             crate::variables::check_name(name).with_context(|| format!("variable `{name}`"))?;
-            match (decl.required, &decl.default) {
-                (true, Some(_)) => {
-                    bail!("variable `{name}` cannot be both required and have a default")
-                }
-                (false, None) => bail!("variable `{name}` needs a default or `required = true`"),
-                _ => {}
+            // Spin's words; they name no variable, so the context does.
+            if decl.required == decl.default.is_some() {
+                bail!("variable `{name}`: must be `required` OR have a `default`");
             }
         }
         for (id, component) in &self.components {
-            check_component_id(id)?;
+            check_id(id, '-').with_context(|| format!("component id `{id}`"))?;
             let ctx = || format!("component `{id}`");
+            for label in &component.key_value_stores {
+                if check_id(label, '-').is_err() && check_id(label, '_').is_err() {
+                    bail!(
+                        "{}: key_value_stores label `{label}`: expected kebab-case or snake_case",
+                        ctx()
+                    );
+                }
+            }
             if component.allowed_http_hosts.is_some() {
                 bail!(
                     "{}: `allowed_http_hosts` is manifest v1; use `allowed_outbound_hosts`",
@@ -349,12 +369,15 @@ impl Manifest {
                 }
             }
         }
+        // Spin's HTTP trigger says `no such component`; its redis trigger would fail only
+        // per message, which the host refuses at start-up instead.
         let component_ref = |kind: &str, component: &str| -> anyhow::Result<()> {
             if !self.components.contains_key(component) {
-                bail!("{kind} trigger names component `{component}`, which is not defined");
+                bail!("{kind} trigger: no such component {component:?}");
             }
             Ok(())
         };
+        self.check_trigger_features()?;
         for t in &self.triggers.http {
             component_ref("http", &t.component)?;
             match &t.route {
@@ -392,23 +415,94 @@ impl Manifest {
         Ok(())
     }
 
+    /// Spin's trigger feature check: a component that lists a `*.spin.internal` host requires
+    /// `local_service_chaining`, which only the HTTP trigger offers, so an app whose redis- or
+    /// cron-triggered component asks for it is refused whole, in Spin's words.
+    fn check_trigger_features(&self) -> anyhow::Result<()> {
+        let chaining = |id: &str| {
+            self.components
+                .get(id)
+                .is_some_and(|c| c.allowed_outbound_hosts.iter().any(|h| is_chaining_host(h)))
+        };
+        let others = [
+            (
+                "redis",
+                self.triggers
+                    .redis
+                    .iter()
+                    .map(|t| t.component.as_str())
+                    .collect::<Vec<_>>(),
+            ),
+            (
+                "cron",
+                self.triggers
+                    .cron
+                    .iter()
+                    .map(|t| t.component.as_str())
+                    .collect(),
+            ),
+        ];
+        for (kind, components) in others {
+            if components.into_iter().any(chaining) {
+                bail!(
+                    "This application requires the following features that are not available in \
+                     this version of the '{kind}' trigger: local_service_chaining"
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Resolves a manifest-relative path.
     pub fn path(&self, relative: &str) -> PathBuf {
         self.dir.join(relative)
     }
 }
 
-/// Component ids are what `*.spin.internal` host names and log prefixes use: lower-case
-/// letters, digits, `-` and `_`, starting with a letter.
-fn check_component_id(id: &str) -> anyhow::Result<()> {
-    let ok = id.starts_with(|c: char| c.is_ascii_lowercase())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if !ok {
-        bail!(
-            "component id `{id}` must be lower-case letters, digits, `-` or `_`, starting with a letter"
-        );
+/// Whether an `allowed_outbound_hosts` entry asks for service chaining, as Spin decides it: its
+/// host (whatever the scheme) is `*.spin.internal` or `<name>.spin.internal`. A templated entry
+/// is not looked at, as Spin cannot parse it before its variables are resolved.
+fn is_chaining_host(entry: &str) -> bool {
+    if entry.contains("{{") {
+        return false;
+    }
+    let rest = entry.split_once("://").map_or(entry, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority, |(host, _)| host);
+    host.strip_suffix(".spin.internal")
+        .is_some_and(|name| !name.is_empty())
+}
+
+/// Spin's identifier rule: words separated by `delimiter` (`-` for component ids, kebab-case;
+/// `_` for snake_case labels), each an ASCII letter then letters and digits, all lower-case or
+/// all upper-case. The messages are Spin's.
+pub(crate) fn check_id(id: &str, delimiter: char) -> anyhow::Result<()> {
+    if id.is_empty() {
+        bail!("empty");
+    }
+    let wrong = if delimiter == '-' { '_' } else { '-' };
+    if id.contains(wrong) {
+        bail!("words must be separated with {delimiter:?}, not {wrong:?}");
+    }
+    for word in id.split(delimiter) {
+        let Some(first) = word.chars().next() else {
+            bail!("{delimiter:?}-separated words must not be empty");
+        };
+        if !first.is_ascii_alphabetic() {
+            bail!("{delimiter:?}-separated words must start with an ASCII letter; got {first:?}");
+        }
+        if let Some(ch) = word.chars().find(|c| !c.is_ascii_alphanumeric()) {
+            bail!("{delimiter:?}-separated words may only contain alphanumeric ASCII; got {ch:?}");
+        }
+        let lower = word.chars().all(|c| !c.is_ascii_uppercase());
+        let upper = word.chars().all(|c| !c.is_ascii_lowercase());
+        if !lower && !upper {
+            bail!(
+                "{delimiter:?}-separated words must be all lowercase or all UPPERCASE; got {word:?}"
+            );
+        }
     }
     Ok(())
 }
@@ -458,28 +552,21 @@ mod tests {
     }
 
     #[test]
-    fn a_trigger_naming_an_undefined_component_is_refused() {
-        let err =
-            parse(&MINIMAL.replace("component = \"web\"", "component = \"nope\"")).unwrap_err();
-        assert!(err.to_string().contains("`nope`"), "{err}");
+    fn a_variable_is_required_or_has_a_default_but_not_both() {
+        for decl in ["{ secret = true }", "{ default = \"1\", required = true }"] {
+            let text = format!("{MINIMAL}\n[variables]\nx = {decl}\n");
+            assert_eq!(
+                refusal(&text),
+                "variable `x`: must be `required` OR have a `default`",
+                "{decl}"
+            );
+        }
     }
 
     #[test]
-    fn a_variable_needs_a_default_or_required() {
-        let text = format!("{MINIMAL}\n[variables]\nx = {{ secret = true }}\n");
-        assert!(
-            parse(&text)
-                .unwrap_err()
-                .to_string()
-                .contains("needs a default")
-        );
-        let text = format!("{MINIMAL}\n[variables]\nx = {{ default = \"1\", required = true }}\n");
-        assert!(
-            parse(&text)
-                .unwrap_err()
-                .to_string()
-                .contains("both required")
-        );
+    fn a_trigger_naming_an_undefined_component_is_refused_in_spins_words() {
+        let text = MINIMAL.replace("component = \"web\"", "component = \"nope\"");
+        assert_eq!(refusal(&text), "http trigger: no such component \"nope\"");
     }
 
     #[test]
@@ -494,11 +581,99 @@ mod tests {
         assert!(parse(&text).unwrap_err().to_string().contains("no address"));
     }
 
+    fn refusal(text: &str) -> String {
+        format!("{:#}", parse(text).unwrap_err())
+    }
+
     #[test]
-    fn component_ids_must_be_lower_case() {
-        let text = MINIMAL
-            .replace("component.web", "component.Web")
-            .replace("\"web\"", "\"Web\"");
-        assert!(parse(&text).unwrap_err().to_string().contains("lower-case"));
+    fn component_ids_are_kebab_case_as_spin_requires() {
+        for (id, says) in [
+            ("Web", "must be all lowercase or all UPPERCASE; got \"Web\""),
+            ("my_web", "words must be separated with '-', not '_'"),
+            ("web-", "'-'-separated words must not be empty"),
+            (
+                "web-2x",
+                "'-'-separated words must start with an ASCII letter; got '2'",
+            ),
+        ] {
+            let text = MINIMAL
+                .replace("component.web", &format!("component.{id}"))
+                .replace("\"web\"", &format!("\"{id}\""));
+            let error = refusal(&text);
+            assert!(error.contains(says), "{id}: {error}");
+        }
+        let text = MINIMAL.replace("web", "web-v2");
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn a_redis_triggered_component_asking_for_service_chaining_is_refused() {
+        let redis = "[application.trigger.redis]\naddress = \"redis://127.0.0.1:6379\"\n\
+                     [[trigger.redis]]\nchannel = \"c\"\ncomponent = \"sink\"\n\
+                     [component.sink]\nsource = \"sink.wasm\"\n";
+        for host in [
+            "http://*.spin.internal",
+            "http://web.spin.internal",
+            "https://web.spin.internal:443",
+        ] {
+            let text = format!("{MINIMAL}\n{redis}allowed_outbound_hosts = [\"{host}\"]\n");
+            assert_eq!(
+                refusal(&text),
+                "This application requires the following features that are not available in this \
+                 version of the 'redis' trigger: local_service_chaining",
+                "{host}"
+            );
+        }
+        // Any other host is fine, and so is chaining from a component only HTTP triggers.
+        let text =
+            format!("{MINIMAL}\n{redis}allowed_outbound_hosts = [\"http://127.0.0.1:3000\"]\n");
+        assert!(parse(&text).is_ok());
+        let text = MINIMAL.replace(
+            "source = \"web.wasm\"",
+            "source = \"web.wasm\"\nallowed_outbound_hosts = [\"http://*.spin.internal\"]",
+        );
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn a_cron_triggered_component_asking_for_service_chaining_is_refused() {
+        let text = format!(
+            "{MINIMAL}\n[[trigger.cron]]\ncron_expression = \"* * * * * *\"\ncomponent = \"tick\"\n\
+             [component.tick]\nsource = \"t.wasm\"\nallowed_outbound_hosts = [\"http://web.spin.internal\"]\n"
+        );
+        assert!(refusal(&text).contains("the 'cron' trigger: local_service_chaining"));
+    }
+
+    #[test]
+    fn an_app_without_triggers_is_refused() {
+        let text = "spin_manifest_version = 2\n[application]\nname = \"t\"\n[component.web]\nsource = \"w.wasm\"\n";
+        assert_eq!(refusal(text), "No triggers in app");
+    }
+
+    #[test]
+    fn an_http_base_other_than_the_root_is_refused() {
+        let text = MINIMAL.replace(
+            "name = \"t\"",
+            "name = \"t\"\n[application.trigger.http]\nbase = \"/api\"",
+        );
+        assert!(refusal(&text).contains("deprecated trigger 'base' field"));
+        let text = MINIMAL.replace(
+            "name = \"t\"",
+            "name = \"t\"\n[application.trigger.http]\nbase = \"/\"",
+        );
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn key_value_labels_are_kebab_or_snake_case() {
+        let with = |label: &str| {
+            MINIMAL.replace(
+                "source = \"web.wasm\"",
+                &format!("source = \"web.wasm\"\nkey_value_stores = [\"{label}\"]"),
+            )
+        };
+        assert!(parse(&with("my-store")).is_ok());
+        assert!(parse(&with("my_store")).is_ok());
+        assert!(refusal(&with("my store")).contains("expected kebab-case or snake_case"));
     }
 }

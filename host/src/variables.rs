@@ -14,16 +14,15 @@ use crate::manifest::Manifest;
 /// Variable names are lower-case ASCII letters, digits and underscores, starting with a letter
 /// (Spin's rule, so that `SPIN_VARIABLE_<NAME>` maps back unambiguously).
 pub fn check_name(name: &str) -> anyhow::Result<()> {
-    let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !ok {
-        bail!(
-            "invalid variable name `{name}`: use lower-case letters, digits and `_`, starting with a letter"
-        );
-    }
-    Ok(())
+    // Spin's rule for variable names: snake_case, all lower-case.
+    crate::manifest::check_id(name, '_')
+        .and_then(|()| {
+            if name.chars().any(|c| c.is_ascii_uppercase()) {
+                bail!("Lower-case identifiers must be all lowercase; got {name:?}");
+            }
+            Ok(())
+        })
+        .with_context(|| format!("invalid variable name: {name:?}"))
 }
 
 /// The resolved value of every application variable.
@@ -58,7 +57,8 @@ impl AppVariables {
                     values.insert(name.clone(), v);
                 }
                 None => bail!(
-                    "required variable `{name}` has no value: set SPIN_VARIABLE_{} or pass --variable {name}=…",
+                    "no provider resolved required variable(s): [{name:?}]: set SPIN_VARIABLE_{} or \
+                     pass --variable {name}=…",
                     name.to_ascii_uppercase()
                 ),
             }
@@ -78,7 +78,9 @@ impl AppVariables {
             match part {
                 Part::Literal(s) => out.push_str(s),
                 Part::Variable(name) => out.push_str(self.get(name).with_context(|| {
-                    format!("template `{template}` names unknown variable `{name}`")
+                    format!(
+                        "invalid variable template: unknown variable {name:?} (in `{template}`)"
+                    )
                 })?),
             }
         }
@@ -128,7 +130,8 @@ mod tests {
 
     fn manifest(vars: &str) -> Manifest {
         let text = format!(
-            "spin_manifest_version = 2\n[application]\nname = \"t\"\n[variables]\n{vars}\n"
+            "spin_manifest_version = 2\n[application]\nname = \"t\"\n[variables]\n{vars}\n\
+             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"web\"\n[component.web]\nsource = \"w.wasm\"\n"
         );
         Manifest::parse(&text, PathBuf::from(".")).unwrap()
     }
@@ -153,7 +156,8 @@ mod tests {
         let m = manifest("token = { required = true, secret = true }");
         let err = AppVariables::resolve(&m, &BTreeMap::new(), &HashMap::new()).unwrap_err();
         assert!(
-            err.to_string().contains("`token`") && err.to_string().contains("SPIN_VARIABLE_TOKEN")
+            err.to_string().contains("[\"token\"]")
+                && err.to_string().contains("SPIN_VARIABLE_TOKEN")
         );
     }
 
@@ -177,5 +181,12 @@ mod tests {
         assert!(check_name("Database").is_err());
         assert!(check_name("1x").is_err());
         assert!(check_name("a-b").is_err());
+        for bad in ["a__b", "a_", "_a"] {
+            let e = format!("{:#}", check_name(bad).unwrap_err());
+            assert!(
+                e.contains("'_'-separated words must not be empty"),
+                "{bad}: {e}"
+            );
+        }
     }
 }

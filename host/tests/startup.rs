@@ -85,7 +85,8 @@ fn a_required_variable_without_a_value_is_named() {
     write(&dir, &text);
     let line = error_line(&fails(&dir, &[], &[])).to_string();
     assert!(
-        line.contains("`api_key`") && line.contains("SPIN_VARIABLE_API_KEY"),
+        line.contains("no provider resolved required variable(s): [\"api_key\"]")
+            && line.contains("SPIN_VARIABLE_API_KEY"),
         "{line}"
     );
 }
@@ -129,7 +130,10 @@ fn an_unconfigured_key_value_store_is_refused() {
         )),
     );
     let line = error_line(&fails(&dir, &[], &[])).to_string();
-    assert!(line.contains("key-value store `cache`"), "{line}");
+    assert!(
+        line.contains("unknown key_value_stores label \"cache\" for component \"web\""),
+        "{line}"
+    );
 }
 
 #[test]
@@ -159,6 +163,41 @@ fn a_listen_port_in_use_is_named() {
     let line = error_line(&fails(&dir, &["--listen", &addr], &[])).to_string();
     assert!(
         line.contains("cannot listen on") && line.contains(&addr),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_redis_triggered_component_asking_for_service_chaining_stops_the_app_in_spins_words() {
+    let dir = workdir("redis-chaining");
+    let text = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "startup-test"
+[application.trigger.redis]
+address = "redis://127.0.0.1:6379"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[[trigger.redis]]
+channel = "c"
+component = "sink"
+[component.web]
+source = "{}"
+[component.sink]
+source = "{}"
+allowed_outbound_hosts = ["http://*.spin.internal"]
+"#,
+        wasm("host-probe"),
+        wasm("host-redis-sink")
+    );
+    write(&dir, &text);
+    let line = error_line(&fails(&dir, &[], &[])).to_string();
+    assert!(
+        line.ends_with(
+            "This application requires the following features that are not available in this \
+             version of the 'redis' trigger: local_service_chaining"
+        ),
         "{line}"
     );
 }
