@@ -21,8 +21,10 @@ use crate::host_log;
 use crate::outbound::Destination;
 use crate::state::HostState;
 
-/// Requests served at once; more wait for a slot rather than exhaust memory with instances.
-pub const MAX_CONCURRENT_REQUESTS: usize = 1024;
+/// Requests served at once; more wait for a slot. Each holds an instance of the pool (see
+/// `app::POOLED_INSTANCES`), and one more for every chained call it waits on, so this leaves
+/// room for chains three deep and for the redis trigger's instances.
+pub const MAX_CONCURRENT_REQUESTS: usize = 256;
 
 /// How long a shutdown waits for requests in flight before it stops anyway.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -76,6 +78,16 @@ fn done() -> Box<dyn Future<Output = wasmtime_wasi_http::Result<()>> + Send> {
     Box::new(async { Ok(()) })
 }
 
+/// Refuses `request` with `HttpRequestDenied`. Its body is read to its end in the background
+/// first: a guest writes the body after `handle` returns and only then awaits the response, so
+/// dropping the body at once would fail that write ("stream closed") instead of showing the
+/// guest the denial, as Spin does.
+fn deny(request: http::Request<WasiBody>) -> SendFuture {
+    let mut body = request.into_body();
+    tokio::spawn(async move { while let Some(Ok(_)) = body.frame().await {} });
+    Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+}
+
 impl WasiHttpHooks for OutboundHttp {
     fn send_request(
         &mut self,
@@ -88,9 +100,14 @@ impl WasiHttpHooks for OutboundHttp {
             return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestUriInvalid) });
         };
         if let Some(target) = dest.chaining_target() {
+            if !self.chaining && !self.component.caps.allowed_hosts.allows(&dest) {
+                return deny(request);
+            }
             if !self.chaining {
                 // Spin installs its chaining interceptor only in the HTTP trigger: elsewhere
-                // `<id>.spin.internal` is an ordinary host name, which does not resolve.
+                // `<id>.spin.internal` is an ordinary host name, which does not resolve (only
+                // a catch-all entry such as `*://*:*` lets such a component try; one naming
+                // `*.spin.internal` is refused at start-up).
                 host_log!(
                     "[{}] service chaining to {} is not available outside the HTTP trigger; \
                      the name does not resolve",
@@ -110,7 +127,7 @@ impl WasiHttpHooks for OutboundHttp {
                     self.component.id,
                     dest.host
                 );
-                return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+                return deny(request);
             }
             let app = self.app.clone();
             let target = target.to_string();
@@ -130,7 +147,7 @@ impl WasiHttpHooks for OutboundHttp {
                 dest.host,
                 dest.port.map_or_else(String::new, |p| p.to_string())
             );
-            return Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) });
+            return deny(request);
         }
         Box::new(async move {
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
@@ -228,7 +245,8 @@ impl App {
             None => (
                 "-".to_string(),
                 StatusCode::NOT_FOUND,
-                plain(StatusCode::NOT_FOUND, "Not Found"),
+                // Spin answers an unmatched path with an empty 404.
+                plain(StatusCode::NOT_FOUND, ""),
             ),
             Some(m) => {
                 let routed = RoutedAs {
@@ -334,9 +352,11 @@ impl App {
             .map_or("/", |p| p.as_str())
             .to_string();
         spin_headers(&mut parts.headers, &path_and_query, &routed, &origin);
+        // A chained request keeps the URI the caller addressed (`<id>.spin.internal`), while
+        // its `spin-full-url` says `localhost`, as under Spin.
         let authority = match &origin {
             Origin::Network { host, .. } => host.clone(),
-            Origin::Chained { .. } => "localhost".to_string(),
+            Origin::Chained { .. } => format!("{id}{}", crate::outbound::SERVICE_CHAINING_SUFFIX),
         };
         parts.uri = http::Uri::builder()
             .scheme("http")

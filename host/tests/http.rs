@@ -119,13 +119,12 @@ async fn unmatched_paths_are_404_and_the_most_specific_route_wins() {
     let dir = workdir("routing");
     manifest(&dir, 1);
     let host = start(&dir, &[], &[]);
-    assert_eq!(
-        reqwest::get(format!("{}/nowhere", host.base))
-            .await
-            .unwrap()
-            .status(),
-        404
-    );
+    // Spin answers an unmatched path with an empty 404.
+    let nowhere = reqwest::get(format!("{}/nowhere", host.base))
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), 404);
+    assert_eq!(nowhere.text().await.unwrap(), "");
     assert_eq!(
         reqwest::get(format!("{}/exact/more", host.base))
             .await
@@ -148,6 +147,11 @@ async fn a_private_route_is_reachable_only_by_service_chaining() {
     let (_, body) = post(&probe, json!({ "url": "http://hidden.spin.internal/inner/path?x=1", "headers": { "x-custom": "yes" } })).await;
     assert_eq!(body["status"], 200, "{body}");
     let seen: serde_json::Value = serde_json::from_str(body["body"].as_str().unwrap()).unwrap();
+    // The callee sees the URI its caller addressed, while spin-full-url says localhost.
+    assert_eq!(
+        seen["uri"], "http://hidden.spin.internal/inner/path?x=1",
+        "{seen}"
+    );
     let h = &seen["headers"];
     assert_eq!(h["spin-full-url"], "http://localhost/inner/path?x=1");
     assert_eq!(h["spin-client-addr"], "0.0.0.0:0");
@@ -193,6 +197,19 @@ async fn chaining_and_outbound_http_are_limited_to_allowed_hosts() {
                 .as_str()
                 .is_some_and(|e| e.contains("HttpRequestDenied")),
             "{url}: {body}"
+        );
+        // A request with a body is denied the same way: the guest writes its body before it
+        // awaits the response, and that write must not fail first.
+        let (_, body) = post(
+            &format!("{}/api/outbound", host.base),
+            json!({ "url": url, "body": "x".repeat(100_000) }),
+        )
+        .await;
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("HttpRequestDenied")),
+            "{url} with a body: {body}"
         );
     }
 }

@@ -11,7 +11,11 @@ impl variables::Host for HostState {
         }
         Ok(match self.component.caps.variables.get(&name) {
             Some(value) => Ok(value.clone()),
-            None => Err(Error::Undefined(format!("no variable for \"{name}\""))),
+            // Spin's wording, from its expression resolver: component and variable, quoted.
+            None => Err(Error::Undefined(format!(
+                "no variable for {:?}.{name:?}",
+                self.component.id
+            ))),
         })
     }
 }

@@ -1,7 +1,7 @@
 //! A test component for souk-host. Each path (after the route prefix) exercises one thing and
 //! answers JSON:
 //! `/echo/...` (method, URI, headers, body size), `/env`, `/var/<name>`, `/file/<path>`,
-//! `/outbound` (POST {url}), `/kv/<store>/<key>` (GET/PUT/DELETE) and `/kv/<store>`,
+//! `/outbound` (POST {url, headers?, body?}: a GET, or a POST of `body`), `/kv/<store>/<key>` (GET/PUT/DELETE) and `/kv/<store>`,
 //! `/redis` (POST {address, key, value, channel}), `/pg` (POST {address, statements}), `/trap`,
 //! `/spin`, `/stream`, `/print`.
 
@@ -95,7 +95,11 @@ async fn handle(req: Request) -> Response {
 async fn outbound(input: Value) -> Response {
     let url = input["url"].as_str().unwrap_or_default().to_string();
     let mut builder = Request::builder();
-    builder.method(Method::Get).uri(url);
+    builder.uri(url);
+    match input["body"].as_str() {
+        Some(body) => builder.method(Method::Post).body(body.to_string()),
+        None => builder.method(Method::Get),
+    };
     if let Some(headers) = input["headers"].as_object() {
         for (k, v) in headers {
             builder.header(k.as_str(), v.as_str().unwrap_or_default());
