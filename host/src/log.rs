@@ -14,12 +14,15 @@ use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 /// so a guest that never writes a newline cannot grow the buffer without bound.
 const MAX_LINE_BYTES: usize = 16 * 1024;
 
-/// Writes one host log line.
+/// Writes one host log line, formatted first and written in one call: stderr is unbuffered,
+/// and writing the pieces one by one costs a system call each under the stderr lock.
 pub fn line(args: std::fmt::Arguments<'_>) {
-    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
-    let mut err = std::io::stderr().lock();
+    let text = format!(
+        "{} {args}\n",
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    );
     // A closed stderr leaves the host nothing better to do with the line.
-    let _ = writeln!(err, "{now} {args}");
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Logs a formatted line: `host_log!("listening on {addr}")`.
