@@ -3,6 +3,11 @@
 //!
 //! Key-expiry notifications (`__keyevent@<db>__:expired`, with `notify-keyspace-events Ex` on
 //! the server) arrive here like any other channel.
+//!
+//! As in Spin, a server's messages are handled one at a time, in the order they arrive: the
+//! next message waits until every component of the previous one has returned. A handler that
+//! takes long therefore delays every later message of its server (Souk's `durable-wake` only
+//! hands each message over and returns).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,9 +17,6 @@ use futures::StreamExt;
 
 use crate::app::App;
 use crate::host_log;
-
-/// Messages handled at once per server; further messages wait in the subscription's buffer.
-pub const MAX_CONCURRENT_MESSAGES: usize = 64;
 
 /// Wait before re-subscribing after the server went away, doubled up to the maximum.
 const RECONNECT_MIN: Duration = Duration::from_millis(200);
@@ -61,29 +63,20 @@ async fn subscribe(
         pubsub.subscribe(channel).await?;
         host_log!("redis trigger: {component} subscribed to {channel} on {address}");
     }
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_MESSAGES));
     let mut messages = pubsub.on_message();
     while let Some(msg) = messages.next().await {
         let channel = msg.get_channel_name().to_string();
         let payload = msg.get_payload_bytes().to_vec();
         for (_, component) in channels.iter().filter(|(c, _)| *c == channel) {
-            let slot = slots.clone().acquire_owned().await?;
-            let app = app.clone();
-            let component = component.clone();
-            let channel = channel.clone();
-            let payload = payload.clone();
-            tokio::spawn(async move {
-                let started = std::time::Instant::now();
-                let outcome = match app.handle_message(&component, payload).await {
-                    Ok(()) => "ok".to_string(),
-                    Err(e) => format!("failed: {e:#}"),
-                };
-                host_log!(
-                    "REDIS {channel} {component} {outcome} {}ms",
-                    started.elapsed().as_millis()
-                );
-                drop(slot);
-            });
+            let started = std::time::Instant::now();
+            let outcome = match app.handle_message(component, payload.clone()).await {
+                Ok(()) => "ok".to_string(),
+                Err(e) => format!("failed: {e:#}"),
+            };
+            host_log!(
+                "REDIS {channel} {component} {outcome} {}ms",
+                started.elapsed().as_millis()
+            );
         }
     }
     Ok(())
