@@ -96,33 +96,43 @@ fn parse_wake(text: &str) -> Wake<'_> {
 
 /// `POST /api/v1/durable/wake` (service token) — a message the redis trigger received: runs
 /// the sweep, relays an outbox or runs an invocation. It runs in the HTTP trigger because only
-/// there can a component reach the modules through service chaining.
+/// there can a component reach the modules through service chaining. It answers `202` at once
+/// and does the work after the response: the redis trigger handles one message at a time and
+/// waits for `durable-wake`, which waits for this answer, so a slow relay would otherwise hold
+/// back every later wake-up (a timer's among them).
 async fn wake(ctx: Ctx, req: Request) -> ApiResult<Response> {
     kit::auth::check_service_token(&req, ctx.settings())?;
     let text = String::from_utf8_lossy(req.body()).to_string();
-    let settings = ctx.settings();
+    let settings = ctx.settings().clone();
+    let request_id = ctx.request_id.clone();
+    kit::router::after_response(async move {
+        if let Err(e) = run_wake(&text, &settings, &request_id).await {
+            kit::log::warn(format_args!("wake-up `{text}`: {e}"));
+        }
+    });
+    json::accepted(&serde_json::json!({ "accepted": true }))
+}
+
+/// Does what a wake-up asks for.
+async fn run_wake(text: &str, settings: &kit::config::Settings, request_id: &str) -> ApiResult<()> {
     let token = &settings.service_token;
-    let request_id = &ctx.request_id;
-    let report = match parse_wake(&text) {
+    match parse_wake(text) {
         Wake::Sweep => {
-            let report = sweep(settings, request_id).await;
+            sweep(settings, request_id).await;
             relay::arm(&settings.redis_url, false);
-            report
         }
         Wake::Outbox(module) if relay::modules().iter().any(|m| m == module) => {
             let report = relay::relay(module, token, request_id).await?;
             relay::continue_later(&settings.redis_url, module, &report);
             relay::arm(&settings.redis_url, true);
-            report
         }
         Wake::Invocation(module, id) if invocations::modules().iter().any(|m| m == module) => {
-            let report = invocations::run_one(module, id, token, request_id).await?;
+            invocations::run_one(module, id, token, request_id).await?;
             relay::arm(&settings.redis_url, true);
-            report
         }
-        _ => serde_json::Value::Null,
-    };
-    json::ok(&report)
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Redis trigger: wake-ups on `souk:wake` and key-expiry events. Spin offers service chaining

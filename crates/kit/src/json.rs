@@ -79,6 +79,11 @@ pub fn ok<T: Serialize>(value: &T) -> ApiResult<Response> {
     respond(200, value)
 }
 
+/// 202 with a JSON body: accepted, with the work still to be done.
+pub fn accepted<T: Serialize>(value: &T) -> ApiResult<Response> {
+    respond(202, value)
+}
+
 /// 201 with a JSON body and `Location`.
 pub fn created<T: Serialize>(location: &str, value: &T) -> ApiResult<Response> {
     let mut response = respond(201, value)?;

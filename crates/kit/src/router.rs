@@ -26,6 +26,23 @@ pub const REQUEST_ID_HEADER: &str = "x-request-id";
 /// Longest accepted `x-request-id`; longer (or odd) ids are replaced by a fresh one.
 const MAX_REQUEST_ID_LEN: usize = 128;
 
+/// Work that runs after the response has been sent.
+type Deferred = Pin<Box<dyn Future<Output = ()>>>;
+
+thread_local! {
+    // A component instance serves one request on one thread, so the queue is per request.
+    static DEFERRED: std::cell::RefCell<Vec<Deferred>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `work` after this request's response has gone out, before the instance ends: the
+/// caller gets its answer without waiting for it. Spin (and souk-host) keep an HTTP instance
+/// running until its handler returns, so the work is not cut short; its failures can only be
+/// logged. The durable component answers each wake-up this way, because the redis trigger
+/// handles one message at a time and waits for every handler.
+pub fn after_response(work: impl Future<Output = ()> + 'static) {
+    DEFERRED.with(|d| d.borrow_mut().push(Box::pin(work)));
+}
+
 /// The HTTP methods routes use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verb {
@@ -181,6 +198,27 @@ impl Router {
     }
 
     /// Serves one request: request id, internal-route guard, routing, handler, error body.
+    /// Serves `req` on `out`: the response goes out first, then the work handlers left with
+    /// [`after_response`] runs before the instance ends. The entry point of every component.
+    pub async fn serve(&self, req: Request, out: spin_sdk::http::ResponseOutparam) {
+        let mut response = self.handle(req).await;
+        let body = std::mem::take(response.body_mut());
+        match spin_sdk::http::OutgoingResponse::try_from(response) {
+            // The body is finished when `set_with_body` returns (its sink is dropped there),
+            // so the caller has the whole response before the deferred work starts.
+            Ok(response) => {
+                if let Err(e) = out.set_with_body(response, body).await {
+                    crate::log::warn(format_args!("sending the response: {e}"));
+                }
+            }
+            Err(e) => crate::log::warn(format_args!("building the response: {e}")),
+        }
+        let work: Vec<Deferred> = DEFERRED.with(|d| d.borrow_mut().drain(..).collect());
+        for task in work {
+            task.await;
+        }
+    }
+
     pub async fn handle(&self, req: Request) -> Response {
         let request_id = request_id_of(&req);
         crate::log::set_request_id(&request_id);
@@ -393,8 +431,8 @@ impl Ctx {
 macro_rules! component {
     ($router:ident) => {
         #[::spin_sdk::http_component]
-        async fn handle(req: $crate::Request) -> $crate::Response {
-            $router().handle(req).await
+        async fn handle(req: $crate::Request, out: ::spin_sdk::http::ResponseOutparam) {
+            $router().serve(req, out).await
         }
 
         #[cfg(test)]

@@ -60,8 +60,8 @@ pub fn router() -> Router {
 }
 
 #[spin_sdk::http_component]
-async fn handle(req: Request) -> Response {
-    router().handle(req).await
+async fn handle(req: Request, out: spin_sdk::http::ResponseOutparam) {
+    router().serve(req, out).await
 }
 
 #[derive(Deserialize)]
