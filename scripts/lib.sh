@@ -128,3 +128,32 @@ ensure_wrk() {
   $sudo apt-get install -y -qq wrk >/dev/null 2>&1 || { $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null; } \
     || die "could not install wrk"
 }
+
+# The Spin CLI the scripts use, printed (empty when there is none): SOUK_SPIN_BIN, else `spin`
+# on PATH, else the Spin build kept beside this checkout in ../shared/tools/spin/spin.
+find_spin() {
+  if [ -n "${SOUK_SPIN_BIN:-}" ]; then
+    [ -x "$SOUK_SPIN_BIN" ] || die "SOUK_SPIN_BIN=$SOUK_SPIN_BIN is not an executable"
+    printf '%s' "$SOUK_SPIN_BIN"
+  elif command -v spin >/dev/null; then
+    command -v spin
+  elif [ -x "$ROOT/../shared/tools/spin/spin" ]; then
+    printf '%s' "$(cd "$ROOT/../shared/tools/spin" && pwd)/spin"
+  fi
+}
+
+# check_spin <binary>: refuses, in one line, a Spin release that cannot run Souk. Spin
+# 4.0.0–4.0.2 never return from a Postgres query that yields no rows (spinframework/spin#3671),
+# so every 404 and every unknown sign-in would hang. Spin before 3.4 lacks spin:postgres@4.0.0.
+check_spin() {
+  local version
+  version="$("$1" --version 2>/dev/null | awk '{print $2}')" || true
+  [ -n "$version" ] || die "$1 --version printed nothing: is it a Spin CLI?"
+  case "$version" in
+    4.0.0|4.0.1|4.0.2)
+      die "Spin $version hangs on Postgres queries that return no rows (spinframework/spin#3671): use Spin 3.4–3.6 or 4.1 and later" ;;
+    0.*|1.*|2.*|3.[0-3].*)
+      die "Spin $version is too old for Souk (it needs spin:postgres@4.0.0, Spin 3.4 or later)" ;;
+  esac
+  SPIN_VERSION="$version"
+}
