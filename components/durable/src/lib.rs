@@ -3,9 +3,11 @@
 //! step's effects and its journal entry commit together; this component decides *when* they
 //! run and never touches another module's tables.
 //!
-//! The redis trigger receives the wake-ups and hands each one to this component's own HTTP
-//! route `POST /api/v1/durable/wake` (service token): Spin offers service chaining to the
-//! modules only inside the HTTP trigger.
+//! The same `.wasm` serves as two components in `spin.toml`: `durable`, which the HTTP trigger
+//! runs, and `durable-wake`, which the redis trigger runs. `durable-wake` may reach nothing but
+//! the app's own HTTP trigger (`app_host`): it hands each wake-up to `POST
+//! /api/v1/durable/wake` (service token), because Spin offers service chaining to the modules
+//! only inside the HTTP trigger and refuses an app whose redis-triggered component asks for it.
 //!
 //! - Redis trigger, channel `souk:wake`: `<module>` relays that module's outbox; `<module>/<id>`
 //!   runs that workflow invocation now (a signal arrived).
