@@ -2,13 +2,14 @@
 //! the helpers tests share.
 //!
 //! - [`stack`]: creates a fresh database on the test PostgreSQL server, applies every
-//!   migration, writes a runtime config for the test Redis, and starts `souk-host` on a free
-//!   port with fresh secrets — once, on first use.
+//!   migration, writes a runtime config for the test Redis, and starts `souk-host` — or real
+//!   `spin up` when `SOUK_E2E_RUNNER=spin` (binary in `SOUK_SPIN_BIN`) — on a free port with
+//!   fresh secrets, once, on first use. Every test runs under both runners.
 //! - [`api`]: a small client (`api.post("/api/v1/…").bearer(t).json(body).send()`) and the
 //!   assertions on replies (`assert_status`, `assert_error`).
 //!
 //! The stack comes from the environment `scripts/test` sets: `SOUK_TEST_DATABASE_URL`,
-//! `SOUK_TEST_REDIS_URL`, `SOUK_HOST_BIN` and `SOUK_ROOT`. Without them the tests fail and say
+//! `SOUK_TEST_REDIS_URL`, `SOUK_HOST_BIN` (or `SOUK_SPIN_BIN`) and `SOUK_ROOT`. Without them the tests fail and say
 //! to run `scripts/test`; they never skip.
 
 pub mod api;

@@ -45,17 +45,6 @@ impl Runner {
     }
 }
 
-/// Whether this test must be skipped because the stack runs under real Spin and the test needs
-/// something only souk-host offers; it says so, with the test's name and the reason. Keep the
-/// list of callers short: every other test runs under both runners.
-pub fn host_only(test: &str, why: &str) -> bool {
-    if Runner::current() == Runner::Spin {
-        let _ = writeln!(std::io::stderr(), "{test}: skipped under real Spin: {why}");
-        return true;
-    }
-    false
-}
-
 /// A running stack: the host's base URL, its database and the secrets it was started with.
 pub struct Stack {
     /// `http://127.0.0.1:<port>`.

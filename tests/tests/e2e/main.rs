@@ -1,4 +1,5 @@
-//! End-to-end tests: every request goes through `souk-host` to the real components, which
+//! End-to-end tests: every request goes through `souk-host` or real Spin (`scripts/test` runs
+//! the suite under each) to the real components, which
 //! talk to a real PostgreSQL and Redis. One stack serves the whole binary; each test creates
 //! its own users and data, so tests never depend on one another or on their order.
 
