@@ -56,7 +56,7 @@ port_in_use() {
 }
 
 wait_for_port() {
-  local port="$1" what="$2" tries=100
+  local port="$1" what="$2" tries="${3:-100}"
   while ! port_in_use "$port"; do
     tries=$((tries - 1))
     [ "$tries" -gt 0 ] || return 1
@@ -82,7 +82,8 @@ psql_admin() {
 # on the test instance with every migration (the test-only `lab` schema too), and souk-host
 # (optimised) serving spin.toml plus the test gateway (/__internal/<module>/…) and the `lab`
 # component (/api/v1/lab/…). Sets BENCH_PORT, BENCH_URL (database), BENCH_WORK, BENCH_TOKEN;
-# the host stops when the calling script exits.
+# the host stops when the calling script exits. With SOUK_BENCH_RUNNER=spin the stack runs under
+# real `spin up` (the Spin CLI find_spin finds) instead, so every benchmark can compare both.
 bench_stack() {
   local name="$1"; shift
   BENCH_WORK="$STATE/bench-$name"
@@ -101,15 +102,25 @@ bench_stack() {
   printf '[key_value_store.default]\ntype = "redis"\nurl = "%s"\n' "$REDIS_URL" >"$BENCH_WORK/runtime-config.toml"
   BENCH_TOKEN=bench-service-token
   BENCH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local runner="$ROOT/target/host/souk-host"
+  if [ "${SOUK_BENCH_RUNNER:-souk-host}" = spin ]; then
+    runner="$(find_spin)"
+    [ -n "$runner" ] || die "SOUK_BENCH_RUNNER=spin, but no Spin CLI was found"
+    check_spin "$runner"
+    say "benchmarking under real Spin $SPIN_VERSION"
+  fi
+  # Its own process group (Spin runs each trigger in a child process), stopped whole.
+  set -m
   env SPIN_VARIABLE_DATABASE_URL="$BENCH_URL" SPIN_VARIABLE_DATABASE_HOST="127.0.0.1:$PG_PORT" \
     SPIN_VARIABLE_REDIS_URL="$REDIS_URL" SPIN_VARIABLE_REDIS_HOST="127.0.0.1:$REDIS_PORT" \
     SPIN_VARIABLE_SERVICE_TOKEN="$BENCH_TOKEN" SPIN_VARIABLE_ADMIN_TOKEN=bench-admin-token \
     SPIN_VARIABLE_JWT_SIGNING_KEY=bench-signing-key SPIN_VARIABLE_APP_HOST="127.0.0.1:$BENCH_PORT" "$@" \
-    "$ROOT/target/host/souk-host" up -f "$BENCH_WORK/spin.toml" --listen "127.0.0.1:$BENCH_PORT" \
+    "$runner" up -f "$BENCH_WORK/spin.toml" --listen "127.0.0.1:$BENCH_PORT" \
     --runtime-config-file "$BENCH_WORK/runtime-config.toml" >"$BENCH_WORK/host.log" 2>&1 &
   BENCH_HOST=$!
-  trap 'kill -TERM $BENCH_HOST 2>/dev/null || true' EXIT
-  wait_for_port "$BENCH_PORT" host || die "the host did not start (log: ${BENCH_WORK#$ROOT/}/host.log)"
+  set +m
+  trap 'kill -TERM -- -$BENCH_HOST 2>/dev/null || true' EXIT
+  wait_for_port "$BENCH_PORT" host 1200 || die "the host did not start (log: ${BENCH_WORK#$ROOT/}/host.log)"
 }
 
 # wrk_row <label> <wrk output>: one markdown table row — requests/s, p50, p99, non-2xx.

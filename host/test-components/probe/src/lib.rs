@@ -3,7 +3,7 @@
 //! `/echo/...` (method, URI, headers, body size), `/env`, `/var/<name>`, `/file/<path>`,
 //! `/outbound` (POST {url, headers?, body?}: a GET, or a POST of `body`), `/kv/<store>/<key>` (GET/PUT/DELETE) and `/kv/<store>`,
 //! `/redis` (POST {address, key, value, channel}), `/pg` (POST {address, statements}), `/trap`,
-//! `/spin`, `/stream`, `/print`.
+//! `/spin`, `/stream`, `/print`, and `/ok` (a two-byte answer, for measuring a runner alone).
 
 #![expect(
     unsafe_code,
@@ -58,6 +58,7 @@ async fn handle(req: Request) -> Response {
         p if p.starts_with("/kv/") => key_value(req.method(), &rest("/kv/"), req.body()),
         "/redis" => redis(input(&req)),
         "/pg" => postgres(input(&req)),
+        "/ok" => Response::builder().status(200).body("ok").build(),
         "/trap" => panic!("probe asked to trap"),
         "/spin" => {
             let mut n: u64 = 0;
