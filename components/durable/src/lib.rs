@@ -124,8 +124,7 @@ async fn run_wake(text: &str, settings: &kit::config::Settings, request_id: &str
             relay::arm(&settings.redis_url, false);
         }
         Wake::Outbox(module) if relay::modules().iter().any(|m| m == module) => {
-            let report = relay::relay(module, token, request_id).await?;
-            relay::continue_later(&settings.redis_url, module, &report);
+            relay::relay_on_wake(module, settings, request_id).await?;
             relay::arm(&settings.redis_url, true);
         }
         Wake::Invocation(module, id) if invocations::modules().iter().any(|m| m == module) => {

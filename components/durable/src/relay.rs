@@ -12,6 +12,49 @@ use spin_sdk::redis::Connection;
 /// Relay calls per module per wake-up at most; each delivers up to the outbox's batch.
 const MAX_ROUNDS: usize = 10;
 
+/// Held while a module's relay runs (`<prefix><module>`), so wake-ups that arrive meanwhile
+/// — one per outbox write — do not start relays of their own that fight over the same rows.
+const RUNNING_PREFIX: &str = "souk:durable:relaying:";
+
+/// Set by a wake-up that found the relay running: the running one goes round again.
+const AGAIN_PREFIX: &str = "souk:durable:relay-again:";
+
+/// How long a relay may hold its lease; a relay that died lets go when it expires.
+const LEASE_MS: i64 = 30_000;
+
+/// Relays `module`'s outbox on a wake-up, one relay per module at a time: a wake-up that finds
+/// one running asks it to go round again and returns. A wake-up that slips in between the
+/// running relay's last look and its release is picked up by the sweep.
+pub async fn relay_on_wake(module: &str, settings: &Settings, request_id: &str) -> ApiResult<()> {
+    let redis = Connection::open(&settings.redis_url)
+        .map_err(|e| kit::ApiError::unavailable("redis_unavailable", format!("{e:?}")))?;
+    let running = format!("{RUNNING_PREFIX}{module}");
+    let again = format!("{AGAIN_PREFIX}{module}");
+    let busy = |e| kit::ApiError::unavailable("redis_unavailable", format!("{e:?}"));
+    loop {
+        if !kit::outbox::try_lease(&redis, &running, LEASE_MS).map_err(busy)? {
+            redis.set(&again, b"1").map_err(busy)?;
+            return Ok(());
+        }
+        let outcome = loop {
+            let _ = redis.del(std::slice::from_ref(&again));
+            match relay(module, &settings.service_token, request_id).await {
+                Ok(report) => continue_later(&settings.redis_url, module, &report),
+                Err(e) => break Err(e),
+            }
+            if redis.del(std::slice::from_ref(&again)).map_err(busy)? == 0 {
+                break Ok(());
+            }
+        };
+        let _ = redis.del(std::slice::from_ref(&running));
+        outcome?;
+        // A wake-up that came while the lease was being released goes round once more.
+        if redis.del(std::slice::from_ref(&again)).map_err(busy)? == 0 {
+            return Ok(());
+        }
+    }
+}
+
 /// The modules that keep an outbox (variable `outbox_modules`, comma-separated).
 pub fn modules() -> Vec<String> {
     listed("outbox_modules")

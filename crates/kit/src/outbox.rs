@@ -38,6 +38,24 @@ pub fn arm_sweep(redis: &spin_sdk::redis::Connection, only_if_absent: bool) {
     }
 }
 
+/// `SET key 1 PX ms NX`: whether this caller set `key` (nobody held it), for a short lease.
+pub fn try_lease(
+    redis: &spin_sdk::redis::Connection,
+    key: &str,
+    ms: i64,
+) -> Result<bool, spin_sdk::redis::Error> {
+    use spin_sdk::redis::{RedisParameter, RedisResult};
+    let args = [
+        RedisParameter::Binary(key.as_bytes().to_vec()),
+        RedisParameter::Binary(b"1".to_vec()),
+        RedisParameter::Binary(b"PX".to_vec()),
+        RedisParameter::Int64(ms),
+        RedisParameter::Binary(b"NX".to_vec()),
+    ];
+    let reply = redis.execute("SET", &args)?;
+    Ok(!matches!(reply.as_slice(), [] | [RedisResult::Nil]))
+}
+
 /// `SET key 1 PX ms [NX]`: a key whose expiry event wakes the durable component.
 pub(crate) fn set_expiring(
     redis: &spin_sdk::redis::Connection,
