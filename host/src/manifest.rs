@@ -646,7 +646,8 @@ mod tests {
 
     #[test]
     fn an_app_without_triggers_is_refused() {
-        let text = "spin_manifest_version = 2\n[application]\nname = \"t\"\n[component.web]\nsource = \"w.wasm\"\n";
+        let text = "spin_manifest_version = 2\n[application]\nname = \"t\"\n\
+                    [component.web]\nsource = \"w.wasm\"\n";
         assert_eq!(refusal(text), "No triggers in app");
     }
 

@@ -9,8 +9,8 @@
 //!   assertions on replies (`assert_status`, `assert_error`).
 //!
 //! The stack comes from the environment `scripts/test` sets: `SOUK_TEST_DATABASE_URL`,
-//! `SOUK_TEST_REDIS_URL`, `SOUK_HOST_BIN` (or `SOUK_SPIN_BIN`) and `SOUK_ROOT`. Without them the tests fail and say
-//! to run `scripts/test`; they never skip.
+//! `SOUK_TEST_REDIS_URL`, `SOUK_HOST_BIN` (or `SOUK_SPIN_BIN`) and `SOUK_ROOT`. Without them
+//! the tests fail and say to run `scripts/test`; they never skip.
 
 pub mod api;
 pub mod stack;

@@ -373,7 +373,19 @@ mod tests {
     #[test]
     fn a_database_error_flattened_into_text_keeps_its_sqlstate_and_constraint() {
         // What Spin 4's `query` hands the guest for a violation raised while rows stream.
-        let text = r#"Error::QueryFailed(QueryError::DbError(DbError { as_text: "Error { kind: Db, cause: Some(DbError { severity: \"ERROR\", parsed_severity: Some(Error), code: SqlState(E23514), message: \"new row for relation \\\"account\\\" violates check constraint \\\"account_has_identifier\\\"\", constraint: Some(\"account_has_identifier\") }) }", severity: "ERROR", code: "23514", message: "new row for relation \"account\" violates check constraint \"account_has_identifier\"", detail: None, extras: [("constraint", "account_has_identifier"), ("table", "account")] }))"#;
+        let text = concat!(
+            r#"Error::QueryFailed(QueryError::DbError(DbError { as_text: "Error { kind: Db, "#,
+            r#"cause: Some(DbError { severity: \"ERROR\", parsed_severity: Some(Error), "#,
+            r#"code: SqlState(E23514), "#,
+            r#"message: \"new row for relation \\\"account\\\" violates check constraint "#,
+            r#"\\\"account_has_identifier\\\"\", "#,
+            r#"constraint: Some(\"account_has_identifier\") }) }", severity: "ERROR", "#,
+            r#"code: "23514", "#,
+            r#"message: "new row for relation \"account\" violates check constraint "#,
+            r#"\"account_has_identifier\"", "#,
+            r#"detail: None, extras: [("constraint", "account_has_identifier"), ("table", "#,
+            r#""account")] }))"#,
+        );
         let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(text.into())));
         assert_eq!(e.code.as_deref(), Some("23514"));
         assert_eq!(e.constraint.as_deref(), Some("account_has_identifier"));
@@ -382,7 +394,10 @@ mod tests {
 
     #[test]
     fn a_text_error_without_a_database_error_stays_unknown() {
-        let text = r#"Error::QueryFailed(QueryError::Text("cannot convert between the Rust type NaiveDateTime and the Postgres type timestamptz"))"#;
+        let text = concat!(
+            r#"Error::QueryFailed(QueryError::Text("cannot convert between the Rust type "#,
+            r#"NaiveDateTime and the Postgres type timestamptz"))"#,
+        );
         let e = DbError::from_pg(PgError::QueryFailed(QueryError::Text(text.into())));
         assert_eq!((e.code, e.constraint), (None, None));
     }
