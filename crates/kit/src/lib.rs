@@ -8,6 +8,7 @@
 //! - [`db`]: one Postgres connection per request, typed row decoding, transactions, and
 //!   database errors turned into client errors at the query.
 //! - [`page`]: keyset pagination with opaque cursors.
+//! - [`patch`]: the absent / null / value field of every PATCH body.
 //! - [`validate`]: parse-don't-validate types (`Email`, `CountryCode`, `Money`, …).
 //! - [`idempotency`]: `Idempotency-Key` records stored with the effect, exactly once.
 //! - [`ids`] and [`time`]: UUIDs and UTC instants.
@@ -33,6 +34,7 @@ pub mod log;
 pub mod openapi;
 pub mod outbox;
 pub mod page;
+pub mod patch;
 pub mod router;
 pub mod time;
 pub mod validate;
