@@ -1,0 +1,1 @@
+//! Bodies of account's internal routes and of the messages account receives.

@@ -1,0 +1,1 @@
+//! Bodies of catalog's internal routes and of the messages catalog receives.

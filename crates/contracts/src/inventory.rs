@@ -1,0 +1,1 @@
+//! Bodies of inventory's internal routes and of the messages inventory receives.

@@ -1,0 +1,14 @@
+//! `contracts`: the bodies that cross between modules, one Rust type for both sides. A module
+//! serving an internal route deserialises the request and serialises the answer with the types
+//! here; its callers use the same types, so a renamed field breaks the build, not production.
+//!
+//! - [`account`]: account's internal routes (accounts batch, currency, notifications, …).
+//! - [`catalog`]: catalog's internal routes and the messages catalog receives.
+//! - [`inventory`]: inventory's internal routes (stock, availability, reservations, …).
+//!
+//! Types here carry data only (serde derives, no I/O, no kit): a module's rules stay in the
+//! module.
+
+pub mod account;
+pub mod catalog;
+pub mod inventory;
