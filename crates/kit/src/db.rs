@@ -7,6 +7,8 @@
 //! [`uuid`] params and uuid lists as [`uuids`] with `$n::text[]::uuid[]`; pass integers with the width
 //! of their column (`i32` for `int4`, `i64` for `int8`).
 
+use std::cell::Cell;
+
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use spin_sdk::pg4::{self, Connection, DbValue, Decode, PgError, QueryError, RowSet};
@@ -134,10 +136,46 @@ impl From<DbError> for ApiError {
     }
 }
 
-/// A request's database connection.
-pub struct Db {
-    conn: Connection,
+/// What runs SQL for a [`Db`]: Spin's `pg4` connection in a component; a native client in
+/// kit's own tests, so that transactions, idempotency, the outbox and workflows are tested
+/// natively against a real PostgreSQL.
+pub trait Backend {
+    /// Runs a statement returning rows.
+    fn query(&self, sql: &str, params: &[Param]) -> Result<RowSet, DbError>;
+    /// Runs a statement; returns the rows it affected.
+    fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, DbError>;
 }
+
+impl Backend for Connection {
+    fn query(&self, sql: &str, params: &[Param]) -> Result<RowSet, DbError> {
+        Connection::query(self, sql, params).map_err(DbError::from_pg)
+    }
+
+    fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, DbError> {
+        Connection::execute(self, sql, params).map_err(DbError::from_pg)
+    }
+}
+
+/// A request's database connection, and where it stands: how many transactions are open on
+/// it (the outermost is `BEGIN … COMMIT`, nested ones are savepoints) and whether a workflow
+/// step's work is running on it (then no transaction may be opened: see [`Db::transaction`]).
+pub struct Db {
+    conn: Box<dyn Backend>,
+    depth: Cell<u32>,
+    in_step: Cell<bool>,
+}
+
+/// Marks a [`Db`] as running a workflow step's work until dropped.
+pub(crate) struct StepGuard<'a>(&'a Db);
+
+impl Drop for StepGuard<'_> {
+    fn drop(&mut self) {
+        self.0.in_step.set(false);
+    }
+}
+
+/// The error of a transaction opened inside a workflow step.
+pub const TRANSACTION_IN_STEP: &str = "transaction_in_step";
 
 /// Decoding one row into a domain type.
 pub trait FromRow: Sized {
@@ -239,9 +277,18 @@ pub fn instant(t: DateTime<Utc>) -> Param {
 }
 
 impl Db {
-    /// Opens the connection; an unreachable database is 503.
+    /// A connection over `backend`.
+    pub fn with_backend(backend: impl Backend + 'static) -> Db {
+        Db {
+            conn: Box::new(backend),
+            depth: Cell::new(0),
+            in_step: Cell::new(false),
+        }
+    }
+
+    /// Opens the connection through Spin; an unreachable database is 503.
     pub fn connect(url: &str) -> ApiResult<Db> {
-        Connection::open(url).map(|conn| Db { conn }).map_err(|e| {
+        Connection::open(url).map(Db::with_backend).map_err(|e| {
             crate::log::error(format_args!("cannot open the database: {e:?}"));
             ApiError::unavailable(
                 "database_unavailable",
@@ -252,12 +299,12 @@ impl Db {
 
     /// Runs a statement returning rows.
     pub fn query(&self, sql: &str, params: &[Param]) -> Result<RowSet, DbError> {
-        self.conn.query(sql, params).map_err(DbError::from_pg)
+        self.conn.query(sql, params)
     }
 
     /// Runs a statement; returns the rows it affected.
     pub fn execute(&self, sql: &str, params: &[Param]) -> Result<u64, DbError> {
-        self.conn.execute(sql, params).map_err(DbError::from_pg)
+        self.conn.execute(sql, params)
     }
 
     /// Every row as `T`.
@@ -283,24 +330,77 @@ impl Db {
         T::decode(value).map_err(|e| ApiError::internal(format_args!("decoding a scalar: {e}")))
     }
 
-    /// Runs `work` inside `BEGIN … COMMIT` on this connection; any error rolls back.
+    /// Runs `work` inside a transaction on this connection; any error rolls it back. The
+    /// outermost transaction is `BEGIN … COMMIT`; one opened inside another is a savepoint, so
+    /// an inner failure undoes only the inner work and never commits the outer one early (a
+    /// plain nested `BEGIN` would be ignored by PostgreSQL and its `COMMIT` would commit the
+    /// outer work half done).
+    ///
+    /// Inside a workflow step's work it is refused: the step's work already runs in the
+    /// transaction that commits with its journal entry, and a transaction of its own would
+    /// make part of the step durable before the step is.
     pub async fn transaction<T>(
         &self,
         work: impl AsyncFnOnce(&Db) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        self.execute("BEGIN", &[])?;
-        match work(self).await {
+        self.transaction_with(work).await
+    }
+
+    /// [`Db::transaction`] for work with an error type of its own (the workflow engine's).
+    pub async fn transaction_with<T, E: From<ApiError>>(
+        &self,
+        work: impl AsyncFnOnce(&Db) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if self.in_step.get() {
+            crate::log::error(format_args!(
+                "a workflow step opened a transaction; refused"
+            ));
+            return Err(ApiError::new(
+                500,
+                TRANSACTION_IN_STEP,
+                "a workflow step cannot open a transaction: its work already runs in the \
+                 step's own, which commits together with its journal entry",
+            )
+            .into());
+        }
+        let depth = self.depth.get();
+        let savepoint = format!("kit_savepoint_{depth}");
+        let (begin, commit, rollback) = if depth == 0 {
+            ("BEGIN".to_string(), "COMMIT".to_string(), "ROLLBACK".to_string())
+        } else {
+            (
+                format!("SAVEPOINT {savepoint}"),
+                format!("RELEASE SAVEPOINT {savepoint}"),
+                format!("ROLLBACK TO SAVEPOINT {savepoint}"),
+            )
+        };
+        self.execute(&begin, &[]).map_err(ApiError::from)?;
+        self.depth.set(depth + 1);
+        let outcome = work(self).await;
+        self.depth.set(depth);
+        match outcome {
             Ok(value) => {
-                self.execute("COMMIT", &[])?;
+                self.execute(&commit, &[]).map_err(ApiError::from)?;
                 Ok(value)
             }
             Err(e) => {
-                if let Err(rollback) = self.execute("ROLLBACK", &[]) {
-                    crate::log::error(format_args!("rollback failed after `{e}`: {rollback}"));
+                if let Err(failed) = self.execute(&rollback, &[]) {
+                    crate::log::error(format_args!("`{rollback}` failed: {failed}"));
                 }
                 Err(e)
             }
         }
+    }
+
+    /// Whether a transaction is open on this connection.
+    pub fn in_transaction(&self) -> bool {
+        self.depth.get() > 0
+    }
+
+    /// Marks the connection as running a workflow step's work until the guard is dropped.
+    pub(crate) fn enter_step(&self) -> StepGuard<'_> {
+        self.in_step.set(true);
+        StepGuard(self)
     }
 }
 
