@@ -162,7 +162,7 @@ pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
         return Err(invalid_credentials());
     }
     let throttle = Throttle::new(
-        &ctx.settings().redis_url,
+        ctx.settings().redis_url()?.expose(),
         &body.identifier,
         client_address(&req).as_deref(),
     )?;

@@ -66,7 +66,10 @@ pub fn issue(ctx: &Ctx, db: &Db, account: Uuid, family: Uuid) -> ApiResult<Token
     let ttl = access_ttl();
     let claims = kit::auth::claims(account, family, kit::time::now(), ttl);
     Ok(Tokens {
-        access_token: kit::auth::sign(&claims, ctx.settings().jwt_signing_key.as_bytes()),
+        access_token: kit::auth::sign(
+            &claims,
+            ctx.settings().jwt_signing_key()?.expose().as_bytes(),
+        ),
         token_type: "Bearer",
         expires_in: ttl,
         refresh_token: secret,

@@ -123,7 +123,8 @@ pub fn check_service_token(req: &Request, settings: &Settings) -> ApiResult<()> 
         .header(crate::router::SERVICE_TOKEN_HEADER)
         .map(|v| v.as_bytes().to_vec())
         .unwrap_or_default();
-    let expected = settings.service_token.as_bytes();
+    let expected = settings.service_token()?;
+    let expected = expected.expose().as_bytes();
     if given.len() == expected.len() && bool::from(given.ct_eq(expected)) {
         Ok(())
     } else {

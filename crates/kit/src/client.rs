@@ -6,34 +6,63 @@
 //! an `Idempotency-Key` derived from what the caller is doing, so a retried call has its effect
 //! once. A 4xx from the callee comes back as the same client error; anything else is 503.
 
+use std::rc::Rc;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http::{Method, Request};
 
 use crate::error::{ApiError, ApiResult};
+use crate::platform::{Platform, Spin};
 use crate::router::{Ctx, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER};
 
 /// A client for one module's internal routes.
 pub struct Internal {
     module: String,
-    service_token: String,
+    base: String,
+    service_token: ApiResult<String>,
     request_id: String,
+    platform: Rc<dyn Platform>,
 }
 
 impl Ctx {
-    /// A client for `module`'s internal routes, carrying this request's id.
+    /// A client for `module`'s internal routes, carrying this request's id; a missing service
+    /// token fails the first call, not this.
     pub fn internal(&self, module: &str) -> Internal {
-        Internal::new(module, &self.settings().service_token, &self.request_id)
+        Internal {
+            module: module.to_string(),
+            base: base_url(module, self.settings().optional(&format!("{module}_base_url"))),
+            service_token: self
+                .settings()
+                .service_token()
+                .map(|t| t.expose().to_string()),
+            request_id: self.request_id.clone(),
+            platform: self.platform().clone(),
+        }
     }
 }
 
+/// `<module>_base_url` when the component declares it, else Spin's service chaining.
+fn base_url(module: &str, configured: Option<String>) -> String {
+    configured
+        .unwrap_or_else(|| format!("http://{module}.spin.internal"))
+        .trim_end_matches('/')
+        .to_string()
+}
+
 impl Internal {
-    /// A client for `module` outside a request (a trigger handler), with its own request id.
+    /// A client for `module` outside a request (a trigger handler), through Spin, with its own
+    /// request id.
     pub fn new(module: &str, service_token: &str, request_id: &str) -> Internal {
         Internal {
             module: module.to_string(),
-            service_token: service_token.to_string(),
+            base: base_url(
+                module,
+                crate::config::optional_var(&format!("{module}_base_url")),
+            ),
+            service_token: Ok(service_token.to_string()),
             request_id: request_id.to_string(),
+            platform: Rc::new(Spin),
         }
     }
 
@@ -61,15 +90,13 @@ impl Internal {
         body: Option<Vec<u8>>,
         key: Option<&str>,
     ) -> ApiResult<R> {
-        // `<module>_base_url` when the component declares it, else Spin's service chaining.
-        let base = crate::config::optional_var(&format!("{}_base_url", self.module))
-            .unwrap_or_else(|| format!("http://{}.spin.internal", self.module));
-        let url = format!("{}{path}", base.trim_end_matches('/'));
+        let url = format!("{}{path}", self.base);
+        let token = self.service_token.clone()?;
         let mut builder = Request::builder();
         builder
             .method(method)
             .uri(url.clone())
-            .header(SERVICE_TOKEN_HEADER, self.service_token.clone())
+            .header(SERVICE_TOKEN_HEADER, token)
             .header(REQUEST_ID_HEADER, self.request_id.clone())
             .header("accept", "application/json");
         if let Some(key) = key {
@@ -80,7 +107,7 @@ impl Internal {
                 .header("content-type", "application/json")
                 .body(body);
         }
-        let response: Response = spin_sdk::http::send(builder.build()).await.map_err(|e| {
+        let response = self.platform.send(builder.build()).await.map_err(|e| {
             crate::log::error(format_args!("calling {url}: {e}"));
             ApiError::unavailable(
                 "upstream_unavailable",

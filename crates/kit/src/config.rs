@@ -1,40 +1,173 @@
-//! Settings every component reads from Spin variables, once per request. Component-specific
-//! variables are read with [`var`] / [`optional_var`] by the component's own config type.
+//! Settings from component variables, each read when first needed and kept for the request: a
+//! component that never opens a database, sends a wake-up or checks a token is not made to
+//! declare `database_url`, `redis_url` or `jwt_signing_key`. Secrets are [`Secret`]s, which
+//! never show in `Debug` output or logs; an empty secret is refused with one clear line.
+//! A component's own variables belong in one typed struct of its own, built from
+//! [`Settings::var`] / [`Settings::optional`] once per request.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::rc::Rc;
 
 use crate::error::{ApiError, ApiResult};
+use crate::platform::Platform;
 
-/// Variables shared by all modules.
-#[derive(Clone, Debug)]
-pub struct Settings {
-    /// `database_url`: the PostgreSQL every module uses (its own schema).
-    pub database_url: String,
-    /// `redis_url`: locks, rate limits, outbox wake-ups.
-    pub redis_url: String,
-    /// `jwt_signing_key`: verifies access tokens (account also signs with it).
-    pub jwt_signing_key: String,
-    /// `service_token`: authorises `/internal/...` calls between modules.
-    pub service_token: String,
-}
+/// A secret variable's value: shown as `Secret(..)` by `Debug`, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
 
-impl Settings {
-    /// Reads the shared variables; a missing one is a configuration error (500, logged).
-    pub fn load() -> ApiResult<Settings> {
-        Ok(Settings {
-            database_url: var("database_url")?,
-            redis_url: var("redis_url")?,
-            jwt_signing_key: var("jwt_signing_key")?,
-            service_token: var("service_token")?,
-        })
+impl Secret {
+    /// The value, for signing or comparing; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 }
 
-/// A required component variable.
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// The variables of the component serving a request.
+pub struct Settings {
+    platform: Rc<dyn Platform>,
+    read: RefCell<BTreeMap<String, Option<String>>>,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may be secrets: only the names read so far.
+        f.debug_struct("Settings")
+            .field("read", &self.read.borrow().keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Settings read through `platform`.
+    pub fn new(platform: Rc<dyn Platform>) -> Settings {
+        Settings {
+            platform,
+            read: RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// An optional variable: `None` when the component does not declare it.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        if let Some(value) = self.read.borrow().get(name) {
+            return value.clone();
+        }
+        let value = self.platform.variable(name);
+        self.read.borrow_mut().insert(name.to_string(), value.clone());
+        value
+    }
+
+    /// A required variable; missing, it is a configuration error (500, logged with its name).
+    pub fn var(&self, name: &str) -> ApiResult<String> {
+        self.optional(name).ok_or_else(|| {
+            ApiError::internal(format_args!(
+                "variable `{name}` is not declared for this component (spin.toml `[variables]` \
+                 and the component's `[component.<id>.variables]`)"
+            ))
+        })
+    }
+
+    /// A required secret; missing or empty, it is a configuration error.
+    pub fn secret(&self, name: &str) -> ApiResult<Secret> {
+        let value = self.var(name)?;
+        if value.trim().is_empty() {
+            return Err(ApiError::internal(format_args!(
+                "variable `{name}` is empty: give it a value (e.g. SPIN_VARIABLE_{})",
+                name.to_ascii_uppercase()
+            )));
+        }
+        Ok(Secret(value))
+    }
+
+    /// `database_url`: the PostgreSQL every module uses (its own schema).
+    pub fn database_url(&self) -> ApiResult<Secret> {
+        self.secret("database_url")
+    }
+
+    /// `redis_url`: locks, rate limits, outbox and workflow wake-ups.
+    pub fn redis_url(&self) -> ApiResult<Secret> {
+        self.secret("redis_url")
+    }
+
+    /// `jwt_signing_key`: verifies access tokens (account also signs with it).
+    pub fn jwt_signing_key(&self) -> ApiResult<Secret> {
+        self.secret("jwt_signing_key")
+    }
+
+    /// `service_token`: authorises `/internal/...` calls between modules.
+    pub fn service_token(&self) -> ApiResult<Secret> {
+        self.secret("service_token")
+    }
+}
+
+/// A required variable read straight from Spin, for code that runs outside a request (trigger
+/// handlers); inside a request use [`Settings`].
 pub fn var(name: &str) -> ApiResult<String> {
     spin_sdk::variables::get(name)
         .map_err(|e| ApiError::internal(format_args!("variable `{name}` is not available: {e}")))
 }
 
-/// An optional component variable (`None` when the component does not declare it).
+/// An optional variable read straight from Spin (`None` when the component does not declare
+/// it), for code that runs outside a request.
 pub fn optional_var(name: &str) -> Option<String> {
     spin_sdk::variables::get(name).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+    use crate::platform::RedisCommand;
+
+    struct Vars(&'static [(&'static str, &'static str)]);
+
+    impl Platform for Vars {
+        fn variable(&self, name: &str) -> Option<String> {
+            self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        }
+        fn connect(&self, _: &str) -> ApiResult<Db> {
+            Err(ApiError::unavailable("database_unavailable", "none here"))
+        }
+        fn redis(&self, _: &str, _: &RedisCommand) -> Result<bool, String> {
+            Err("no redis".into())
+        }
+        fn send(&self, _: spin_sdk::http::Request) -> crate::platform::Sending {
+            Box::pin(async { Err("no network".to_string()) })
+        }
+    }
+
+    fn settings(vars: &'static [(&'static str, &'static str)]) -> Settings {
+        Settings::new(Rc::new(Vars(vars)))
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let s = settings(&[("service_token", "hunter2")]);
+        let token = s.service_token().unwrap();
+        assert_eq!(token.expose(), "hunter2");
+        assert_eq!(format!("{token:?}"), "Secret(..)");
+        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
+    }
+
+    #[test]
+    fn an_empty_or_missing_secret_is_refused() {
+        let s = settings(&[("service_token", " ")]);
+        assert_eq!(s.service_token().unwrap_err().status, 500);
+        assert_eq!(s.jwt_signing_key().unwrap_err().status, 500);
+    }
+
+    #[test]
+    fn variables_are_read_once_and_optional_ones_may_be_missing() {
+        let s = settings(&[("a", "1")]);
+        assert_eq!(s.optional("a").as_deref(), Some("1"));
+        assert_eq!(s.optional("b"), None);
+        assert_eq!(s.var("a").unwrap(), "1");
+    }
 }

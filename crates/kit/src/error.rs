@@ -18,6 +18,8 @@ pub struct ApiError {
     pub message: String,
     /// Seconds to wait before retrying (429/503), sent as `Retry-After`.
     pub retry_after: Option<u64>,
+    /// The methods a path allows, sent as `Allow` with a 405.
+    pub allow: Option<String>,
 }
 
 /// What handlers return.
@@ -35,6 +37,7 @@ impl ApiError {
             code: code.into(),
             message: message.into(),
             retry_after: None,
+            allow: None,
         }
     }
 
@@ -66,6 +69,18 @@ impl ApiError {
     /// 404 with a specific code (`account_not_found`, …).
     pub fn not_found(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         Self::new(404, code, message)
+    }
+
+    /// 405 `method_not_allowed` for `path`, with the methods it allows.
+    pub fn method_not_allowed(path: &str, allow: &[&str]) -> Self {
+        ApiError {
+            allow: Some(allow.join(", ")),
+            ..Self::new(
+                405,
+                "method_not_allowed",
+                format!("{path} allows {}", allow.join(", ")),
+            )
+        }
     }
 
     /// 409: conflicts with the current state.

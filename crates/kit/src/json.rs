@@ -106,6 +106,9 @@ pub fn error_response(e: &ApiError, request_id: &str) -> Response {
     if let Some(secs) = e.retry_after {
         builder.header("retry-after", secs.to_string());
     }
+    if let Some(allow) = &e.allow {
+        builder.header("allow", allow.as_str());
+    }
     if e.status == 401 {
         builder.header("www-authenticate", "Bearer");
     }

@@ -14,6 +14,7 @@ use spin_sdk::http::{Method, Request, Response};
 
 use crate::auth::{self, Claims};
 use crate::config::Settings;
+use crate::platform::{Platform, RedisCommand, Spin};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 
@@ -219,10 +220,17 @@ impl Router {
         }
     }
 
+    /// Serves one request through Spin: request id, internal-route guard, routing, handler,
+    /// error body.
     pub async fn handle(&self, req: Request) -> Response {
+        self.handle_on(Rc::new(Spin), req).await
+    }
+
+    /// [`Router::handle`] on any platform: a native test serves requests with this.
+    pub async fn handle_on(&self, platform: Rc<dyn Platform>, req: Request) -> Response {
         let request_id = request_id_of(&req);
         crate::log::set_request_id(&request_id);
-        let mut response = match self.dispatch(&request_id, req).await {
+        let mut response = match self.dispatch(platform, &request_id, req).await {
             Ok(response) => response,
             Err(e) => {
                 if e.status >= 500 {
@@ -235,7 +243,12 @@ impl Router {
         response
     }
 
-    async fn dispatch(&self, request_id: &str, req: Request) -> ApiResult<Response> {
+    async fn dispatch(
+        &self,
+        platform: Rc<dyn Platform>,
+        request_id: &str,
+        req: Request,
+    ) -> ApiResult<Response> {
         let path = req.path().to_string();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let matching: Vec<(&Route, Vec<(String, String)>)> = self
@@ -251,35 +264,30 @@ impl Router {
         }
         let verb = Verb::of(req.method());
         let Some((route, params)) = matching.iter().find(|(r, _)| Some(r.verb) == verb) else {
-            let allow: Vec<&str> = matching.iter().map(|(r, _)| r.verb.as_str()).collect();
-            return Err(ApiError::new(
-                405,
-                "method_not_allowed",
-                format!("{path} allows {}", allow.join(", ")),
-            ));
+            let mut allow: Vec<&str> = matching.iter().map(|(r, _)| r.verb.as_str()).collect();
+            allow.dedup();
+            return Err(ApiError::method_not_allowed(&path, &allow));
         };
-        let settings = Rc::new(Settings::load()?);
-        if path.starts_with("/internal/") {
-            auth::check_service_token(&req, &settings)?;
+        let mut ctx = Ctx::new(self.module, platform);
+        ctx.request_id = request_id.to_string();
+        ctx.params = params.clone();
+        ctx.declared = route.declared();
+        ctx.query = req.query().to_string();
+        ctx.authorization = header(&req, "authorization");
+        ctx.idempotency_key = header(&req, "idempotency-key");
+        // The guard follows the route, not the spelling of the path: whatever reached an
+        // internal route (`//internal/x`, `/internal//x`) is an internal call.
+        if route.is_internal() {
+            auth::check_service_token(&req, &ctx.settings)?;
         }
-        let ctx = Ctx {
-            request_id: request_id.to_string(),
-            module: self.module,
-            params: params.clone(),
-            query: req.query().to_string(),
-            authorization: req
-                .header("authorization")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            idempotency_key: req
-                .header("idempotency-key")
-                .and_then(|v| v.as_str())
-                .map(str::to_string),
-            settings,
-            db: OnceCell::new(),
-        };
         (route.handler)(ctx, req).await
     }
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.header(name)
+        .and_then(|v| v.as_str())
+        .map(str::to_string)
 }
 
 impl Route {
@@ -297,13 +305,29 @@ impl Route {
         }
         Some(params)
     }
+
+    /// Whether the route is an `/internal/...` one (its first segment).
+    fn is_internal(&self) -> bool {
+        matches!(self.segments.first(), Some(Segment::Literal(l)) if l == "internal")
+    }
+
+    fn declared(&self) -> Vec<String> {
+        self.segments
+            .iter()
+            .filter_map(|s| match s {
+                Segment::Param(name) => Some(name.clone()),
+                Segment::Literal(_) => None,
+            })
+            .collect()
+    }
 }
 
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+/// A path segment percent-decoded as a path is: `+` and `&` stay literal (form decoding, for
+/// query strings, would turn `+` into a space).
+fn percent_decode(segment: &str) -> String {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The caller's `x-request-id` when sane, otherwise a fresh one.
@@ -326,21 +350,52 @@ pub struct Ctx {
     /// The module serving the request.
     pub module: &'static str,
     params: Vec<(String, String)>,
+    declared: Vec<String>,
     query: String,
     authorization: Option<String>,
     idempotency_key: Option<String>,
-    settings: Rc<Settings>,
+    platform: Rc<dyn Platform>,
+    settings: Settings,
     db: OnceCell<Db>,
 }
 
 impl Ctx {
-    /// A path parameter by name (`:id` → `param("id")`); routes guarantee it exists.
+    /// A context for `module` on `platform`, with no request data yet; the router fills it in
+    /// for each request, and a native test builds one with it.
+    pub fn new(module: &'static str, platform: Rc<dyn Platform>) -> Ctx {
+        Ctx {
+            request_id: uuid::Uuid::new_v4().simple().to_string(),
+            module,
+            params: Vec::new(),
+            declared: Vec::new(),
+            query: String::new(),
+            authorization: None,
+            idempotency_key: None,
+            settings: Settings::new(platform.clone()),
+            platform,
+            db: OnceCell::new(),
+        }
+    }
+
+    /// The same context with a query string (a native test's request).
+    pub fn with_query(mut self, query: &str) -> Ctx {
+        self.query = query.to_string();
+        self
+    }
+
+    /// A path parameter by name (`:id` → `param("id")`).
+    ///
+    /// # Panics
+    /// When the route declares no parameter `name`: a misspelt name is a programming error,
+    /// and any test that reaches the handler finds it (rather than a silent empty string).
     pub fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
+        match self.params.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => value,
+            None => panic!(
+                "the route declares no parameter `{name}` (it has: {})",
+                self.declared.join(", ")
+            ),
+        }
     }
 
     /// A path parameter that must be a UUID; anything else names no resource, so 404.
@@ -374,9 +429,14 @@ impl Ctx {
             .collect()
     }
 
-    /// The settings read from Spin variables.
+    /// The component's variables.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The platform the request runs on.
+    pub fn platform(&self) -> &Rc<dyn Platform> {
+        &self.platform
     }
 
     /// The request's database connection, opened on first use.
@@ -384,8 +444,16 @@ impl Ctx {
         if let Some(db) = self.db.get() {
             return Ok(db);
         }
-        let db = Db::connect(&self.settings.database_url)?;
+        let db = self
+            .platform
+            .connect(self.settings.database_url()?.expose())?;
         Ok(self.db.get_or_init(|| db))
+    }
+
+    /// Sends a Redis command kit uses for wake-ups and leases; `Err` carries a text for the log.
+    pub fn redis(&self, command: &RedisCommand) -> Result<bool, String> {
+        let url = self.settings.redis_url().map_err(|e| e.to_string())?;
+        self.platform.redis(url.expose(), command)
     }
 
     /// The authenticated account, from `Authorization: Bearer <access token>`; 401 otherwise.
@@ -402,7 +470,7 @@ impl Ctx {
             .trim();
         auth::verify(
             token,
-            self.settings.jwt_signing_key.as_bytes(),
+            self.settings.jwt_signing_key()?.expose().as_bytes(),
             crate::time::now(),
         )
     }
