@@ -51,48 +51,36 @@ kit::component!(router);
 /// `POST /api/v1/durable/tick` — runs the sweep now and re-arms it.
 async fn tick(ctx: Ctx, req: Request) -> ApiResult<Response> {
     kit::auth::require_admin(&req)?;
-    let report = sweep(ctx.settings(), &ctx.request_id).await;
-    relay::arm(&ctx.settings().redis_url, false);
+    let access = Access::of(&ctx)?;
+    let report = sweep(&access, &ctx.request_id).await;
+    relay::arm(&access.redis_url, false);
     json::ok(&report)
 }
 
 /// Relays every outbox and runs every module's due invocations.
-async fn sweep(settings: &kit::config::Settings, request_id: &str) -> serde_json::Value {
+async fn sweep(settings: &Access, request_id: &str) -> serde_json::Value {
     serde_json::json!({
         "outboxes": relay::sweep(settings, request_id).await,
         "invocations": invocations::sweep(&settings.service_token, request_id).await,
     })
 }
 
-/// What a Redis message asks for.
-#[derive(Debug, PartialEq, Eq)]
-enum Wake<'a> {
-    /// Run the sweep.
-    Sweep,
-    /// Relay this module's outbox.
-    Outbox(&'a str),
-    /// Run this invocation of this module.
-    Invocation(&'a str, &'a str),
-    /// Not ours (another key expired).
-    Ignore,
+/// What the durable component's work needs from its variables, taken out of the request so
+/// that it can outlive it (a wake-up's work runs after the response).
+#[derive(Clone)]
+pub struct Access {
+    /// `redis_url`.
+    pub redis_url: String,
+    /// `service_token`, for the modules' internal routes.
+    pub service_token: String,
 }
 
-/// Reads a message from `souk:wake` (`<module>`, `<module>/<id>`) or an expired key's name
-/// (`souk:durable:sweep`, `souk:wake:<module>/<id>`).
-fn parse_wake(text: &str) -> Wake<'_> {
-    if text == kit::outbox::SWEEP_KEY {
-        return Wake::Sweep;
-    }
-    let text = text
-        .strip_prefix(kit::workflow::WAKE_KEY_PREFIX)
-        .unwrap_or(text);
-    match text.split_once('/') {
-        Some((module, id)) if !module.is_empty() && !id.is_empty() && !id.contains('/') => {
-            Wake::Invocation(module, id)
-        }
-        Some(_) => Wake::Ignore,
-        None if !text.is_empty() && !text.contains(':') => Wake::Outbox(text),
-        None => Wake::Ignore,
+impl Access {
+    fn of(ctx: &Ctx) -> ApiResult<Access> {
+        Ok(Access {
+            redis_url: ctx.settings().redis_url()?.expose().to_string(),
+            service_token: ctx.settings().service_token()?.expose().to_string(),
+        })
     }
 }
 
@@ -105,7 +93,7 @@ fn parse_wake(text: &str) -> Wake<'_> {
 async fn wake(ctx: Ctx, req: Request) -> ApiResult<Response> {
     kit::auth::check_service_token(&req, ctx.settings())?;
     let text = String::from_utf8_lossy(req.body()).to_string();
-    let settings = ctx.settings().clone();
+    let settings = Access::of(&ctx)?;
     let request_id = ctx.request_id.clone();
     kit::router::after_response(async move {
         if let Err(e) = run_wake(&text, &settings, &request_id).await {
@@ -116,18 +104,18 @@ async fn wake(ctx: Ctx, req: Request) -> ApiResult<Response> {
 }
 
 /// Does what a wake-up asks for.
-async fn run_wake(text: &str, settings: &kit::config::Settings, request_id: &str) -> ApiResult<()> {
+async fn run_wake(text: &str, settings: &Access, request_id: &str) -> ApiResult<()> {
     let token = &settings.service_token;
-    match parse_wake(text) {
-        Wake::Sweep => {
+    match kit::wake::parse(text) {
+        kit::wake::Wake::Sweep => {
             sweep(settings, request_id).await;
             relay::arm(&settings.redis_url, false);
         }
-        Wake::Outbox(module) if relay::modules().iter().any(|m| m == module) => {
+        kit::wake::Wake::Outbox(module) if relay::modules().iter().any(|m| m == module) => {
             relay::relay_on_wake(module, settings, request_id).await?;
             relay::arm(&settings.redis_url, true);
         }
-        Wake::Invocation(module, id) if invocations::modules().iter().any(|m| m == module) => {
+        kit::wake::Wake::Invocation(module, id) if invocations::modules().iter().any(|m| m == module) => {
             invocations::run_one(module, id, token, request_id).await?;
             relay::arm(&settings.redis_url, true);
         }
@@ -142,7 +130,7 @@ async fn run_wake(text: &str, settings: &kit::config::Settings, request_id: &str
 #[spin_sdk::redis_component]
 async fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
     let text = String::from_utf8_lossy(&message).to_string();
-    if parse_wake(&text) == Wake::Ignore {
+    if kit::wake::parse(&text) == kit::wake::Wake::Ignore {
         return Ok(());
     }
     let var = |name: &str| kit::config::var(name).map_err(|e| anyhow::anyhow!("{e}"));
@@ -165,23 +153,4 @@ async fn on_message(message: Vec<u8>) -> anyhow::Result<()> {
         anyhow::bail!("wake-up `{text}` failed with {}", response.status());
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod wake_tests {
-    use super::*;
-
-    #[test]
-    fn wake_ups_name_a_sweep_an_outbox_or_an_invocation() {
-        assert_eq!(parse_wake("souk:durable:sweep"), Wake::Sweep);
-        assert_eq!(parse_wake("inventory"), Wake::Outbox("inventory"));
-        assert_eq!(parse_wake("order/0199"), Wake::Invocation("order", "0199"));
-        assert_eq!(
-            parse_wake("souk:wake:order/0199"),
-            Wake::Invocation("order", "0199")
-        );
-        assert_eq!(parse_wake("souk:account:login-failures:x"), Wake::Ignore);
-        assert_eq!(parse_wake("a/b/c"), Wake::Ignore);
-        assert_eq!(parse_wake(""), Wake::Ignore);
-    }
 }

@@ -1,23 +1,17 @@
-//! Relaying outboxes: on a wake-up (a module name published on `souk:wake`), on the sweep (the
-//! expiry of [`kit::outbox::SWEEP_KEY`], re-armed every time it fires), or on the admin tick, the durable
-//! component asks each module with an outbox to deliver its due messages
+//! Relaying outboxes: on a wake-up (a module name published on [`kit::wake::CHANNEL`]), on the
+//! sweep (the expiry of [`kit::wake::SWEEP_KEY`], re-armed every time it fires), or on the admin
+//! tick, the durable component asks each module with an outbox to deliver its due messages
 //! (`POST /internal/outbox/relay`). Postgres holds the messages; Redis only wakes.
 
 use kit::ApiResult;
 use kit::client::Internal;
-use kit::config::Settings;
+use crate::Access as Settings;
 use serde_json::{Value, json};
+use kit::platform::Platform;
 use spin_sdk::redis::Connection;
 
 /// Relay calls per module per wake-up at most; each delivers up to the outbox's batch.
 const MAX_ROUNDS: usize = 10;
-
-/// Held while a module's relay runs (`<prefix><module>`), so wake-ups that arrive meanwhile
-/// — one per outbox write — do not start relays of their own that fight over the same rows.
-const RUNNING_PREFIX: &str = "souk:durable:relaying:";
-
-/// Set by a wake-up that found the relay running: the running one goes round again.
-const AGAIN_PREFIX: &str = "souk:durable:relay-again:";
 
 /// How long a relay may hold its lease; a relay that died lets go when it expires.
 const LEASE_MS: i64 = 30_000;
@@ -28,11 +22,14 @@ const LEASE_MS: i64 = 30_000;
 pub async fn relay_on_wake(module: &str, settings: &Settings, request_id: &str) -> ApiResult<()> {
     let redis = Connection::open(&settings.redis_url)
         .map_err(|e| kit::ApiError::unavailable("redis_unavailable", format!("{e:?}")))?;
-    let running = format!("{RUNNING_PREFIX}{module}");
-    let again = format!("{AGAIN_PREFIX}{module}");
+    // Held while the relay runs, so wake-ups that arrive meanwhile — one per outbox write — do
+    // not start relays of their own that fight over the same rows.
+    let running = kit::wake::relaying_key(module);
+    // Set by a wake-up that found the relay running: the running one goes round again.
+    let again = kit::wake::relay_again_key(module);
     let busy = |e| kit::ApiError::unavailable("redis_unavailable", format!("{e:?}"));
     loop {
-        if !kit::outbox::try_lease(&redis, &running, LEASE_MS).map_err(busy)? {
+        if !try_lease(&redis, &running, LEASE_MS).map_err(busy)? {
             redis.set(&again, b"1").map_err(busy)?;
             return Ok(());
         }
@@ -114,11 +111,26 @@ pub async fn sweep(settings: &Settings, request_id: &str) -> Value {
     Value::Object(report)
 }
 
-/// Sets the sweep key (see [`kit::outbox::arm_sweep`]).
+/// `SET key 1 PX ms NX`: whether this caller set `key` (nobody held it), for a short lease.
+fn try_lease(redis: &Connection, key: &str, ms: i64) -> Result<bool, spin_sdk::redis::Error> {
+    use spin_sdk::redis::{RedisParameter, RedisResult};
+    let args = [
+        RedisParameter::Binary(key.as_bytes().to_vec()),
+        RedisParameter::Binary(b"1".to_vec()),
+        RedisParameter::Binary(b"PX".to_vec()),
+        RedisParameter::Int64(ms),
+        RedisParameter::Binary(b"NX".to_vec()),
+    ];
+    let reply = redis.execute("SET", &args)?;
+    Ok(!matches!(reply.as_slice(), [] | [RedisResult::Nil]))
+}
+
+/// Sets the sweep key to expire after [`kit::wake::SWEEP_INTERVAL_MS`]; with `only_if_absent`
+/// a pending sweep is left alone. Best effort.
 pub fn arm(redis_url: &str, only_if_absent: bool) {
-    match Connection::open(redis_url) {
-        Ok(c) => kit::outbox::arm_sweep(&c, only_if_absent),
-        Err(e) => kit::log::warn(format_args!("cannot arm the durable sweep: {e:?}")),
+    let command = kit::wake::arm_sweep_command(only_if_absent);
+    if let Err(e) = kit::platform::Spin.redis(redis_url, &command) {
+        kit::log::warn(format_args!("cannot arm the durable sweep: {e}"));
     }
 }
 
@@ -129,7 +141,7 @@ pub fn continue_later(redis_url: &str, module: &str, report: &Value) {
         return;
     }
     let published = Connection::open(redis_url)
-        .and_then(|c| c.publish(kit::outbox::WAKE_CHANNEL, module.as_bytes()));
+        .and_then(|c| c.publish(kit::wake::CHANNEL, module.as_bytes()));
     if let Err(e) = published {
         kit::log::warn(format_args!(
             "cannot wake {module}'s relay again ({e:?}); the sweep will"

@@ -11,9 +11,7 @@ use crate::router::Ctx;
 /// the durable sweep when it is not pending, so that liveness probes keep timers and outboxes
 /// moving after a restart even before the first request that causes a wake-up.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
-    if let Ok(redis) = spin_sdk::redis::Connection::open(&ctx.settings().redis_url) {
-        crate::outbox::arm_sweep(&redis, true);
-    }
+    crate::wake::arm_sweep(&ctx);
     let version = ctx.db().and_then(|db| {
         db.scalar::<i32>(
             "SELECT coalesce(max(version), 0)::int4 FROM public.souk_migrations WHERE module = $1",

@@ -33,8 +33,8 @@ pub const PURGE_ONE_IN: u8 = 32;
 const PURGE_BATCH: i64 = 500;
 
 /// The configured lifetime of a key, in hours.
-pub fn ttl_hours() -> i32 {
-    parse_ttl(crate::config::optional_var("idempotency_ttl_hours").as_deref())
+pub fn ttl_hours(ctx: &Ctx) -> i32 {
+    parse_ttl(ctx.settings().optional("idempotency_ttl_hours").as_deref())
 }
 
 /// `idempotency_ttl_hours` as hours: 1 hour to 1 year, the default otherwise.
@@ -152,11 +152,11 @@ pub async fn run(
                         "INSERT INTO {schema}.idempotency_key (caller, key, request_hash, expires_at) \
                          VALUES ($1, $2, $3, now() + make_interval(hours => $4)) ON CONFLICT (caller, key) DO NOTHING"
                     ),
-                    &[text(caller), text(key), text(&hash), Param::Int32(ttl_hours())],
+                    &[text(caller), text(key), text(&hash), Param::Int32(ttl_hours(ctx))],
                 )
                 .map_err(|e| {
                     if e.code.as_deref() == Some("55P03") {
-                        ApiError::conflict("idempotency_in_progress", "a request with this Idempotency-Key is still running; retry shortly")
+                        ApiError::conflict(crate::retry::IDEMPOTENCY_IN_PROGRESS, "a request with this Idempotency-Key is still running; retry shortly")
                     } else {
                         e.into()
                     }
@@ -206,7 +206,7 @@ fn replay(db: &Db, schema: &str, caller: &str, key: &str, hash: &str) -> ApiResu
     let status: Option<i32> = row.get("status")?;
     let Some(status) = status else {
         return Err(ApiError::conflict(
-            "idempotency_in_progress",
+            crate::retry::IDEMPOTENCY_IN_PROGRESS,
             "a request with this Idempotency-Key is still running",
         ));
     };

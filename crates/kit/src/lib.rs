@@ -12,8 +12,11 @@
 //! - [`validate`]: parse-don't-validate types (`Email`, `CountryCode`, `Money`, …).
 //! - [`idempotency`]: `Idempotency-Key` records stored with the effect, exactly once.
 //! - [`ids`] and [`time`]: UUIDs and UTC instants.
-//! - [`config`]: Spin variables, read once per request into typed settings.
+//! - [`config`]: component variables, each read when first needed; secrets that never print.
+//! - [`platform`]: what a component reaches outside itself (Spin, or a native test's stand-in).
 //! - [`client`]: typed calls to another module's `/internal/...` routes by service chaining.
+//! - [`wake`]: every Redis key and channel of the outbox and workflows (wake-ups, the sweep).
+//! - [`retry`]: the one rule for which failures are terminal and which are retried.
 //! - [`outbox`]: messages to other modules written with the effect, relayed at least once.
 //! - [`workflow`]: durable multi-step workflows: a journal committed with each step, undo on
 //!   failure, timers and signals.
@@ -34,10 +37,13 @@ pub mod log;
 pub mod openapi;
 pub mod outbox;
 pub mod page;
+pub mod platform;
 pub mod patch;
 pub mod router;
 pub mod time;
+pub mod retry;
 pub mod validate;
+pub mod wake;
 pub mod workflow;
 
 pub use error::{ApiError, ApiResult};

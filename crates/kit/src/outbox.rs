@@ -4,77 +4,20 @@
 //! with its own idempotency key, so the receiver applies it exactly once.
 //!
 //! - [`enqueue`] writes a message into the module's `<schema>.outbox` inside the effect's
-//!   transaction; after the commit, [`wake`] publishes the module's name on Redis channel
-//!   [`WAKE_CHANNEL`] (best effort: a lost wake-up is caught by the sweep).
+//!   transaction; after the commit, [`wake`] asks the durable component to relay it now
+//!   ([`crate::wake`]; best effort: a lost wake-up is caught by the sweep).
 //! - The durable component, woken through Spin's redis trigger (or by its periodic sweep, or by
 //!   its admin tick), calls the module's `POST /internal/outbox/relay` ([`relay`]), which claims
 //!   due messages with a lease, delivers them, and marks each delivered, retried later with
 //!   exponential backoff, or dead (a client error, or too many attempts) with its last error.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Request, Response};
 
 use crate::db::{Db, Param, rows, text, uuid};
 use crate::error::{ApiError, ApiResult};
+use crate::retry::Verdict;
 use crate::router::Ctx;
-
-/// The Redis channel the durable component listens on for wake-ups.
-pub const WAKE_CHANNEL: &str = "souk:wake";
-
-/// The key whose expiry runs the durable sweep (every outbox, every module's due invocations);
-/// it lives [`SWEEP_INTERVAL_MS`], and the sweep sets it again, so while the app is in use a lost
-/// wake-up never leaves anything waiting longer than that. Redis must send expiry events
-/// (`notify-keyspace-events Ex`).
-pub const SWEEP_KEY: &str = "souk:durable:sweep";
-
-/// How often the sweep runs.
-pub const SWEEP_INTERVAL_MS: i64 = 5_000;
-
-/// Sets the sweep key to expire after the interval; with `only_if_absent`, leaves a pending
-/// sweep alone (so activity does not keep postponing it). Best effort: failures are logged.
-pub fn arm_sweep(redis: &spin_sdk::redis::Connection, only_if_absent: bool) {
-    if let Err(e) = set_expiring(redis, SWEEP_KEY, SWEEP_INTERVAL_MS, only_if_absent) {
-        crate::log::warn(format_args!("cannot arm the durable sweep: {e:?}"));
-    }
-}
-
-/// `SET key 1 PX ms NX`: whether this caller set `key` (nobody held it), for a short lease.
-pub fn try_lease(
-    redis: &spin_sdk::redis::Connection,
-    key: &str,
-    ms: i64,
-) -> Result<bool, spin_sdk::redis::Error> {
-    use spin_sdk::redis::{RedisParameter, RedisResult};
-    let args = [
-        RedisParameter::Binary(key.as_bytes().to_vec()),
-        RedisParameter::Binary(b"1".to_vec()),
-        RedisParameter::Binary(b"PX".to_vec()),
-        RedisParameter::Int64(ms),
-        RedisParameter::Binary(b"NX".to_vec()),
-    ];
-    let reply = redis.execute("SET", &args)?;
-    Ok(!matches!(reply.as_slice(), [] | [RedisResult::Nil]))
-}
-
-/// `SET key 1 PX ms [NX]`: a key whose expiry event wakes the durable component.
-pub(crate) fn set_expiring(
-    redis: &spin_sdk::redis::Connection,
-    key: &str,
-    ms: i64,
-    only_if_absent: bool,
-) -> Result<(), spin_sdk::redis::Error> {
-    use spin_sdk::redis::RedisParameter;
-    let mut args = vec![
-        RedisParameter::Binary(key.as_bytes().to_vec()),
-        RedisParameter::Binary(b"1".to_vec()),
-        RedisParameter::Binary(b"PX".to_vec()),
-        RedisParameter::Int64(ms),
-    ];
-    if only_if_absent {
-        args.push(RedisParameter::Binary(b"NX".to_vec()));
-    }
-    redis.execute("SET", &args).map(drop)
-}
 
 /// Messages one relay call delivers at most (the sweep and further wake-ups take the rest).
 pub const BATCH: i64 = 20;
@@ -85,14 +28,15 @@ pub const LEASE_SECS: i32 = 30;
 /// Attempts before a message is dead-lettered.
 pub const MAX_ATTEMPTS: i32 = 8;
 
-/// A message for another module's internal route.
-pub struct Message<'a> {
+/// A message for another module's internal route; its body is the receiver's contract type
+/// (or a JSON value).
+pub struct Message<'a, B = serde_json::Value> {
     /// The receiving module.
     pub target: &'a str,
     /// Its internal route, e.g. `/internal/notifications`.
     pub path: &'a str,
-    /// The JSON body.
-    pub body: serde_json::Value,
+    /// The body, sent as JSON.
+    pub body: B,
     /// The idempotency key the receiver deduplicates on; derived from the cause, so the same
     /// cause never yields two messages.
     pub key: String,
@@ -100,7 +44,7 @@ pub struct Message<'a> {
 
 /// Writes `message` into `schema`'s outbox; call it inside the effect's transaction. A message
 /// with a key already in the outbox is not written again.
-pub fn enqueue(db: &Db, schema: &str, message: &Message<'_>) -> ApiResult<()> {
+pub fn enqueue<B: Serialize>(db: &Db, schema: &str, message: &Message<'_, B>) -> ApiResult<()> {
     db.execute(
         &format!(
             "INSERT INTO \"{schema}\".outbox (id, target, path, body, idempotency_key) VALUES ($1, $2, $3, $4, $5) \
@@ -111,18 +55,11 @@ pub fn enqueue(db: &Db, schema: &str, message: &Message<'_>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Asks the durable component to relay `module`'s outbox now. Failures are logged, not
-/// returned: the effect has committed, and the sweep delivers what a lost wake-up leaves.
+/// Asks the durable component to relay the outbox now, after the effect committed. Failures
+/// are logged, not returned: the sweep delivers what a lost wake-up leaves.
 pub fn wake(ctx: &Ctx, module: &str) {
-    let published = spin_sdk::redis::Connection::open(&ctx.settings().redis_url).and_then(|c| {
-        arm_sweep(&c, true);
-        c.publish(WAKE_CHANNEL, module.as_bytes())
-    });
-    if let Err(e) = published {
-        crate::log::warn(format_args!(
-            "outbox wake-up for {module} not sent ({e:?}); the sweep will deliver"
-        ));
-    }
+    debug_assert_eq!(module, ctx.module, "a module wakes its own outbox");
+    crate::wake::relay_outbox(ctx);
 }
 
 /// Seconds to wait before attempt `n + 1` (after `n` failed attempts): 2, 4, 8 … up to 5 min.
@@ -139,13 +76,13 @@ pub enum Failure {
     Dead,
 }
 
-/// Decides a failed delivery: client errors other than 409/429 will fail the same way again.
+/// Decides a failed delivery with the one retry rule ([`crate::retry`]), up to
+/// [`MAX_ATTEMPTS`].
 pub fn classify(error: &ApiError, attempts: i32) -> Failure {
-    let terminal = (400..500).contains(&error.status) && error.status != 409 && error.status != 429;
-    if terminal || attempts >= MAX_ATTEMPTS {
-        Failure::Dead
-    } else {
-        Failure::Retry
+    match crate::retry::verdict(error) {
+        Verdict::Terminal => Failure::Dead,
+        Verdict::Retry if attempts >= MAX_ATTEMPTS => Failure::Dead,
+        Verdict::Retry => Failure::Retry,
     }
 }
 
@@ -267,7 +204,11 @@ mod tests {
         assert_eq!(classify(&ApiError::not_found("x", "y"), 1), Failure::Dead);
         assert_eq!(classify(&ApiError::validation("y"), 1), Failure::Dead);
         assert_eq!(
-            classify(&ApiError::conflict("busy", "y"), 1),
+            classify(&ApiError::conflict("taken", "y"), 1),
+            Failure::Dead
+        );
+        assert_eq!(
+            classify(&ApiError::conflict("idempotency_in_progress", "y"), 1),
             Failure::Retry
         );
         assert_eq!(
