@@ -1,27 +1,103 @@
-//! Running invocations: starting one under a key, driving it (lease, replay, finish,
-//! suspend, retry, roll back), and running whatever is due. See the module's documentation.
+//! Running invocations: starting one under a key, driving it (lease, replay, finish, suspend,
+//! retry, compensate), and running whatever is due.
+
+use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use spin_sdk::http::Response;
 use uuid::Uuid;
 
-use super::{
-    BATCH, Entry, Halt, LEASE_SECS, Run, Step, Workflow, backoff_ms, error_from_json, error_json,
-    faults_for, invocation_not_found, is_terminal, lock_signal, now_ms, optional_json, status,
-    wake_at,
-};
-use crate::db::{Db, Param, rows, text, uuid};
+use super::faults::Faults;
+use super::invocation::{self, Lease};
+use super::journal;
+use super::run::{Run, RunState, Stop, StepStop, now_ms};
+use super::state::{Cause, EntryKind, Status, StoredError};
+use super::{Local, NoUndo, Undo, Workflow};
+use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::retry::Verdict;
 use crate::router::Ctx;
+
+/// How long one run owns an invocation before another may take it over.
+const LEASE_SECS: f64 = 60.0;
+
+/// Invocations one sweep of a module runs at most.
+const BATCH: i64 = 20;
+
+/// Runs again in one drive when a signal arrives while the run suspends.
+const DRIVES: usize = 3;
+
+type BodyFn =
+    for<'c> fn(RunState<'c>, Value) -> Local<'c, (RunState<'c>, Result<Value, Stop>)>;
+type UndoFn = for<'s, 'c> fn(&'s super::Step<'c, NoUndo>, Value) -> Local<'s, ApiResult<()>>;
+
+/// A workflow as the engine keeps it: its name and limits, and its typed body and undo behind
+/// plain functions. Made with [`register`].
+pub struct Registered {
+    name: &'static str,
+    max_failures: i32,
+    body: BodyFn,
+    undo: UndoFn,
+    check_input: fn(&Value) -> ApiResult<()>,
+}
+
+/// Registers `W` with an engine.
+pub const fn register<W: Workflow>() -> Registered {
+    Registered {
+        name: W::NAME,
+        max_failures: W::MAX_FAILURES,
+        body: body_of::<W>,
+        undo: undo_of::<W>,
+        check_input: check_input_of::<W>,
+    }
+}
+
+fn body_of<'c, W: Workflow>(
+    state: RunState<'c>,
+    input: Value,
+) -> Local<'c, (RunState<'c>, Result<Value, Stop>)> {
+    Box::pin(async move {
+        let mut run = Run::<W::Undo> {
+            state,
+            undo: PhantomData,
+        };
+        let result = match serde_json::from_value::<W::Input>(input) {
+            Ok(input) => W::body(&mut run, input).await.and_then(|output| {
+                serde_json::to_value(output).map_err(|e| Stop::Failed(ApiError::internal(e)))
+            }),
+            Err(e) => Err(Stop::Failed(ApiError::internal(format_args!(
+                "a stored input no longer decodes: {e}"
+            )))),
+        };
+        (run.state, result)
+    })
+}
+
+fn undo_of<'s, 'c, W: Workflow>(
+    step: &'s super::Step<'c, NoUndo>,
+    data: Value,
+) -> Local<'s, ApiResult<()>> {
+    Box::pin(async move {
+        let undo: W::Undo = serde_json::from_value(data).map_err(|e| {
+            ApiError::internal(format_args!("journaled undo data no longer decodes: {e}"))
+        })?;
+        undo.undo(step).await
+    })
+}
+
+fn check_input_of<W: Workflow>(input: &Value) -> ApiResult<()> {
+    let bytes = serde_json::to_vec(input).map_err(ApiError::internal)?;
+    crate::json::parse::<W::Input>(&bytes).map(drop)
+}
 
 /// The module's workflows and schema, as the engine needs them.
 #[derive(Clone, Copy)]
 pub struct Engine {
-    /// The module's schema (a constant).
+    /// The module's schema (a constant, never input).
     pub schema: &'static str,
     /// Its workflows.
-    pub workflows: &'static [Workflow],
+    pub workflows: &'static [Registered],
 }
 
 /// The answer a caller gets about an invocation.
@@ -29,82 +105,98 @@ pub struct Engine {
 pub struct Outcome {
     /// The invocation id.
     pub invocation_id: Uuid,
-    /// Its status (see [`status`]).
-    pub status: String,
+    /// Where it stands.
+    pub status: Status,
     /// The output, once completed.
     pub output: Option<Value>,
-    /// The error that ended or is delaying it.
-    pub error: Option<Value>,
+    /// The error that ended it or is delaying it.
+    pub error: Option<StoredError>,
 }
 
 impl Outcome {
+    /// The output as `W`'s output type, once completed.
+    pub fn output<W: Workflow>(&self) -> ApiResult<Option<W::Output>> {
+        self.output
+            .clone()
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(ApiError::internal)
+    }
+
     /// The HTTP answer a module gives for it: 200 with the output when completed, the stored
     /// error when it ended in one, otherwise 202 with the invocation id and status (it goes on
     /// in the background).
     pub fn into_response(self) -> ApiResult<Response> {
-        match self.status.as_str() {
-            status::COMPLETED => crate::json::ok(&self.output.unwrap_or(Value::Null)),
-            status::ROLLED_BACK | status::CANCELLED => Err(self
+        match self.status {
+            Status::Completed => crate::json::ok(&self.output.unwrap_or(Value::Null)),
+            Status::RolledBack | Status::Cancelled => Err(self
                 .error
                 .as_ref()
-                .map(error_from_json)
+                .map(StoredError::to_api)
                 .unwrap_or_else(|| ApiError::internal("an ended invocation has no error"))),
-            _ => crate::json::respond(202, &self),
+            _ => crate::json::accepted(&self),
         }
     }
 }
 
+/// Delay before run `failures + 1`: 1, 2, 4 … up to 300 seconds.
+pub fn backoff_ms(failures: i32) -> i64 {
+    1000_i64
+        .saturating_mul(1_i64 << (failures.clamp(1, 20) - 1))
+        .min(300_000)
+}
+
+fn invocation_not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(
+        "invocation_not_found",
+        format!("no invocation with id {id}"),
+    )
+}
+
 impl Engine {
+    /// The schema, quoted for SQL (`order` is a reserved word).
     pub(super) fn quoted(&self) -> String {
         format!("\"{}\"", self.schema)
     }
 
-    fn workflow(&self, name: &str) -> ApiResult<&'static Workflow> {
+    fn workflow(&self, name: &str) -> ApiResult<&'static Registered> {
         self.workflows
             .iter()
             .find(|w| w.name == name)
             .ok_or_else(|| ApiError::internal(format_args!("unknown workflow `{name}`")))
     }
 
-    /// Starts `workflow` with `input` under `key` (the same key never starts a second
-    /// invocation; with another input it is 422 `idempotency_key_reused`) and runs it now, as far
-    /// as it goes; returns where it stands.
-    pub async fn start(
+    /// Whether the engine runs a workflow called `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.workflows.iter().any(|w| w.name == name)
+    }
+
+    /// Starts `W` with `input` under `key` (the same key never starts a second invocation;
+    /// with another input it is 422 `idempotency_key_reused`) and runs it now, as far as it
+    /// goes; returns where it stands.
+    pub async fn start<W: Workflow>(
+        &self,
+        ctx: &Ctx,
+        key: &str,
+        input: &W::Input,
+    ) -> ApiResult<Outcome> {
+        let input = serde_json::to_value(input).map_err(ApiError::internal)?;
+        self.start_named(ctx, W::NAME, key, &input).await
+    }
+
+    /// [`Engine::start`] by name with a JSON input, which must decode as the workflow's input
+    /// type (422 naming the field otherwise, before anything is stored).
+    pub async fn start_named(
         &self,
         ctx: &Ctx,
         workflow: &str,
         key: &str,
         input: &Value,
     ) -> ApiResult<Outcome> {
-        let schema = self.quoted();
-        self.workflow(workflow)?;
+        (self.workflow(workflow)?.check_input)(input)?;
         let db = ctx.db()?;
-        let inserted = db.query(
-            &format!(
-                "INSERT INTO {schema}.invocation (id, workflow, start_key, input, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, now()) ON CONFLICT (start_key) DO NOTHING RETURNING id, workflow, input"
-            ),
-            &[uuid(crate::ids::new_id()), text(workflow), text(key), crate::db::json(input)?],
-        )?;
-        // On a conflict the existing row is read by a statement of its own: one started after
-        // the concurrent insert committed, so it sees that row.
-        let existing;
-        let set = if inserted.rows.is_empty() {
-            existing = db.query(
-                &format!(
-                    "SELECT id, workflow, input FROM {schema}.invocation WHERE start_key = $1"
-                ),
-                &[text(key)],
-            )?;
-            &existing
-        } else {
-            &inserted
-        };
-        let row = rows(set)
-            .next()
-            .ok_or_else(|| ApiError::internal("an invocation's start key vanished"))?;
-        let (id, stored_workflow, stored_input): (Uuid, String, Value) =
-            (row.get("id")?, row.get("workflow")?, row.json("input")?);
+        let (id, stored_workflow, stored_input) =
+            invocation::create(db, &self.quoted(), workflow, key, input)?;
         if stored_workflow != workflow || &stored_input != input {
             return Err(ApiError::unprocessable(
                 "idempotency_key_reused",
@@ -115,27 +207,21 @@ impl Engine {
         self.outcome(db, id)
     }
 
-    pub(super) fn outcome(&self, db: &Db, id: Uuid) -> ApiResult<Outcome> {
-        let set = db.query(
-            &format!(
-                "SELECT status, output, error FROM {}.invocation WHERE id = $1",
-                self.quoted()
-            ),
-            &[uuid(id)],
-        )?;
-        let row = rows(&set).next().ok_or_else(|| invocation_not_found(id))?;
+    /// Where invocation `id` stands; 404 when there is none.
+    pub fn outcome(&self, db: &Db, id: Uuid) -> ApiResult<Outcome> {
+        let standing = invocation::standing(db, &self.quoted(), id)?
+            .ok_or_else(|| invocation_not_found(id))?;
         Ok(Outcome {
             invocation_id: id,
-            status: row.get("status")?,
-            output: row.json("output")?,
-            error: row.json("error")?,
+            status: standing.status,
+            output: standing.output,
+            error: standing.error,
         })
     }
 
     /// Runs invocation `id` now if it is active and no other run owns it; otherwise leaves it.
     pub async fn drive(&self, ctx: &Ctx, id: Uuid) -> ApiResult<()> {
-        // A signal that arrives while the run suspends makes it due again at once: run again.
-        for _ in 0..3 {
+        for _ in 0..DRIVES {
             if !self.drive_once(ctx, id).await? {
                 break;
             }
@@ -143,278 +229,205 @@ impl Engine {
         Ok(())
     }
 
-    /// One run; `true` when the invocation is due again immediately.
+    /// One run; `true` when the invocation is due again at once (a signal arrived while it
+    /// suspended).
     async fn drive_once(&self, ctx: &Ctx, id: Uuid) -> ApiResult<bool> {
         let schema = self.quoted();
         let db = ctx.db()?;
         let lease = crate::ids::new_id();
-        let set = db.query(
-            &format!(
-                "UPDATE {schema}.invocation SET attempts = attempts + 1, lease = $2, \
-                   lease_until = now() + make_interval(secs => $3), updated_at = now() \
-                 WHERE id = $1 AND status IN ('pending', 'waiting', 'compensating') \
-                   AND (lease_until IS NULL OR lease_until < now()) \
-                 RETURNING workflow, input, status, attempts, failures, faults_fired, rollback_cause"
-            ),
-            &[uuid(id), uuid(lease), Param::Floating64(LEASE_SECS)],
-        )?;
-        let Some(row) = rows(&set).next() else {
+        let Some(claimed) = invocation::claim(db, &schema, id, lease, LEASE_SECS)? else {
             return Ok(false);
         };
-        let workflow = self.workflow(&row.get::<String>("workflow")?)?;
-        let current: String = row.get("status")?;
-        let failures: i32 = row.get("failures")?;
-        let rollback_cause: Option<Value> = row.json("rollback_cause")?;
-        let mut run = Run {
+        let workflow = self.workflow(&claimed.workflow)?;
+        let faults_spec = ctx.settings().optional("durable_faults").unwrap_or_default();
+        let mut state = RunState {
             ctx,
             db,
-            schema: schema.clone(),
+            schema,
             lease,
             id,
             workflow: workflow.name,
-            input: row.json("input")?,
-            attempt: row.get("attempts")?,
-            journal: self.journal(db, id)?,
-            faults: faults_for(workflow.name),
-            fired: row
-                .get::<Vec<Option<String>>>("faults_fired")?
-                .into_iter()
-                .flatten()
-                .collect(),
-            halt: None,
+            attempt: claimed.attempts,
+            journal: journal::load(db, &self.quoted(), id)?,
+            faults: Faults::new(workflow.name, &faults_spec, claimed.faults_fired),
         };
-        let compensate_for = if current == status::COMPENSATING {
-            rollback_cause.unwrap_or_else(|| error_json(&ApiError::internal("compensating")))
-        } else {
-            match (workflow.body)(&mut run).await {
-                Ok(output) if run.halt.is_none() => {
-                    self.finish(&run, status::COMPLETED, Some(&output), None)?;
-                    return Ok(false);
+        let cause = match (claimed.status, claimed.cause) {
+            (Status::Compensating, Some(cause)) => cause,
+            (Status::Compensating, None) => Cause::Refused {
+                error: StoredError::from(&ApiError::internal(
+                    "an invocation was compensating without a cause",
+                )),
+            },
+            _ => {
+                let (ran, result) = (workflow.body)(state, claimed.input).await;
+                state = ran;
+                match result {
+                    Ok(output) => {
+                        state.lease().complete(&output)?;
+                        return Ok(false);
+                    }
+                    Err(Stop::LeaseLost) => return Ok(false),
+                    Err(Stop::Suspended { until_ms, signal }) => {
+                        return self.suspend(&state, until_ms, signal.as_deref()).await;
+                    }
+                    Err(Stop::Failed(e)) => match crate::retry::verdict(&e) {
+                        Verdict::Terminal => {
+                            let cause = Cause::Refused {
+                                error: StoredError::from(&e),
+                            };
+                            state.lease().start_compensating(&cause)?;
+                            cause
+                        }
+                        Verdict::Retry => {
+                            self.failed_run(&state, claimed.failures + 1, workflow, &e)?;
+                            return Ok(false);
+                        }
+                    },
                 }
-                result => match (run.halt.take(), result) {
-                    (Some(Halt::LeaseLost), _) => return Ok(false),
-                    (Some(Halt::Suspend { until_ms, signal }), _) => {
-                        return self.suspend(ctx, &run, until_ms, signal.as_deref()).await;
-                    }
-                    (None, Err(e)) if is_terminal(&e) => {
-                        self.set_compensating(&run, &error_json(&e))?;
-                        error_json(&e)
-                    }
-                    (None, Err(e)) => {
-                        return self.failed_run(ctx, &run, failures + 1, workflow, &e);
-                    }
-                    (None, Ok(_)) => unreachable!("handled by the first arm"),
-                },
             }
         };
-        match self.compensate(&mut run, workflow).await {
-            Ok(()) => {
-                let end = if compensate_for["code"] == "cancelled" {
-                    status::CANCELLED
-                } else {
-                    status::ROLLED_BACK
-                };
-                self.finish(&run, end, None, Some(&compensate_for))?;
-            }
-            Err(_) if matches!(run.halt, Some(Halt::LeaseLost)) => {}
+        match compensate(&mut state, workflow).await {
+            Ok(()) => state.lease().end_compensation(&cause)?,
+            Err(StepStop::LeaseLost) => {}
             // An undo that refuses will refuse again: an operator has to look at it.
-            Err(e) if is_terminal(&e) => {
-                return self.failed_run(ctx, &run, workflow.max_failures, workflow, &e);
+            Err(StepStop::Failed(e)) => {
+                let failures = match crate::retry::verdict(&e) {
+                    Verdict::Terminal => workflow.max_failures,
+                    Verdict::Retry => claimed.failures + 1,
+                };
+                self.failed_run(&state, failures, workflow, &e)?;
             }
-            Err(e) => return self.failed_run(ctx, &run, failures + 1, workflow, &e),
         }
         Ok(false)
     }
 
-    fn journal(&self, db: &Db, id: Uuid) -> ApiResult<Vec<(String, Entry)>> {
-        let set = db.query(
-            &format!(
-                "SELECT name, kind, status, result, undo, error, (extract(epoch FROM due_at) * 1000)::int8 AS due_ms \
-                 FROM {}.invocation_step WHERE invocation_id = $1 ORDER BY seq",
-                self.quoted()
-            ),
-            &[uuid(id)],
-        )?;
-        rows(&set)
-            .map(|r| {
-                Ok((
-                    r.get("name")?,
-                    Entry {
-                        kind: r.get("kind")?,
-                        status: r.get("status")?,
-                        result: r.json("result")?,
-                        undo: r.json("undo")?,
-                        error: r.json("error")?,
-                        due_ms: r.get("due_ms")?,
-                    },
-                ))
-            })
-            .collect()
-    }
-
-    /// Runs the undo of every finished step that recorded one, newest first, each journaled as
-    /// the step `undo:<name>` so that an interrupted compensation resumes where it stopped.
-    async fn compensate(&self, run: &mut Run<'_>, workflow: &Workflow) -> ApiResult<()> {
-        let pending: Vec<(String, Value)> = run
-            .journal
-            .iter()
-            .rev()
-            .filter(|(_, e)| e.kind == "step" && e.status == "done")
-            .filter_map(|(n, e)| Some((n.clone(), e.undo.clone()?)))
-            .collect();
-        for (name, data) in pending {
-            let Some(undo) = workflow.undo else {
-                return Err(ApiError::internal(format_args!(
-                    "workflow {} recorded undo data but has no undo handler",
-                    workflow.name
-                )));
-            };
-            let step_name = format!("undo:{name}");
-            run.run_step(&step_name, "undo", async |s: &Step<'_>| {
-                undo(s, &name, data).await
-            })
-            .await?;
-        }
-        Ok(())
-    }
-
-    fn set_compensating(&self, run: &Run<'_>, error: &Value) -> ApiResult<()> {
-        self.update(
-            run,
-            "status = 'compensating', rollback_cause = $3, error = NULL, failures = 0",
-            &[crate::db::json(error)?],
-        )
-    }
-
-    fn finish(
-        &self,
-        run: &Run<'_>,
-        end: &str,
-        output: Option<&Value>,
-        error: Option<&Value>,
-    ) -> ApiResult<()> {
-        self.update(
-            run,
-            "status = $3, output = $4, error = $5, lease = NULL, lease_until = NULL, next_attempt_at = NULL, \
-             waiting_for = NULL, finished_at = now()",
-            &[text(end), optional_json(output)?, optional_json(error)?],
-        )
-    }
-
-    /// A run that failed with an error worth retrying: due again after the backoff, or `failed`
-    /// once the workflow's limit is reached.
+    /// A run that failed with an error worth retrying: due again after the backoff, or
+    /// `failed` once the workflow's limit is reached.
     fn failed_run(
         &self,
-        ctx: &Ctx,
-        run: &Run<'_>,
+        state: &RunState<'_>,
         failures: i32,
-        workflow: &Workflow,
+        workflow: &Registered,
         e: &ApiError,
-    ) -> ApiResult<bool> {
-        let error = error_json(e);
+    ) -> ApiResult<()> {
+        let error = StoredError::from(e);
         if failures >= workflow.max_failures {
             crate::log::warn(format_args!(
                 "invocation {} of {} failed after {failures} runs: {e}",
-                run.id, workflow.name
+                state.id, workflow.name
             ));
-            self.update(
-                run,
-                "status = 'failed', error = $3, failures = $4, lease = NULL, lease_until = NULL, next_attempt_at = NULL",
-                &[crate::db::json(&error)?, Param::Int32(failures)],
-            )?;
-            return Ok(false);
+            return state.lease().give_up(failures, &error);
         }
         let delay = backoff_ms(failures);
-        self.update(
-            run,
-            "status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'pending' END, error = $3, failures = $4, \
-             lease = NULL, lease_until = NULL, next_attempt_at = now() + make_interval(secs => $5)",
-            &[crate::db::json(&error)?, Param::Int32(failures), Param::Floating64(delay as f64 / 1000.0)],
-        )?;
-        wake_at(ctx, run.id, Some(now_ms() + delay));
-        Ok(false)
+        state.lease().retry_later(failures, &error, delay)?;
+        crate::wake::run_invocation_at(state.ctx, state.id, now_ms() + delay);
+        Ok(())
     }
 
     /// Suspends on a timer and/or a signal. The check for an already-sent signal and the
-    /// change to `waiting` happen under the signal's lock, which [`signal`] also takes, so a
-    /// signal is never sent between them unnoticed.
+    /// change to `waiting` happen under the signal's lock, which [`super::signal`] also takes,
+    /// so a signal is never sent between them unnoticed.
     async fn suspend(
         &self,
-        ctx: &Ctx,
-        run: &Run<'_>,
+        state: &RunState<'_>,
         until_ms: Option<i64>,
         signal: Option<&str>,
     ) -> ApiResult<bool> {
-        let schema = self.quoted();
-        let db = run.db;
-        let arrived = db
+        let arrived = state
+            .db
             .transaction(async |db: &Db| {
-                if let Some(name) = signal {
-                    lock_signal(db, &schema, name)?;
-                }
                 let arrived = match signal {
-                    Some(name) => db.scalar::<bool>(
-                        &format!(
-                            "SELECT EXISTS (SELECT 1 FROM {schema}.workflow_signal WHERE name = $1)"
-                        ),
-                        &[text(name)],
-                    )?,
+                    Some(name) => {
+                        super::signals::lock(db, &state.schema, name)?;
+                        super::signals::payload(db, &state.schema, name)?.is_some()
+                    }
                     None => false,
                 };
-                self.update(
-                    run,
-                    "status = 'waiting', waiting_for = $3, lease = NULL, lease_until = NULL, \
-                 next_attempt_at = CASE WHEN $5 THEN now() ELSE to_timestamp($4::float8 / 1000) END",
-                    &[
-                        crate::db::optional_text(signal),
-                        until_ms.map_or(Param::DbNull, |d| Param::Floating64(d as f64)),
-                        Param::Boolean(arrived),
-                    ],
-                )?;
+                Lease {
+                    db,
+                    schema: &state.schema,
+                    id: state.id,
+                    lease: state.lease,
+                }
+                .suspend(until_ms, signal, arrived)?;
                 Ok(arrived)
             })
             .await?;
-        if !arrived && until_ms.is_some() {
-            wake_at(ctx, run.id, until_ms);
+        if let (false, Some(at)) = (arrived, until_ms) {
+            crate::wake::run_invocation_at(state.ctx, state.id, at);
         }
         Ok(arrived)
     }
 
-    /// Updates the invocation while this run still holds its lease (`$1` id, `$2` lease).
-    fn update(&self, run: &Run<'_>, set: &str, params: &[Param]) -> ApiResult<()> {
-        let mut all = vec![uuid(run.id), uuid(run.lease)];
-        all.extend_from_slice(params);
-        run.db.execute(
-            &format!(
-                "UPDATE {}.invocation SET {set}, updated_at = now() WHERE id = $1 AND lease = $2",
-                self.quoted()
-            ),
-            &all,
-        )?;
-        Ok(())
-    }
-
-    /// Runs up to [`BATCH`] invocations that are due (their time has come, or the signal they
-    /// wait for has arrived); returns their ids.
+    /// Runs up to [`BATCH`] invocations that are due; returns their ids.
     pub async fn run_due(&self, ctx: &Ctx) -> ApiResult<Vec<Uuid>> {
-        let schema = self.quoted();
-        let set = ctx.db()?.query(
-            &format!(
-                "SELECT i.id FROM {schema}.invocation i \
-                 WHERE i.status IN ('pending', 'waiting', 'compensating') \
-                   AND (i.lease_until IS NULL OR i.lease_until < now()) \
-                   AND (i.next_attempt_at <= now() \
-                        OR (i.status = 'waiting' AND EXISTS (SELECT 1 FROM {schema}.workflow_signal s WHERE s.name = i.waiting_for))) \
-                 ORDER BY i.next_attempt_at NULLS FIRST LIMIT $1"
-            ),
-            &[BATCH.into()],
-        )?;
-        let ids: Vec<Uuid> = rows(&set).map(|r| r.get("id")).collect::<ApiResult<_>>()?;
+        let ids = invocation::due(ctx.db()?, &self.quoted(), BATCH)?;
         for id in &ids {
             if let Err(e) = self.drive(ctx, *id).await {
                 crate::log::warn(format_args!("running invocation {id}: {e}"));
             }
         }
         Ok(ids)
+    }
+
+    /// An operator's retry of a failed invocation; `false` when it is not failed.
+    pub(super) fn retry_failed(&self, db: &Db, id: Uuid) -> ApiResult<bool> {
+        invocation::retry_failed(db, &self.quoted(), id)
+    }
+
+    /// An operator's cancel; `false` when the invocation cannot be cancelled now.
+    pub(super) fn cancel(&self, db: &Db, id: Uuid) -> ApiResult<bool> {
+        invocation::cancel(db, &self.quoted(), id)
+    }
+}
+
+/// Runs the undo of every step whose effect happened, newest first, each journaled as the
+/// entry `undo:<step>` so that an interrupted compensation resumes where it stopped.
+async fn compensate(state: &mut RunState<'_>, workflow: &Registered) -> Result<(), StepStop> {
+    for (name, data) in journal::undos(&state.journal) {
+        let undo = workflow.undo;
+        state
+            .run_step(
+                &format!("undo:{name}"),
+                EntryKind::Undo,
+                async |s: &super::Step<'_, NoUndo>| undo(s, data).await,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_one_second_up_to_five_minutes() {
+        assert_eq!(
+            [1, 2, 3, 9, 10, 40].map(backoff_ms),
+            [1000, 2000, 4000, 256_000, 300_000, 300_000]
+        );
+    }
+
+    #[test]
+    fn an_ended_invocation_answers_with_its_error_and_a_running_one_with_202() {
+        let id = Uuid::nil();
+        let rolled_back = Outcome {
+            invocation_id: id,
+            status: Status::RolledBack,
+            output: None,
+            error: Some(StoredError::from(&ApiError::conflict("out_of_stock", "gone"))),
+        };
+        assert_eq!(
+            rolled_back.into_response().unwrap_err().code,
+            "out_of_stock"
+        );
+        let waiting = Outcome {
+            invocation_id: id,
+            status: Status::Waiting,
+            output: None,
+            error: None,
+        };
+        assert_eq!(*waiting.into_response().unwrap().status(), 202);
     }
 }

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use spin_sdk::http::{Request, Response};
 use uuid::Uuid;
 
-use super::{Engine, invocation_not_found, signal, status, wake_now};
+use super::state::Status;
+use super::{Engine, signal, wake_now};
 use crate::db::{Db, Param, rows, uuid};
 use crate::error::{ApiError, ApiResult};
 use crate::router::{Ctx, Router};
@@ -81,7 +82,12 @@ pub fn view(engine: &Engine, db: &Db, id: Uuid) -> ApiResult<Value> {
         ),
         &[uuid(id)],
     )?;
-    let row = rows(&set).next().ok_or_else(|| invocation_not_found(id))?;
+    let row = rows(&set).next().ok_or_else(|| {
+        ApiError::not_found(
+            "invocation_not_found",
+            format!("no invocation with id {id}"),
+        )
+    })?;
     let mut invocation = summary(engine, &row)?;
     for column in ["input", "output", "rollback_cause"] {
         invocation[column] = row.json(column)?;
@@ -157,25 +163,15 @@ async fn show(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
     crate::json::ok(&view(&engine, ctx.db()?, id)?)
 }
 
-/// Every status an invocation can have.
-const STATUSES: [&str; 7] = [
-    status::PENDING,
-    status::WAITING,
-    status::COMPENSATING,
-    status::COMPLETED,
-    status::ROLLED_BACK,
-    status::FAILED,
-    status::CANCELLED,
-];
-
 /// `GET /internal/workflows/invocations?status=&workflow=&older_than=&before=&limit=` — newest
 /// first; `older_than` in seconds; `before` is the `created_at` of the last one seen.
 async fn list(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
     let statuses = ctx.query_all("status");
-    if let Some(bad) = statuses.iter().find(|s| !STATUSES.contains(&s.as_str())) {
+    if let Some(bad) = statuses.iter().find(|s| Status::parse(s).is_none()) {
+        let known: Vec<&str> = Status::ALL.iter().map(|s| s.as_str()).collect();
         return Err(ApiError::bad_request(
             "invalid_status",
-            format!("unknown status `{bad}`; one of {}", STATUSES.join(", ")),
+            format!("unknown status `{bad}`; one of {}", known.join(", ")),
         ));
     }
     let older_than = match ctx.query("older_than") {
@@ -230,54 +226,37 @@ async fn list(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
 /// from where it stopped (forward, or its compensation), with a fresh failure count.
 async fn retry(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
     let id = ctx.param_id("id", "invocation")?;
-    change(
-        &engine,
-        &ctx,
-        id,
-        "status = CASE WHEN rollback_cause IS NULL THEN 'pending' ELSE 'compensating' END, failures = 0, next_attempt_at = now()",
-        "status = 'failed'",
-        "only a failed invocation can be retried",
-    )
-    .await
+    let changed = engine.retry_failed(ctx.db()?, id)?;
+    after_change(&engine, &ctx, id, changed, "only a failed invocation can be retried").await
 }
 
 /// `POST /internal/workflows/invocations/:id/cancel` — a pending, waiting or failed invocation
-/// that is not rolling back already: its finished steps are undone, newest first, and it ends
-/// `cancelled`.
+/// that is not rolling back already: the undo of every step whose effect happened runs,
+/// newest first, and it ends `cancelled`.
 async fn cancel(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
     let id = ctx.param_id("id", "invocation")?;
-    change(
+    let changed = engine.cancel(ctx.db()?, id)?;
+    after_change(
         &engine,
         &ctx,
         id,
-        "status = 'compensating', failures = 0, next_attempt_at = now(), waiting_for = NULL, \
-         rollback_cause = '{\"status\": 409, \"code\": \"cancelled\", \"message\": \"the invocation was cancelled by an operator\"}'",
-        "status IN ('pending', 'waiting', 'failed') AND rollback_cause IS NULL",
+        changed,
         "only a pending, waiting or failed invocation that is not rolling back can be cancelled",
     )
     .await
 }
 
-/// Applies `set` to an invocation no run owns that matches `allowed`, runs it, and answers
-/// with its view; 409 `invocation_not_changeable` (with `refusal`) otherwise.
-async fn change(
+/// Runs a changed invocation and answers with its view; 404 for an unknown one, 409
+/// `invocation_not_changeable` (with `refusal`) for one that could not change.
+async fn after_change(
     engine: &Engine,
     ctx: &Ctx,
     id: Uuid,
-    set: &str,
-    allowed: &str,
+    changed: bool,
     refusal: &str,
 ) -> ApiResult<Response> {
     let db = ctx.db()?;
-    let changed = db.execute(
-        &format!(
-            "UPDATE {}.invocation SET {set}, updated_at = now() \
-             WHERE id = $1 AND {allowed} AND (lease_until IS NULL OR lease_until < now())",
-            engine.quoted()
-        ),
-        &[uuid(id)],
-    )?;
-    if changed == 0 {
+    if !changed {
         view(engine, db, id)?;
         return Err(ApiError::conflict(
             "invocation_not_changeable",

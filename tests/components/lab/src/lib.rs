@@ -7,6 +7,9 @@
 //!   run newest first.
 //! - `timer`: waits until `at_ms`, then records when it woke. `signal`: waits for a signal.
 //! - `flaky`: fails with a retryable error while the switch `flaky` is on.
+//! - `nested`: a step that opens a transaction of its own (refused).
+//! - `late_refusal` / `late_failure`: a remote effect, then a failure in the same step: its
+//!   undo still runs.
 //! - `bench`: one journaled step doing what `POST /api/v1/lab/bench/plain` does without one.
 //! - `POST /internal/sink`: where the outbox benchmark's messages go (lab relays its own outbox).
 
@@ -17,29 +20,24 @@
 
 use chrono::DateTime;
 use kit::db::{Db, Param, rows, text, uuid};
-use kit::workflow::{Engine, Local, Run, Step, Workflow};
+use kit::workflow::{Engine, NoUndo, Registered, Run, Step, Stop, Undo, Workflow, register};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, Router, json};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
-const fn workflow(name: &'static str, body: kit::workflow::Body, max_failures: i32) -> Workflow {
-    Workflow {
-        name,
-        body,
-        undo: Some(undo),
-        max_failures,
-    }
-}
-
-static WORKFLOWS: &[Workflow] = &[
-    workflow("transfer", transfer, 10),
-    workflow("faulty", transfer, 20),
-    workflow("saga", saga, 5),
-    workflow("saga_faulty", saga, 20),
-    workflow("timer", timer, 5),
-    workflow("signal", wait_for_signal, 5),
-    workflow("flaky", flaky, 3),
-    workflow("bench", bench, 5),
+static WORKFLOWS: &[Registered] = &[
+    register::<Transfer>(),
+    register::<Faulty>(),
+    register::<Saga>(),
+    register::<SagaFaulty>(),
+    register::<Timer>(),
+    register::<Signal>(),
+    register::<Flaky>(),
+    register::<Bench>(),
+    register::<Nested>(),
+    register::<LateRefusal>(),
+    register::<LateFailure>(),
 ];
 
 const ENGINE: Engine = Engine {
@@ -76,11 +74,11 @@ struct StartBody {
 async fn start(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: StartBody = json::read(&req)?;
     let workflow = ctx.param("workflow").to_string();
-    if !WORKFLOWS.iter().any(|w| w.name == workflow) {
+    if !ENGINE.has(&workflow) {
         return Err(ApiError::not_found("workflow_not_found", workflow));
     }
     let outcome = ENGINE
-        .start(&ctx, &workflow, &body.key, &body.input)
+        .start_named(&ctx, &workflow, &body.key, &body.input)
         .await?;
     json::ok(&outcome)
 }
@@ -122,7 +120,7 @@ async fn ledger(ctx: Ctx, _req: Request) -> ApiResult<Response> {
 }
 
 /// Writes one ledger entry for the running invocation; returns its id.
-fn write(db: &Db, invocation: uuid::Uuid, entry: &str, amount: Option<i64>) -> ApiResult<i64> {
+fn write(db: &Db, invocation: Uuid, entry: &str, amount: Option<i64>) -> ApiResult<i64> {
     db.scalar(
         "INSERT INTO lab.ledger (invocation_id, entry, amount) VALUES ($1, $2, $3) RETURNING id",
         &[
@@ -133,123 +131,261 @@ fn write(db: &Db, invocation: uuid::Uuid, entry: &str, amount: Option<i64>) -> A
     )
 }
 
-fn transfer<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
-    Box::pin(async move {
-        let id = run.id;
-        let amount = run.input["amount"].as_i64().unwrap_or(100);
-        let sku = run.input["sku_id"].clone();
-        let seller = run.input["seller_id"].clone();
-        let debit: i64 = run
-            .step("debit", async |s: &Step<'_>| {
-                write(s.db(), id, "debit", Some(-amount))
-            })
-            .await?;
-        let stock: Value = run
-            .step("stock", async |s: &Step<'_>| {
-                let stock: Value = s
-                    .internal("inventory")
-                    .post(
-                        "/internal/stock",
-                        &json!({ "sku_id": sku, "seller_id": seller }),
-                        Some(s.key()),
-                    )
-                    .await?;
-                write(s.db(), id, "stock", None)?;
-                Ok(stock)
-            })
-            .await?;
-        let credit: i64 = run
-            .step("credit", async |s: &Step<'_>| {
-                write(s.db(), id, "credit", Some(amount))
-            })
-            .await?;
-        Ok(json!({ "debit": debit, "credit": credit, "sku_id": stock["sku_id"] }))
-    })
+/// What the lab's steps record to be undone: the undo writes `undo:<step>` to the ledger.
+#[derive(Serialize, Deserialize)]
+enum LabUndo {
+    /// A step that wrote a ledger entry of `invocation`.
+    Entry { step: String, invocation: Uuid },
 }
 
-fn saga<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
-    Box::pin(async move {
-        let id = run.id;
-        for name in ["a", "b", "c"] {
-            run.step(name, async |s: &Step<'_>| {
-                let entry = write(s.db(), id, &format!("do:{name}"), None)?;
-                s.undo_with(json!({ "entry": entry }));
-                Ok(entry)
-            })
-            .await?;
-        }
-        let refuse = run.input["refuse"].as_bool().unwrap_or(false);
-        run.step("check", async |_: &Step<'_>| {
-            if refuse {
-                Err(ApiError::conflict(
-                    "lab_refused",
-                    "the lab refuses this one",
-                ))
-            } else {
+impl Undo for LabUndo {
+    async fn undo(self, s: &Step<'_, NoUndo>) -> ApiResult<()> {
+        match self {
+            LabUndo::Entry { step, invocation } => {
+                write(s.db(), invocation, &format!("undo:{step}"), None)?;
                 Ok(())
             }
+        }
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct TransferInput {
+    #[serde(default = "default_amount")]
+    amount: i64,
+    sku_id: Uuid,
+    seller_id: Uuid,
+}
+
+fn default_amount() -> i64 {
+    100
+}
+
+#[derive(Deserialize, Serialize)]
+struct TransferOutput {
+    debit: i64,
+    credit: i64,
+    sku_id: Value,
+}
+
+/// A local debit, a remote effect (creating stock in inventory with the step's idempotency
+/// key) and a local credit.
+async fn transfer(
+    run: &mut Run<'_, NoUndo>,
+    input: TransferInput,
+) -> Result<TransferOutput, Stop> {
+    let id = run.id();
+    let amount = input.amount;
+    let debit: i64 = run
+        .step("debit", async |s: &Step<'_, NoUndo>| {
+            write(s.db(), id, "debit", Some(-amount))
         })
         .await?;
-        Ok(json!({ "done": true }))
+    let stock: Value = run
+        .step("stock", async |s: &Step<'_, NoUndo>| {
+            let stock: Value = s
+                .internal("inventory")
+                .post(
+                    "/internal/stock",
+                    &json!({ "sku_id": input.sku_id, "seller_id": input.seller_id }),
+                    Some(s.key()),
+                )
+                .await?;
+            write(s.db(), id, "stock", None)?;
+            Ok(stock)
+        })
+        .await?;
+    let credit: i64 = run
+        .step("credit", async |s: &Step<'_, NoUndo>| {
+            write(s.db(), id, "credit", Some(amount))
+        })
+        .await?;
+    Ok(TransferOutput {
+        debit,
+        credit,
+        sku_id: stock["sku_id"].clone(),
     })
 }
 
-/// Undoes a saga step: records it in the ledger.
-fn undo<'s>(s: &'s Step<'_>, step: &'s str, data: Value) -> Local<'s, ApiResult<()>> {
-    Box::pin(async move {
-        let invocation: uuid::Uuid = s.db().scalar(
-            "SELECT invocation_id FROM lab.ledger WHERE id = $1",
-            &[Param::Int64(data["entry"].as_i64().unwrap_or_default())],
-        )?;
-        write(s.db(), invocation, &format!("undo:{step}"), None)?;
-        Ok(())
-    })
+/// `transfer`.
+struct Transfer;
+
+impl Workflow for Transfer {
+    const NAME: &'static str = "transfer";
+    type Input = TransferInput;
+    type Output = TransferOutput;
+    type Undo = NoUndo;
+
+    async fn body(run: &mut Run<'_, NoUndo>, input: TransferInput) -> Result<TransferOutput, Stop> {
+        transfer(run, input).await
+    }
 }
 
-fn timer<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
-    Box::pin(async move {
-        let id = run.id;
-        let at_ms = run.input["at_ms"]
-            .as_i64()
-            .ok_or_else(|| ApiError::validation("at_ms is required"))?;
-        let at = DateTime::from_timestamp_millis(at_ms)
+/// `transfer` under another name, for the fault-point tests.
+struct Faulty;
+
+impl Workflow for Faulty {
+    const NAME: &'static str = "faulty";
+    const MAX_FAILURES: i32 = 20;
+    type Input = TransferInput;
+    type Output = TransferOutput;
+    type Undo = NoUndo;
+
+    async fn body(run: &mut Run<'_, NoUndo>, input: TransferInput) -> Result<TransferOutput, Stop> {
+        transfer(run, input).await
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SagaInput {
+    #[serde(default)]
+    refuse: bool,
+}
+
+/// Three steps with undo data, then a refusal when asked: the undos run newest first.
+async fn saga(run: &mut Run<'_, LabUndo>, input: SagaInput) -> Result<Value, Stop> {
+    let id = run.id();
+    for name in ["a", "b", "c"] {
+        run.step(name, async |s: &Step<'_, LabUndo>| {
+            let entry = write(s.db(), id, &format!("do:{name}"), None)?;
+            s.undo_with(LabUndo::Entry {
+                step: name.to_string(),
+                invocation: id,
+            });
+            Ok(entry)
+        })
+        .await?;
+    }
+    run.step("check", async |_: &Step<'_, LabUndo>| {
+        if input.refuse {
+            Err(ApiError::conflict(
+                "lab_refused",
+                "the lab refuses this one",
+            ))
+        } else {
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(json!({ "done": true }))
+}
+
+/// `saga`.
+struct Saga;
+
+impl Workflow for Saga {
+    const NAME: &'static str = "saga";
+    const MAX_FAILURES: i32 = 5;
+    type Input = SagaInput;
+    type Output = Value;
+    type Undo = LabUndo;
+
+    async fn body(run: &mut Run<'_, LabUndo>, input: SagaInput) -> Result<Value, Stop> {
+        saga(run, input).await
+    }
+}
+
+/// `saga` under another name, for the fault-point tests.
+struct SagaFaulty;
+
+impl Workflow for SagaFaulty {
+    const NAME: &'static str = "saga_faulty";
+    const MAX_FAILURES: i32 = 20;
+    type Input = SagaInput;
+    type Output = Value;
+    type Undo = LabUndo;
+
+    async fn body(run: &mut Run<'_, LabUndo>, input: SagaInput) -> Result<Value, Stop> {
+        saga(run, input).await
+    }
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct TimerInput {
+    at_ms: i64,
+}
+
+/// Waits until `at_ms`, then records when it woke.
+struct Timer;
+
+impl Workflow for Timer {
+    const NAME: &'static str = "timer";
+    const MAX_FAILURES: i32 = 5;
+    type Input = TimerInput;
+    type Output = Value;
+    type Undo = NoUndo;
+
+    async fn body(run: &mut Run<'_, NoUndo>, input: TimerInput) -> Result<Value, Stop> {
+        let id = run.id();
+        let at = DateTime::from_timestamp_millis(input.at_ms)
             .ok_or_else(|| ApiError::validation("at_ms is out of range"))?;
         run.sleep_until("wait", at).await?;
         let fired: i64 = run
-            .step("fired", async |s: &Step<'_>| {
+            .step("fired", async |s: &Step<'_, NoUndo>| {
                 write(s.db(), id, "fired", None)?;
                 Ok(kit::time::now().timestamp_millis())
             })
             .await?;
-        Ok(json!({ "fired_at_ms": fired, "due_ms": at_ms }))
-    })
+        Ok(json!({ "fired_at_ms": fired, "due_ms": input.at_ms }))
+    }
 }
 
-fn wait_for_signal<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
-    Box::pin(async move {
-        let id = run.id;
-        let name = run.input["signal"].as_str().unwrap_or_default().to_string();
-        let deadline = run.input["deadline_ms"]
-            .as_i64()
-            .and_then(DateTime::from_timestamp_millis);
-        let payload = run.signal("wait", &name, deadline).await?;
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct SignalInput {
+    signal: String,
+    #[serde(default)]
+    deadline_ms: Option<i64>,
+}
+
+/// Waits for a signal, until an optional deadline.
+struct Signal;
+
+impl Workflow for Signal {
+    const NAME: &'static str = "signal";
+    const MAX_FAILURES: i32 = 5;
+    type Input = SignalInput;
+    type Output = Value;
+    type Undo = NoUndo;
+
+    async fn body(run: &mut Run<'_, NoUndo>, input: SignalInput) -> Result<Value, Stop> {
+        let id = run.id();
+        let deadline = input.deadline_ms.and_then(DateTime::from_timestamp_millis);
+        let payload = run.signal("wait", &input.signal, deadline).await?;
         let entry = if payload.is_some() {
             "signalled"
         } else {
             "timed_out"
         };
-        run.step("record", async |s: &Step<'_>| {
+        run.step("record", async |s: &Step<'_, NoUndo>| {
             write(s.db(), id, entry, None)
         })
         .await?;
         Ok(json!({ "payload": payload }))
-    })
+    }
 }
 
-fn flaky<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
-    Box::pin(async move {
-        let id = run.id;
-        run.step("try", async |s: &Step<'_>| {
+/// An input with nothing in it.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Nothing {}
+
+/// Fails with a retryable error while the switch `flaky` is on.
+struct Flaky;
+
+impl Workflow for Flaky {
+    const NAME: &'static str = "flaky";
+    const MAX_FAILURES: i32 = 3;
+    type Input = Nothing;
+    type Output = Value;
+    type Undo = NoUndo;
+
+    async fn body(run: &mut Run<'_, NoUndo>, _: Nothing) -> Result<Value, Stop> {
+        let id = run.id();
+        run.step("try", async |s: &Step<'_, NoUndo>| {
             let broken: bool = s.db().scalar(
                 "SELECT coalesce((SELECT enabled FROM lab.switch WHERE name = 'flaky'), true)",
                 &[],
@@ -261,7 +397,7 @@ fn flaky<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
         })
         .await?;
         Ok(json!({ "ok": true }))
-    })
+    }
 }
 
 /// How many steps a bench invocation or plain request does (`steps`, 1–100, default 1).
@@ -274,25 +410,125 @@ fn bench_steps(value: Option<i64>) -> ApiResult<i64> {
     }
 }
 
-fn bench<'r>(run: &'r mut Run<'_>) -> Local<'r, ApiResult<Value>> {
-    Box::pin(async move {
-        let id = run.id;
-        let steps = bench_steps(run.input["steps"].as_i64())?;
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct BenchInput {
+    #[serde(default)]
+    steps: Option<i64>,
+}
+
+/// One journaled step per `steps`, doing what `POST /api/v1/lab/bench/plain` does without one.
+struct Bench;
+
+impl Workflow for Bench {
+    const NAME: &'static str = "bench";
+    const MAX_FAILURES: i32 = 5;
+    type Input = BenchInput;
+    type Output = Value;
+    type Undo = NoUndo;
+
+    async fn body(run: &mut Run<'_, NoUndo>, input: BenchInput) -> Result<Value, Stop> {
+        let id = run.id();
+        let steps = bench_steps(input.steps)?;
         let mut last = 0;
         for i in 0..steps {
             last = run
-                .step(&format!("write-{i}"), async |s: &Step<'_>| {
+                .step(&format!("write-{i}"), async |s: &Step<'_, NoUndo>| {
                     write(s.db(), id, "bench", Some(i))
                 })
                 .await?;
         }
         Ok(json!({ "entry": last }))
-    })
+    }
 }
 
-/// `POST /internal/sink` `{n}` — receives outbox messages (exactly once per key) into the ledger.
+/// A step that tries to open a transaction of its own: refused, and nothing of it commits.
+struct Nested;
+
+impl Workflow for Nested {
+    const NAME: &'static str = "nested";
+    const MAX_FAILURES: i32 = 1;
+    type Input = Nothing;
+    type Output = Value;
+    type Undo = NoUndo;
+
+    async fn body(run: &mut Run<'_, NoUndo>, _: Nothing) -> Result<Value, Stop> {
+        let id = run.id();
+        run.step("nested", async |s: &Step<'_, NoUndo>| {
+            write(s.db(), id, "before", None)?;
+            s.db()
+                .transaction(async |db: &Db| write(db, id, "inner", None))
+                .await
+        })
+        .await?;
+        Ok(json!({ "nested": true }))
+    }
+}
+
+/// A remote effect (an entry written by the lab's own internal route, in a request of its
+/// own), then a failure in the same step — refused (`late_refusal`) or worth retrying
+/// (`late_failure`, which gives up at once): the step's undo is kept and runs.
+async fn late(run: &mut Run<'_, LabUndo>, refuse: bool) -> Result<Value, Stop> {
+    let id = run.id();
+    run.step("hold", async |s: &Step<'_, LabUndo>| {
+        let _: Value = s
+            .internal("lab")
+            .post(
+                "/internal/sink",
+                &json!({ "n": 1, "invocation_id": id }),
+                Some(s.key()),
+            )
+            .await?;
+        s.undo_with(LabUndo::Entry {
+            step: "hold".into(),
+            invocation: id,
+        });
+        if refuse {
+            return Err(ApiError::conflict("lab_refused", "refused after the effect"));
+        }
+        Err::<(), _>(ApiError::unavailable("lab_down", "failed after the effect"))
+    })
+    .await?;
+    Ok(json!({ "held": true }))
+}
+
+/// See [`late`].
+struct LateRefusal;
+
+impl Workflow for LateRefusal {
+    const NAME: &'static str = "late_refusal";
+    type Input = Nothing;
+    type Output = Value;
+    type Undo = LabUndo;
+
+    async fn body(run: &mut Run<'_, LabUndo>, _: Nothing) -> Result<Value, Stop> {
+        late(run, true).await
+    }
+}
+
+/// See [`late`].
+struct LateFailure;
+
+impl Workflow for LateFailure {
+    const NAME: &'static str = "late_failure";
+    const MAX_FAILURES: i32 = 1;
+    type Input = Nothing;
+    type Output = Value;
+    type Undo = LabUndo;
+
+    async fn body(run: &mut Run<'_, LabUndo>, _: Nothing) -> Result<Value, Stop> {
+        late(run, false).await
+    }
+}
+
+/// `POST /internal/sink` `{n, invocation_id?}` — receives outbox messages and the late
+/// workflows' remote effects (exactly once per key) into the ledger.
 async fn sink(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: Value = json::read(&req)?;
+    let invocation = body["invocation_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(Uuid::nil());
     kit::idempotency::run(
         &ctx,
         &req,
@@ -300,7 +536,7 @@ async fn sink(ctx: Ctx, req: Request) -> ApiResult<Response> {
         "internal",
         kit::idempotency::KeyPolicy::Required,
         async |db: &Db| {
-            write(db, uuid::Uuid::nil(), "sink", body["n"].as_i64())?;
+            write(db, invocation, "sink", body["n"].as_i64())?;
             json::ok(&json!({ "received": true }))
         },
     )
