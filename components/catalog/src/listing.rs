@@ -146,13 +146,13 @@ fn money(ctx: &Ctx, name: &str) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
-/// The query's words as search reads them ([`rules::QueryWord`]): whether each is a known word,
+/// The query's words as search reads them ([`rules::search::QueryWord`]): whether each is a known word,
 /// and, for words of four letters or more, up to three known words that share enough of its
 /// trigrams (a typo's corrections). One query for all of them.
-fn read_words(ctx: &Ctx, words: &[String]) -> ApiResult<Vec<rules::QueryWord>> {
-    let mut out: Vec<rules::QueryWord> = words
+fn read_words(ctx: &Ctx, words: &[String]) -> ApiResult<Vec<rules::search::QueryWord>> {
+    let mut out: Vec<rules::search::QueryWord> = words
         .iter()
-        .map(|w| rules::QueryWord {
+        .map(|w| rules::search::QueryWord {
             typed: w.clone(),
             ..Default::default()
         })
@@ -196,13 +196,13 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let viewer = ctx.optional_user()?.map(|c| c.sub);
     let words = ctx
         .query("q")
-        .map(|q| rules::query_words(&q))
+        .map(|q| rules::search::query_words(&q))
         .unwrap_or_default();
     let sort = Sort::parse(ctx.query("sort").as_deref(), !words.is_empty())?;
     let page: PageRequest<Cursor> = page::request(&ctx)?;
     let sellers = uuid_list(&ctx, "seller_id")?;
     let categories = uuid_list(&ctx, "category")?;
-    let tags = rules::tags(&ctx.query_all("tag"))?;
+    let tags = rules::product::tags(&ctx.query_all("tag"))?;
     let (price_min, price_max) = (money(&ctx, "price_min")?, money(&ctx, "price_max")?);
     if let (Some(lo), Some(hi)) = (price_min, price_max)
         && lo > hi
@@ -258,7 +258,7 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let source = if words.is_empty() {
         "catalog.product p".to_string()
     } else {
-        let tq = f.bind(text(rules::tsquery(&read_words(&ctx, &words)?)));
+        let tq = f.bind(text(rules::search::tsquery(&read_words(&ctx, &words)?)));
         let vector = match embedding::query_vector(ctx.db()?, &words.join(" ")) {
             Ok(v) => Some(f.bind(text(v))),
             Err(e) => {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::rules::{self, Pair};
+use crate::rules::product::{self as rules, Pair};
 use crate::{categories, embedding, enrich, skus};
 
 impl Product {
@@ -158,7 +158,7 @@ pub fn reindex(db: &Db, id: Uuid) -> ApiResult<()> {
     if let Some(r) = kit::db::rows(&set).next() {
         let (name, tags, category): (String, String, String) =
             (r.get("name")?, r.get("tags")?, r.get("category")?);
-        let words = rules::index_words(&[&name, &tags, &category]);
+        let words = crate::rules::search::index_words(&[&name, &tags, &category]);
         db.execute(
             "INSERT INTO catalog.search_word (word, trigrams) \
              SELECT w, (SELECT array_agg(DISTINCT substr('  ' || w || ' ', i, 3)) FROM generate_series(1, length(w) + 1) AS i) \
@@ -233,7 +233,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let description = rules::description(&body.description)?;
     let tags = rules::tags(&body.tags)?;
     let specifications = rules::pairs("specifications", &body.specifications)?;
-    let images = rules::images(&body.images)?;
+    let images = crate::rules::images(&body.images)?;
     let db = ctx.db()?;
     let category = categories::find(db, &body.category_id.to_string()).map_err(|_| {
         ApiError::unprocessable(
@@ -260,7 +260,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 uuid(id),
                 uuid(user.sub),
                 uuid(category.id),
-                text(rules::product_slug(&name, suffix)),
+                text(rules::slug(&name, suffix)),
                 text(&name),
                 text(&description),
                 text(&currency),
@@ -347,7 +347,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .as_deref()
         .map(|s| rules::pairs("specifications", s))
         .transpose()?;
-    let images = change.images.as_deref().map(rules::images).transpose()?;
+    let images = change.images.as_deref().map(crate::rules::images).transpose()?;
     let db = ctx.db()?;
     let category = match change.category_id {
         Some(c) => Some(categories::find(db, &c.to_string()).map_err(|_| {
@@ -373,7 +373,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
         }
         let name = name.clone().unwrap_or(product.name.clone());
         let slug = if change.regenerate_slug {
-            rules::product_slug(&name, &id.simple().to_string()[20..])
+            rules::slug(&name, &rules::slug_suffix(id))
         } else {
             product.slug.clone()
         };

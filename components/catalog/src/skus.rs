@@ -10,7 +10,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::products;
-use crate::rules::{self, Pair};
+use crate::rules::product::{self as rules, Pair};
 
 /// A SKU.
 #[derive(Clone, Debug, Serialize)]

@@ -1,8 +1,12 @@
-//! The catalog's rules as plain functions: slugs, limits on product text, tags, images and
-//! specifications, SKU prices and sizes, and how a search query becomes words.
+//! What a seller writes of a product and its SKUs: limits on text, tags, images and
+//! specifications, SKU prices and package sizes; and how slugs, SKU ids and a card's price are
+//! derived.
 
 use kit::{ApiError, ApiResult};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::slugify;
 
 /// Longest product name.
 pub const MAX_NAME: usize = 200;
@@ -12,36 +16,15 @@ pub const MAX_DESCRIPTION: usize = 20_000;
 pub const MAX_TAGS: usize = 20;
 /// Longest tag.
 pub const MAX_TAG: usize = 50;
-/// Most images on a product.
-pub const MAX_IMAGES: usize = 10;
 /// Most specifications or SKU attributes.
 pub const MAX_PAIRS: usize = 50;
 /// Highest SKU price, in minor units.
 pub const MAX_PRICE: i64 = 1_000_000_000_000;
-/// Words of a search query that count.
-pub const MAX_QUERY_WORDS: usize = 8;
-
-/// `Hello, World! 2` → `hello-world-2`: lower-case ASCII letters and digits joined by single
-/// hyphens; other letters are dropped (a product slug gets a unique suffix anyway).
-pub fn slugify(text: &str) -> String {
-    let mut slug = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').to_string()
-}
-
-/// Whether `s` is a slug: `a-z0-9` words joined by single hyphens.
-pub fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s == slugify(s)
-}
+/// Largest package size or weight.
+pub const MAX_SIZE: i32 = 1_000_000;
 
 /// A product slug: the name's slug (at most 80 characters) and a unique suffix.
-pub fn product_slug(name: &str, unique: &str) -> String {
+pub fn slug(name: &str, unique: &str) -> String {
     let mut base = slugify(name);
     base.truncate(80);
     let base = base.trim_end_matches('-');
@@ -50,6 +33,28 @@ pub fn product_slug(name: &str, unique: &str) -> String {
     } else {
         format!("{base}-{unique}")
     }
+}
+
+/// The suffix that makes a product's slug unique: the last 12 hex digits of its id, the random
+/// tail of a UUIDv7, so two products of the same name get different slugs.
+pub fn slug_suffix(id: Uuid) -> String {
+    id.simple().to_string()[20..].to_string()
+}
+
+/// The id of a SKU created under an `Idempotency-Key`: derived from the product, the seller and
+/// the key, so a retried request names the same SKU — and inventory, which is asked for its
+/// stock before the SKU is written, sees the same id again.
+pub fn sku_id_for_key(product: Uuid, seller: Uuid, key: &str) -> Uuid {
+    Uuid::new_v5(&product, format!("{seller}:{key}").as_bytes())
+}
+
+/// The SKU a card prices its product by: the featured one while it is live, else the first of
+/// `skus` (the product's live SKUs, cheapest first).
+pub fn shown_sku(featured: Option<Uuid>, skus: &[Uuid]) -> Option<Uuid> {
+    skus.iter()
+        .copied()
+        .find(|s| Some(*s) == featured)
+        .or_else(|| skus.first().copied())
 }
 
 /// A trimmed product name of 1–[`MAX_NAME`] characters.
@@ -93,26 +98,6 @@ pub fn tags(values: &[String]) -> ApiResult<Vec<String>> {
         }
     }
     Ok(out)
-}
-
-/// Image URLs: at most [`MAX_IMAGES`], each `https://` or `http://`, at most 2000 characters.
-pub fn images(values: &[String]) -> ApiResult<Vec<String>> {
-    if values.len() > MAX_IMAGES {
-        return Err(ApiError::validation(format!(
-            "images: at most {MAX_IMAGES}"
-        )));
-    }
-    for value in values {
-        let ok = (value.starts_with("https://") || value.starts_with("http://"))
-            && value.len() <= 2000
-            && url::Url::parse(value).is_ok();
-        if !ok {
-            return Err(ApiError::validation(format!(
-                "images: `{value}` is not an http(s) URL"
-            )));
-        }
-    }
-    Ok(values.to_vec())
 }
 
 /// A `{name, value}` pair: a specification of a product or an attribute of a SKU.
@@ -169,78 +154,14 @@ pub fn price(value: i64) -> ApiResult<i64> {
     }
 }
 
-/// A package size or weight: absent, or 1 to 1,000,000.
+/// A package size or weight: absent, or 1 to [`MAX_SIZE`].
 pub fn size(field: &str, value: Option<i32>) -> ApiResult<Option<i32>> {
     match value {
-        Some(v) if !(1..=1_000_000).contains(&v) => {
-            Err(ApiError::validation(format!("{field}: from 1 to 1000000")))
-        }
+        Some(v) if !(1..=MAX_SIZE).contains(&v) => Err(ApiError::validation(format!(
+            "{field}: from 1 to {MAX_SIZE}"
+        ))),
         other => Ok(other),
     }
-}
-
-/// The words of a search query: lower-case runs of letters and digits, at most
-/// [`MAX_QUERY_WORDS`] of at most 40 characters — nothing else reaches the text-search syntax.
-pub fn query_words(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase().chars().take(40).collect::<String>())
-        .take(MAX_QUERY_WORDS)
-        .collect()
-}
-
-/// The words worth remembering for spelling correction: those of 3+ characters.
-pub fn index_words(texts: &[&str]) -> Vec<String> {
-    let mut words: Vec<String> = texts
-        .iter()
-        .flat_map(|t| query_words_unbounded(t))
-        .filter(|w| w.chars().count() >= 3)
-        .collect();
-    words.sort();
-    words.dedup();
-    words
-}
-
-fn query_words_unbounded(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.to_lowercase().chars().take(40).collect::<String>())
-        .collect()
-}
-
-/// A query word as search reads it.
-#[derive(Debug, Default)]
-pub struct QueryWord {
-    /// As typed (normalised by [`query_words`]).
-    pub typed: String,
-    /// Known words it may be a misspelling of.
-    pub corrections: Vec<String>,
-    /// Whether product names, tags or categories use the word itself.
-    pub known: bool,
-}
-
-/// A text-search query: every word must match (`&`), as typed or as one of its corrections
-/// (`|`). The last word, when no product uses it as a whole word, also matches as a prefix, for
-/// search as you type (a known word goes without: a prefix match costs the index far more). The
-/// words are letters and digits only ([`query_words`]), so they cannot form operators.
-pub fn tsquery(words: &[QueryWord]) -> String {
-    let last = words.len().saturating_sub(1);
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, word)| {
-            let typed = if i == last && !word.known {
-                format!("{}:*", word.typed)
-            } else {
-                word.typed.clone()
-            };
-            let terms: Vec<&str> = std::iter::once(typed.as_str())
-                .chain(word.corrections.iter().map(String::as_str))
-                .collect();
-            format!("({})", terms.join(" | "))
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
 }
 
 #[cfg(test)]
@@ -248,14 +169,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn slugs_are_lower_case_words_joined_by_hyphens() {
-        assert_eq!(slugify("  Hello, World! 2 "), "hello-world-2");
-        assert_eq!(slugify("Điện thoại"), "i-n-tho-i");
-        assert!(is_slug("wireless-earbuds"));
-        assert!(!is_slug("Wireless"));
-        assert!(!is_slug("a--b"));
-        assert_eq!(product_slug("!!!", "x1"), "product-x1");
-        assert_eq!(product_slug("Phone X", "x1"), "phone-x-x1");
+    fn product_slugs_end_in_a_unique_suffix() {
+        assert_eq!(slug("!!!", "x1"), "product-x1");
+        assert_eq!(slug("Phone X", "x1"), "phone-x-x1");
+        let id: Uuid = "0192f1a2-7b3c-7d4e-8f50-123456789abc".parse().unwrap();
+        assert_eq!(slug_suffix(id), "123456789abc");
+    }
+
+    #[test]
+    fn a_retried_sku_create_names_the_same_sku() {
+        let (product, seller) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let first = sku_id_for_key(product, seller, "k1");
+        assert_eq!(sku_id_for_key(product, seller, "k1"), first);
+        assert_ne!(sku_id_for_key(product, seller, "k2"), first);
+        assert_ne!(sku_id_for_key(product, Uuid::from_u128(3), "k1"), first);
+    }
+
+    #[test]
+    fn a_card_shows_the_featured_sku_else_the_cheapest() {
+        let (cheap, dear) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert_eq!(shown_sku(None, &[cheap, dear]), Some(cheap));
+        assert_eq!(shown_sku(Some(dear), &[cheap, dear]), Some(dear));
+        assert_eq!(shown_sku(Some(Uuid::from_u128(9)), &[cheap]), Some(cheap));
+        assert_eq!(shown_sku(Some(dear), &[]), None);
     }
 
     #[test]
@@ -275,15 +211,13 @@ mod tests {
     }
 
     #[test]
-    fn text_prices_images_and_pairs_are_bounded() {
+    fn text_prices_and_pairs_are_bounded() {
         assert!(name("  ").is_err());
         assert!(name(&"n".repeat(MAX_NAME + 1)).is_err());
         assert_eq!(name(" Phone ").unwrap(), "Phone");
         assert!(description(&"d".repeat(MAX_DESCRIPTION + 1)).is_err());
         assert!(price(0).is_err() && price(-5).is_err() && price(MAX_PRICE + 1).is_err());
         assert_eq!(price(1999).unwrap(), 1999);
-        assert!(images(&["ftp://x/y.png".into()]).is_err());
-        assert!(images(&["https://img.example/a.png".into()]).is_ok());
         let pair = |n: &str, v: &str| Pair {
             name: n.into(),
             value: v.into(),
@@ -297,28 +231,6 @@ mod tests {
         );
         assert!(pairs("specifications", &[pair("", "x")]).is_err());
         assert!(size("weight_grams", Some(0)).is_err());
-    }
-
-    #[test]
-    fn queries_keep_only_words_and_become_tsqueries() {
-        assert_eq!(
-            query_words("Red & (phone) | !case:*"),
-            ["red", "phone", "case"]
-        );
-        assert_eq!(query_words("a b c d e f g h i j").len(), MAX_QUERY_WORDS);
-        let word = |typed: &str, corrections: &[&str], known: bool| QueryWord {
-            typed: typed.into(),
-            corrections: corrections.iter().map(|c| c.to_string()).collect(),
-            known,
-        };
-        assert_eq!(
-            tsquery(&[word("red", &[], true), word("phne", &["phone"], false)]),
-            "(red) & (phne:* | phone)"
-        );
-        assert_eq!(
-            tsquery(&[word("red", &[], false), word("phone", &[], true)]),
-            "(red) & (phone)"
-        );
-        assert_eq!(index_words(&["Blue Phone", "phone it"]), ["blue", "phone"]);
+        assert_eq!(size("weight_grams", None).unwrap(), None);
     }
 }
