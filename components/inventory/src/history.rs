@@ -1,18 +1,19 @@
-//! `GET /api/v1/inventory/stock/:sku_id/history`: every change of a SKU's counts, newest
-//! first, for its owner.
+//! `/api/v1/inventory/stock/:sku_id/history`: every change of a SKU's counts, newest first,
+//! for its owner.
 
 use chrono::{DateTime, Utc};
-use kit::db::{FromRow, Row, optional_uuid, uuid};
 use kit::page::{self, PageRequest};
 use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::stock;
+use crate::model::history::{self, Entry};
+use crate::model::{Lock, stock};
+use crate::rules;
 
-/// One change.
+/// One change, as the history lists it.
 #[derive(Serialize)]
-struct Entry {
+struct EntryAnswer {
     id: Uuid,
     kind: String,
     available_delta: i64,
@@ -24,34 +25,33 @@ struct Entry {
     created_at: DateTime<Utc>,
 }
 
-impl FromRow for Entry {
-    fn from_row(row: &Row<'_>) -> ApiResult<Entry> {
-        Ok(Entry {
-            id: row.get("id")?,
-            kind: row.get("kind")?,
-            available_delta: row.get("available_delta")?,
-            reserved_delta: row.get("reserved_delta")?,
-            sold_delta: row.get("sold_delta")?,
-            reason: row.get("reason")?,
-            reference: row.get("reference")?,
-            actor: row.get("actor")?,
-            created_at: row.time("created_at")?,
-        })
+impl From<Entry> for EntryAnswer {
+    fn from(e: Entry) -> EntryAnswer {
+        EntryAnswer {
+            id: e.id,
+            kind: e.kind,
+            available_delta: e.available_delta,
+            reserved_delta: e.reserved_delta,
+            sold_delta: e.sold_delta,
+            reason: e.reason,
+            reference: e.reference,
+            actor: e.actor,
+            created_at: e.created_at,
+        }
     }
 }
 
-/// Lists the history; ids are UUIDv7, so ordering by id is ordering by time.
+/// `GET /api/v1/inventory/stock/:sku_id/history?limit=&cursor=` — ids are UUIDv7, so the
+/// cursor is the last id. The stock is locked like every owner check, so a listing waits for
+/// a change in flight and shows it.
 pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let sku = ctx.param_id("sku_id", "stock")?;
     let page: PageRequest<Uuid> = page::request(&ctx)?;
     let db = ctx.db()?;
-    stock::load_owned(db, sku, user.sub)?;
-    let entries: Vec<Entry> = db.fetch_all(
-        "SELECT id, kind, available_delta, reserved_delta, sold_delta, reason, reference, actor, \
-         created_at AT TIME ZONE 'UTC' AS created_at FROM inventory.history \
-         WHERE sku_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) ORDER BY id DESC LIMIT $3",
-        &[uuid(sku), optional_uuid(page.after), page.fetch().into()],
-    )?;
-    json::ok(&page.page(entries, |e| e.id))
+    let stock = stock::load(db, sku, Lock::ForUpdate)?;
+    rules::ensure_owner(stock.seller_id, user.sub)?;
+    let entries = history::page(db, sku, &page)?;
+    let answers = entries.into_iter().map(EntryAnswer::from).collect();
+    json::ok(&page.page(answers, |e: &EntryAnswer| e.id))
 }

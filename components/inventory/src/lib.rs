@@ -1,18 +1,30 @@
 //! Souk's `inventory` module: the stock of every SKU, reservations that never oversell,
-//! serial-number tracking, and the history of every change.
+//! serial-number tracking, and the history of every change. It owns the `inventory` schema
+//! and no other.
 //!
-//! - [`stock`]: a SKU's counts — read (public), create (internal, for catalog), import,
-//!   adjust and serial tracking (the owning seller only).
+//! Resources, one file each, named after their path; each parses its requests, then loads,
+//! decides, persists and answers:
+//!
+//! - [`stock`]: a SKU's counts — read (public), create (internal, for catalog), import, adjust
+//!   and serial tracking (the owning seller only).
 //! - [`serials`]: a SKU's serial numbers and their allowed status changes.
 //! - [`history`]: every change of counts with its reason and reference.
-//! - [`reservations`]: reserve / release / commit for checkouts (internal, exactly-once).
-//! - [`availability`]: batch availability and best sellers.
-//! - [`rules`]: the rules above as plain functions.
+//! - [`reservations`]: reserve / release / commit for checkouts (internal, exactly once).
+//! - [`availability`]: availability of many SKUs at once (public, and internal for catalog).
+//! - [`best_sellers`]: the SKUs sold most (internal, for recommendations).
 //!
-//! It owns the `inventory` schema and no other.
+//! Below them, used by all of them and using none of them:
+//!
+//! - [`model`]: the tables, their row types and every SQL statement.
+//! - [`rules`]: the decisions as pure functions, tested natively.
+//!
+//! The bodies of the internal routes and of the messages inventory sends are
+//! `contracts::inventory` (and the receivers' `contracts::catalog`, `contracts::account`).
 
 mod availability;
+mod best_sellers;
 mod history;
+mod model;
 mod reservations;
 mod rules;
 mod serials;
@@ -37,7 +49,7 @@ pub fn router() -> Router {
         )
         .post("/internal/stock", stock::create)
         .post("/internal/availability", availability::internal)
-        .get("/internal/best-sellers", availability::best_sellers)
+        .get("/internal/best-sellers", best_sellers::list)
         .post("/internal/reservations", reservations::reserve)
         .post("/internal/reservations/:id/release", reservations::release)
         .post("/internal/reservations/:id/commit", reservations::commit)

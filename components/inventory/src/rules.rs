@@ -1,18 +1,95 @@
-//! Inventory's rules as plain functions: what a request may do, decided before any I/O.
+//! Inventory's rules as pure functions: what a request may do and how it moves a SKU's counts,
+//! decided without I/O and tested natively below. Nothing here imports from the module, so a
+//! rule can be read and tested without a database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
 
+/// Most units one request may move: `kit::validate::quantity`'s bound, applied to adjustments
+/// and to a reservation's total per SKU as well.
+pub const MAX_UNITS: i64 = 1_000_000;
+
 /// Most lines one reservation may hold.
 pub const MAX_RESERVATION_LINES: usize = 100;
 
-/// Most SKUs one availability request may name.
+/// Most SKUs one internal availability request may name: a page of catalog's cards.
 pub const MAX_AVAILABILITY_SKUS: usize = 500;
+
+/// Most SKUs one public availability request may name.
+pub const MAX_PUBLIC_SKUS: usize = 100;
 
 /// Most serial numbers one import may carry.
 pub const MAX_SERIALS_PER_IMPORT: usize = 10_000;
+
+/// Longest reason a seller may give for an import or an adjustment.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// Longest reference a reservation may carry (a checkout id…).
+pub const MAX_REFERENCE_CHARS: usize = 200;
+
+/// Only the seller who owns a SKU may change its stock or read its history and serials; its
+/// counts are public.
+pub fn ensure_owner(seller: Uuid, account: Uuid) -> ApiResult<()> {
+    if seller != account {
+        return Err(ApiError::forbidden(
+            "only the seller who owns this SKU may change or inspect its stock",
+        ));
+    }
+    Ok(())
+}
+
+/// Catalog creates a SKU's stock once; asking again for the same seller is a repeat, but a SKU
+/// id whose stock another seller owns is a conflict, never a change of owner.
+pub fn ensure_sku_not_taken(owner: Uuid, seller: Uuid) -> ApiResult<()> {
+    if owner != seller {
+        return Err(ApiError::conflict(
+            "sku_taken",
+            "this SKU id already has stock owned by another seller",
+        ));
+    }
+    Ok(())
+}
+
+/// How one change moves a SKU's three counts. The database refuses a change that would take a
+/// count below zero, so these are requests, not promises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deltas {
+    /// Change of the units that can be reserved.
+    pub available: i64,
+    /// Change of the units held by reservations.
+    pub reserved: i64,
+    /// Change of the units sold.
+    pub sold: i64,
+}
+
+impl Deltas {
+    /// No change of counts (a SKU's stock being created).
+    pub const NONE: Deltas = Deltas {
+        available: 0,
+        reserved: 0,
+        sold: 0,
+    };
+
+    /// Units put on sale (positive) or taken off sale (negative): imports, adjustments and
+    /// serial status changes.
+    pub fn available(units: i64) -> Deltas {
+        Deltas {
+            available: units,
+            ..Deltas::NONE
+        }
+    }
+
+    /// `quantity` units held by a new reservation.
+    pub fn reserve(quantity: i64) -> Deltas {
+        Deltas {
+            available: -quantity,
+            reserved: quantity,
+            sold: 0,
+        }
+    }
+}
 
 /// A serial number's lifecycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,7 +123,7 @@ impl SerialStatus {
         })
     }
 
-    /// The stored name.
+    /// The stored name, the one `serial_status_valid` allows.
     pub fn as_str(self) -> &'static str {
         match self {
             SerialStatus::Active => "active",
@@ -59,7 +136,8 @@ impl SerialStatus {
 }
 
 /// Checks a status change a seller asks for and returns how it moves the SKU's available
-/// count. Reserved and sold are only ever set by reservations, and damaged is final.
+/// count, which always equals its active serials. Reserved and sold are only ever set by
+/// reservations, and damaged is final.
 pub fn serial_transition(from: SerialStatus, to: SerialStatus) -> ApiResult<i64> {
     use SerialStatus::*;
     match (from, to) {
@@ -74,42 +152,19 @@ pub fn serial_transition(from: SerialStatus, to: SerialStatus) -> ApiResult<i64>
     }
 }
 
-/// One requested line of a reservation.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LineRequest {
-    /// The SKU.
-    pub sku_id: Uuid,
-    /// Units wanted.
-    pub quantity: i64,
-}
-
-/// Validates reservation lines and merges repeated SKUs; the result is sorted by SKU so that
-/// concurrent reservations lock stock rows in the same order and cannot deadlock.
-pub fn merge_lines(lines: &[LineRequest]) -> ApiResult<Vec<(Uuid, i64)>> {
-    if lines.is_empty() {
-        return Err(ApiError::validation(
-            "lines: a reservation needs at least one line",
+/// Serial tracking can start only when every available unit already has an active serial:
+/// from then on a SKU's available count equals its active serials, and reservations rely on it.
+pub fn ensure_serials_cover(available: i64, active: i64) -> ApiResult<()> {
+    if active != available {
+        return Err(ApiError::conflict(
+            "serials_missing",
+            format!(
+                "{available} units are available but {active} have active serial numbers; \
+                 import serials first"
+            ),
         ));
     }
-    if lines.len() > MAX_RESERVATION_LINES {
-        return Err(ApiError::validation(format!(
-            "lines: at most {MAX_RESERVATION_LINES} lines per reservation"
-        )));
-    }
-    let mut merged: BTreeMap<Uuid, i64> = BTreeMap::new();
-    for (i, line) in lines.iter().enumerate() {
-        let q = kit::validate::quantity(&format!("lines[{i}].quantity"), line.quantity)?;
-        let total = merged.entry(line.sku_id).or_default();
-        *total += i64::from(q);
-        if *total > 1_000_000 {
-            return Err(ApiError::validation(format!(
-                "lines: too many units of {}",
-                line.sku_id
-            )));
-        }
-    }
-    Ok(merged.into_iter().collect())
+    Ok(())
 }
 
 /// Validates the serial numbers of an import: required exactly when the SKU tracks serials,
@@ -122,10 +177,7 @@ pub fn import_serials(
     match (serial_required, serials) {
         (false, None) => Ok(Vec::new()),
         (false, Some([])) => Ok(Vec::new()),
-        (false, Some(_)) => Err(ApiError::unprocessable(
-            "serials_not_tracked",
-            "this SKU does not track serial numbers",
-        )),
+        (false, Some(_)) => Err(not_tracked()),
         (true, None) => Err(ApiError::unprocessable(
             "serial_count_mismatch",
             format!("this SKU tracks serial numbers: send {quantity} of them"),
@@ -134,7 +186,8 @@ pub fn import_serials(
     }
 }
 
-/// Validates a list of serial numbers that must hold exactly `count` distinct entries.
+/// Validates a list of serial numbers that must hold exactly `count` distinct entries, and
+/// returns them trimmed.
 pub fn checked_serials(serials: &[String], count: i64) -> ApiResult<Vec<String>> {
     if serials.len() > MAX_SERIALS_PER_IMPORT || i64::try_from(serials.len()).ok() != Some(count) {
         return Err(ApiError::unprocessable(
@@ -142,7 +195,7 @@ pub fn checked_serials(serials: &[String], count: i64) -> ApiResult<Vec<String>>
             format!("{} serial numbers given for {count} units", serials.len()),
         ));
     }
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(serials.len());
     for s in serials {
         let s = s.trim();
@@ -151,7 +204,7 @@ pub fn checked_serials(serials: &[String], count: i64) -> ApiResult<Vec<String>>
                 "serials: each must be 1-100 visible ASCII characters",
             ));
         }
-        if !seen.insert(s.to_string()) {
+        if !seen.insert(s) {
             return Err(ApiError::unprocessable(
                 "duplicate_serial",
                 format!("serial {s} is listed twice"),
@@ -160,6 +213,186 @@ pub fn checked_serials(serials: &[String], count: i64) -> ApiResult<Vec<String>>
         out.push(s.to_string());
     }
     Ok(out)
+}
+
+fn not_tracked() -> ApiError {
+    ApiError::unprocessable(
+        "serials_not_tracked",
+        "this SKU does not track serial numbers",
+    )
+}
+
+/// An adjustment's `delta`: a non-zero number of units, at most [`MAX_UNITS`] either way.
+pub fn adjustment_delta(delta: i64) -> ApiResult<i64> {
+    if delta == 0 || delta.abs() > MAX_UNITS {
+        return Err(ApiError::validation(format!(
+            "delta: must be a non-zero whole number between -{MAX_UNITS} and {MAX_UNITS}"
+        )));
+    }
+    Ok(delta)
+}
+
+/// What an adjustment writes besides the count.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Adjustment {
+    /// A SKU without serials: only the count changes.
+    CountOnly,
+    /// A SKU with serials: these serials are written off, one per unit.
+    WriteOff(Vec<String>),
+}
+
+/// Decides an adjustment from the SKU's tracking: a tracked SKU only writes units off, naming
+/// one active serial per unit (it restocks by import, which brings the new serials); an
+/// untracked SKU takes no serials.
+pub fn adjustment(
+    serial_required: bool,
+    delta: i64,
+    serials: Option<&[String]>,
+) -> ApiResult<Adjustment> {
+    if !serial_required {
+        return match serials {
+            Some([_, ..]) => Err(not_tracked()),
+            _ => Ok(Adjustment::CountOnly),
+        };
+    }
+    if delta > 0 {
+        return Err(ApiError::unprocessable(
+            "use_import",
+            "this SKU tracks serial numbers: add units with an import",
+        ));
+    }
+    checked_serials(serials.unwrap_or_default(), -delta).map(Adjustment::WriteOff)
+}
+
+/// A write-off takes no more units than are available.
+pub fn ensure_write_off_fits(available: i64, delta: i64) -> ApiResult<()> {
+    if available + delta < 0 {
+        return Err(ApiError::conflict(
+            "insufficient_stock",
+            format!("only {available} units are available to write off"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates reservation lines `(sku, quantity)` and merges repeated SKUs; the result is
+/// sorted by SKU so that concurrent reservations lock stock rows in the same order and cannot
+/// deadlock.
+pub fn merge_lines(lines: &[(Uuid, i64)]) -> ApiResult<Vec<(Uuid, i64)>> {
+    if lines.is_empty() {
+        return Err(ApiError::validation(
+            "lines: a reservation needs at least one line",
+        ));
+    }
+    if lines.len() > MAX_RESERVATION_LINES {
+        return Err(ApiError::validation(format!(
+            "lines: at most {MAX_RESERVATION_LINES} lines per reservation"
+        )));
+    }
+    let mut merged: BTreeMap<Uuid, i64> = BTreeMap::new();
+    for (i, &(sku, quantity)) in lines.iter().enumerate() {
+        let q = kit::validate::quantity(&format!("lines[{i}].quantity"), quantity)?;
+        let total = merged.entry(sku).or_default();
+        *total += i64::from(q);
+        if *total > MAX_UNITS {
+            return Err(ApiError::validation(format!(
+                "lines: too many units of {sku}"
+            )));
+        }
+    }
+    Ok(merged.into_iter().collect())
+}
+
+/// A reservation's state: held until it is released or committed, both final.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReservationState {
+    /// Its units are held.
+    Held,
+    /// Its units went back on sale.
+    Released,
+    /// Its units were sold.
+    Committed,
+}
+
+impl ReservationState {
+    /// Parses the stored name; `reservation_status_valid` allows no other, so an unknown one
+    /// is a bug, not a client error.
+    pub fn parse(stored: &str) -> ApiResult<ReservationState> {
+        match stored {
+            "held" => Ok(ReservationState::Held),
+            "released" => Ok(ReservationState::Released),
+            "committed" => Ok(ReservationState::Committed),
+            other => Err(ApiError::internal(format_args!(
+                "unknown reservation status {other}"
+            ))),
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReservationState::Held => "held",
+            ReservationState::Released => "released",
+            ReservationState::Committed => "committed",
+        }
+    }
+}
+
+/// How a held reservation ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Cancelled, timed out or refused: units and serials go back on sale.
+    Release,
+    /// Paid: the units are sold.
+    Commit,
+}
+
+impl Ending {
+    /// The state a reservation is left in.
+    pub fn state(self) -> ReservationState {
+        match self {
+            Ending::Release => ReservationState::Released,
+            Ending::Commit => ReservationState::Committed,
+        }
+    }
+
+    /// How ending a line of `quantity` units moves its SKU's counts.
+    pub fn deltas(self, quantity: i64) -> Deltas {
+        match self {
+            Ending::Release => Deltas {
+                available: quantity,
+                reserved: -quantity,
+                sold: 0,
+            },
+            Ending::Commit => Deltas {
+                available: 0,
+                reserved: -quantity,
+                sold: quantity,
+            },
+        }
+    }
+}
+
+/// A reservation ends once, from held; ending it again is a conflict named after the state it
+/// is in (`reservation_released`, `reservation_committed`), whichever ending is asked for.
+pub fn ensure_held(id: Uuid, state: ReservationState) -> ApiResult<()> {
+    if state != ReservationState::Held {
+        return Err(ApiError::conflict(
+            format!("reservation_{}", state.as_str()),
+            format!("reservation {id} is already {}", state.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the SKU count of an internal availability request.
+pub fn ensure_sku_batch(count: usize) -> ApiResult<()> {
+    if count == 0 || count > MAX_AVAILABILITY_SKUS {
+        return Err(ApiError::validation(format!(
+            "sku_ids: name 1 to {MAX_AVAILABILITY_SKUS} SKUs"
+        )));
+    }
+    Ok(())
 }
 
 /// Parses a comma-separated list of SKU ids (`?sku_ids=a,b`), at most `max`.
@@ -215,35 +448,48 @@ mod tests {
     }
 
     #[test]
+    fn serial_statuses_parse_back_from_their_names() {
+        for status in [Active, Inactive, Reserved, Sold, Damaged] {
+            assert_eq!(SerialStatus::parse(status.as_str()).unwrap(), status);
+        }
+        assert_eq!(SerialStatus::parse("lost").unwrap_err().status, 422);
+    }
+
+    #[test]
+    fn tracking_starts_only_when_every_available_unit_has_a_serial() {
+        assert!(ensure_serials_cover(3, 3).is_ok());
+        assert_eq!(
+            ensure_serials_cover(3, 2).unwrap_err().code,
+            "serials_missing"
+        );
+    }
+
+    #[test]
+    fn only_the_owner_passes_the_owner_check() {
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert!(ensure_owner(a, a).is_ok());
+        assert_eq!(ensure_owner(a, b).unwrap_err().status, 403);
+        assert!(ensure_sku_not_taken(a, a).is_ok());
+        assert_eq!(ensure_sku_not_taken(a, b).unwrap_err().code, "sku_taken");
+    }
+
+    #[test]
     fn reservation_lines_merge_by_sku_in_sku_order() {
         let (a, b) = (Uuid::from_u128(2), Uuid::from_u128(1));
-        let lines = [
-            LineRequest {
-                sku_id: a,
-                quantity: 2,
-            },
-            LineRequest {
-                sku_id: b,
-                quantity: 1,
-            },
-            LineRequest {
-                sku_id: a,
-                quantity: 3,
-            },
-        ];
+        let lines = [(a, 2), (b, 1), (a, 3)];
         assert_eq!(merge_lines(&lines).unwrap(), vec![(b, 1), (a, 5)]);
     }
 
     #[test]
     fn reservation_lines_need_positive_quantities() {
         for q in [0, -1, 1_000_001] {
-            let lines = [LineRequest {
-                sku_id: Uuid::from_u128(1),
-                quantity: q,
-            }];
+            let lines = [(Uuid::from_u128(1), q)];
             assert_eq!(merge_lines(&lines).unwrap_err().status, 422, "{q}");
         }
         assert!(merge_lines(&[]).is_err());
+        let sku = Uuid::from_u128(1);
+        let too_many = [(sku, MAX_UNITS), (sku, 1)];
+        assert_eq!(merge_lines(&too_many).unwrap_err().status, 422);
     }
 
     #[test]
@@ -262,7 +508,7 @@ mod tests {
             import_serials(false, 2, Some(&two)).unwrap_err().code,
             "serials_not_tracked"
         );
-        let dup = vec!["A1".to_string(), "A1".to_string()];
+        let dup = vec!["A1".to_string(), " A1 ".to_string()];
         assert_eq!(
             import_serials(true, 2, Some(&dup)).unwrap_err().code,
             "duplicate_serial"
@@ -271,7 +517,85 @@ mod tests {
     }
 
     #[test]
-    fn sku_lists_are_bounded_ids() {
+    fn adjustments_write_off_serials_only_on_tracked_skus() {
+        let one = vec!["A1".to_string()];
+        assert_eq!(
+            adjustment(true, -1, Some(&one)).unwrap(),
+            Adjustment::WriteOff(one.clone())
+        );
+        assert_eq!(adjustment(true, 1, None).unwrap_err().code, "use_import");
+        assert_eq!(
+            adjustment(true, -2, Some(&one)).unwrap_err().code,
+            "serial_count_mismatch"
+        );
+        assert_eq!(adjustment(false, 4, None).unwrap(), Adjustment::CountOnly);
+        assert_eq!(
+            adjustment(false, 4, Some(&[])).unwrap(),
+            Adjustment::CountOnly
+        );
+        assert_eq!(
+            adjustment(false, -1, Some(&one)).unwrap_err().code,
+            "serials_not_tracked"
+        );
+    }
+
+    #[test]
+    fn adjustment_deltas_are_non_zero_and_bounded() {
+        assert_eq!(adjustment_delta(-3).unwrap(), -3);
+        for delta in [0, MAX_UNITS + 1, -MAX_UNITS - 1] {
+            assert_eq!(adjustment_delta(delta).unwrap_err().status, 422, "{delta}");
+        }
+        assert!(ensure_write_off_fits(3, -3).is_ok());
+        assert_eq!(
+            ensure_write_off_fits(2, -3).unwrap_err().code,
+            "insufficient_stock"
+        );
+    }
+
+    #[test]
+    fn a_reservation_ends_once_and_moves_its_units_where_it_ends() {
+        let id = Uuid::from_u128(9);
+        assert!(ensure_held(id, ReservationState::Held).is_ok());
+        assert_eq!(
+            ensure_held(id, ReservationState::Released)
+                .unwrap_err()
+                .code,
+            "reservation_released"
+        );
+        assert_eq!(
+            ensure_held(id, ReservationState::Committed)
+                .unwrap_err()
+                .code,
+            "reservation_committed"
+        );
+        let moves = |available, reserved, sold| Deltas {
+            available,
+            reserved,
+            sold,
+        };
+        assert_eq!(Deltas::reserve(2), moves(-2, 2, 0));
+        assert_eq!(Ending::Release.deltas(2), moves(2, -2, 0));
+        assert_eq!(Ending::Commit.deltas(2), moves(0, -2, 2));
+    }
+
+    #[test]
+    fn reservation_states_parse_back_from_their_names() {
+        for ending in [Ending::Release, Ending::Commit] {
+            let state = ending.state();
+            assert_eq!(ReservationState::parse(state.as_str()).unwrap(), state);
+        }
+        assert_eq!(
+            ReservationState::parse("held").unwrap(),
+            ReservationState::Held
+        );
+        assert_eq!(ReservationState::parse("lost").unwrap_err().status, 500);
+    }
+
+    #[test]
+    fn sku_batches_and_lists_are_bounded() {
+        assert!(ensure_sku_batch(1).is_ok());
+        assert!(ensure_sku_batch(0).is_err());
+        assert!(ensure_sku_batch(MAX_AVAILABILITY_SKUS + 1).is_err());
         let id = Uuid::from_u128(7).to_string();
         assert_eq!(sku_list(std::slice::from_ref(&id), 5).unwrap().len(), 1);
         assert!(sku_list(&[], 5).is_err());

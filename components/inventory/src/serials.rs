@@ -1,36 +1,40 @@
-//! A SKU's serial numbers: list them (filtered by status) and change their status along the
-//! allowed transitions, keeping the SKU's available count equal to its active serials.
+//! `/api/v1/inventory/stock/:sku_id/serials`: the owner lists a SKU's serial numbers and moves
+//! one along the allowed transitions, keeping the SKU's available count equal to its active
+//! serials.
 
-use kit::db::{Db, FromRow, Row, optional_text, text, uuid};
+use kit::db::Db;
 use kit::idempotency::{self, KeyPolicy};
 use kit::page::{self, PageRequest};
-use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
+use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::rules::{self, SerialStatus};
-use crate::stock::{self, Change};
+use crate::model::history::{self, Actor, Change, ChangeKind};
+use crate::model::serial::{self, Serial};
+use crate::model::{Lock, SCHEMA, stock};
+use crate::rules::{self, Deltas, SerialStatus};
 
-/// One serial number.
+/// One serial number, as both routes answer it.
 #[derive(Serialize)]
-struct Serial {
+struct SerialAnswer {
     serial: String,
-    status: String,
+    status: &'static str,
     reservation_id: Option<Uuid>,
 }
 
-impl FromRow for Serial {
-    fn from_row(row: &Row<'_>) -> ApiResult<Serial> {
-        Ok(Serial {
-            serial: row.get("serial")?,
-            status: row.get("status")?,
-            reservation_id: row.get("reservation_id")?,
-        })
+impl From<Serial> for SerialAnswer {
+    fn from(s: Serial) -> SerialAnswer {
+        SerialAnswer {
+            serial: s.serial,
+            status: s.status.as_str(),
+            reservation_id: s.reservation_id,
+        }
     }
 }
 
 /// `GET /api/v1/inventory/stock/:sku_id/serials?status=&limit=&cursor=` — for the owner,
-/// ordered by serial number.
+/// ordered by serial number. The stock is locked like every owner check, so a listing waits
+/// for a change in flight and shows it.
 pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let sku = ctx.param_id("sku_id", "stock")?;
@@ -40,19 +44,18 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         .transpose()?;
     let page: PageRequest<String> = page::request(&ctx)?;
     let db = ctx.db()?;
-    stock::load_owned(db, sku, user.sub)?;
-    let serials: Vec<Serial> = db.fetch_all(
-        "SELECT serial, status, reservation_id FROM inventory.serial \
-         WHERE sku_id = $1 AND ($2::text IS NULL OR status = $2::text) AND ($3::text IS NULL OR serial > $3::text) \
-         ORDER BY serial LIMIT $4",
-        &[uuid(sku), optional_text(status.map(SerialStatus::as_str)), optional_text(page.after.as_deref()), page.fetch().into()],
-    )?;
-    json::ok(&page.page(serials, |s| s.serial.clone()))
+    let stock = stock::load(db, sku, Lock::ForUpdate)?;
+    rules::ensure_owner(stock.seller_id, user.sub)?;
+    let serials = serial::page(db, sku, status, &page)?;
+    let answers = serials.into_iter().map(SerialAnswer::from).collect();
+    json::ok(&page.page(answers, |s: &SerialAnswer| s.serial.clone()))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
+struct UpdateRequest {
+    /// Required rather than a `kit::patch::Field`: the status is the one thing this PATCH
+    /// changes.
     status: String,
 }
 
@@ -61,34 +64,48 @@ struct UpdateBody {
 pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let sku = ctx.param_id("sku_id", "stock")?;
-    let serial = ctx.param("serial").to_string();
-    let body: UpdateBody = json::read(&req)?;
+    let number = ctx.param("serial").to_string();
+    let body: UpdateRequest = json::read(&req)?;
     let to = SerialStatus::parse(&body.status)?;
-    let actor = user.sub.to_string();
-    idempotency::run(&ctx, &req, "inventory", &actor, KeyPolicy::Optional, async |db: &Db| {
-        stock::load_owned(db, sku, user.sub)?;
-        let set = db.query(
-            "SELECT status FROM inventory.serial WHERE sku_id = $1 AND serial = $2 FOR UPDATE",
-            &[uuid(sku), text(&serial)],
-        )?;
-        let current: Option<String> = kit::db::rows(&set).next().map(|r| r.get("status")).transpose()?;
-        let from = SerialStatus::parse(&current.ok_or_else(|| {
-            ApiError::not_found("serial_not_found", format!("SKU {sku} has no serial {serial}"))
-        })?)?;
-        let delta = rules::serial_transition(from, to)?;
-        db.execute(
-            "UPDATE inventory.serial SET status = $3, updated_at = now() WHERE sku_id = $1 AND serial = $2",
-            &[uuid(sku), text(&serial), text(to.as_str())],
-        )?;
-        if delta != 0 {
-            stock::apply(db, sku, delta, 0, 0)?;
-        }
-        if from != to {
-            let reason = format!("serial {serial}: {} -> {}", from.as_str(), to.as_str());
-            stock::record(db, &Change { sku, kind: "serial", available: delta, reserved: 0, sold: 0, reason: Some(&reason), reference: None, actor: &actor })?;
-        }
-        json::ok(&Serial { serial: serial.clone(), status: to.as_str().to_string(), reservation_id: None })
-    })
+    let caller = user.sub.to_string();
+    idempotency::run(
+        &ctx,
+        &req,
+        SCHEMA,
+        &caller,
+        KeyPolicy::Optional,
+        async |db: &Db| {
+            let stock = stock::load(db, sku, Lock::ForUpdate)?;
+            rules::ensure_owner(stock.seller_id, user.sub)?;
+            let from = serial::load_locked(db, sku, &number)?.status;
+            let delta = rules::serial_transition(from, to)?;
+            serial::set_status(db, sku, &number, to)?;
+            if delta != 0 {
+                stock::apply(db, sku, Deltas::available(delta))?;
+            }
+            if from != to {
+                let reason = format!("serial {number}: {} -> {}", from.as_str(), to.as_str());
+                history::record(
+                    db,
+                    &Change {
+                        sku,
+                        kind: ChangeKind::Serial,
+                        deltas: Deltas::available(delta),
+                        reason: Some(&reason),
+                        reference: None,
+                        actor: Actor::Seller(user.sub),
+                    },
+                )?;
+            }
+            // Only reservations hold serials, and a seller cannot move a held one: no reservation.
+            let answer = SerialAnswer {
+                serial: number.clone(),
+                status: to.as_str(),
+                reservation_id: None,
+            };
+            json::ok(&answer)
+        },
+    )
     .await
-    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
+    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }

@@ -1,165 +1,21 @@
-//! A SKU's stock: read it, create it (for catalog), restock it, write units off, and choose
-//! whether it tracks serial numbers.
+//! `/api/v1/inventory/stock/:sku_id` and `/internal/stock`: a SKU's counts. Anyone may read
+//! them; catalog creates them with the SKU; the owning seller restocks (`/import`), corrects
+//! the count (`/adjust`) and turns serial tracking on or off.
 
-use chrono::{DateTime, Utc};
-use kit::db::{Db, FromRow, Row, rows, text, uuid};
+use contracts::inventory::{CreateStockRequest, StockAnswer};
+use kit::db::Db;
 use kit::idempotency::{self, KeyPolicy};
-use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
-use serde::{Deserialize, Serialize};
+use kit::{ApiResult, Ctx, Request, Response, json};
+use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::rules;
+use crate::model::history::{self, Actor, Change, ChangeKind};
+use crate::model::stock::{self, Inserted};
+use crate::model::{Lock, SCHEMA, serial};
+use crate::rules::{self, Adjustment, Deltas, MAX_REASON_CHARS};
 
-/// A SKU's counts, as every stock endpoint returns them.
-#[derive(Debug, Serialize)]
-pub struct Stock {
-    /// The catalog SKU.
-    pub sku_id: Uuid,
-    /// The account that owns it.
-    pub seller_id: Uuid,
-    /// Units that can be reserved now.
-    pub available: i64,
-    /// Units held by open reservations.
-    pub reserved: i64,
-    /// Units sold (committed reservations).
-    pub sold: i64,
-    /// Whether every unit carries a serial number.
-    pub serial_required: bool,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// Columns that [`Stock::from_row`] reads.
-pub const COLUMNS: &str = "sku_id, seller_id, available, reserved, sold, serial_required, updated_at AT TIME ZONE 'UTC' AS updated_at";
-
-impl FromRow for Stock {
-    fn from_row(row: &Row<'_>) -> ApiResult<Stock> {
-        Ok(Stock {
-            sku_id: row.get("sku_id")?,
-            seller_id: row.get("seller_id")?,
-            available: row.get("available")?,
-            reserved: row.get("reserved")?,
-            sold: row.get("sold")?,
-            serial_required: row.get("serial_required")?,
-            updated_at: row.time("updated_at")?,
-        })
-    }
-}
-
-fn not_found(sku: Uuid) -> ApiError {
-    ApiError::not_found("stock_not_found", format!("no stock for SKU {sku}"))
-}
-
-/// The stock of `sku`, locked for the rest of the transaction when `lock` is set.
-pub fn load(db: &Db, sku: Uuid, lock: bool) -> ApiResult<Stock> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM inventory.stock WHERE sku_id = $1{}",
-        if lock { " FOR UPDATE" } else { "" }
-    );
-    db.fetch_optional(&sql, &[uuid(sku)])?
-        .ok_or_else(|| not_found(sku))
-}
-
-/// The stock of `sku` if `account` owns it: 404 when there is none, 403 when it is another's.
-pub fn load_owned(db: &Db, sku: Uuid, account: Uuid) -> ApiResult<Stock> {
-    let stock = load(db, sku, true)?;
-    if stock.seller_id != account {
-        return Err(ApiError::forbidden(
-            "only the seller who owns this SKU may change or inspect its stock",
-        ));
-    }
-    Ok(stock)
-}
-
-/// One history entry; every change of counts writes one in the same transaction.
-pub struct Change<'a> {
-    /// SKU.
-    pub sku: Uuid,
-    /// `create`, `import`, `adjust`, `serial`, `reserve`, `release`, `commit`.
-    pub kind: &'static str,
-    /// Change of `available`.
-    pub available: i64,
-    /// Change of `reserved`.
-    pub reserved: i64,
-    /// Change of `sold`.
-    pub sold: i64,
-    /// Why.
-    pub reason: Option<&'a str>,
-    /// What it belongs to (a reservation id…).
-    pub reference: Option<&'a str>,
-    /// Who: an account id or `internal`.
-    pub actor: &'a str,
-}
-
-/// Appends a history entry, and tells catalog the SKU's new levels (through the outbox, in the
-/// same transaction), each with the next version of the SKU's stock.
-pub fn record(db: &Db, c: &Change<'_>) -> ApiResult<()> {
-    announce(db, c.sku)?;
-    db.execute(
-        "INSERT INTO inventory.history (id, sku_id, kind, available_delta, reserved_delta, sold_delta, reason, reference, actor) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            uuid(kit::ids::new_id()),
-            uuid(c.sku),
-            text(c.kind),
-            c.available.into(),
-            c.reserved.into(),
-            c.sold.into(),
-            kit::db::optional_text(c.reason),
-            kit::db::optional_text(c.reference),
-            text(c.actor),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Bumps the SKU's stock version and writes its levels into the outbox for catalog.
-fn announce(db: &Db, sku: Uuid) -> ApiResult<()> {
-    let set = db.query(
-        "UPDATE inventory.stock SET version = version + 1 WHERE sku_id = $1 RETURNING available, sold, version",
-        &[uuid(sku)],
-    )?;
-    let Some(row) = rows(&set).next() else {
-        return Ok(());
-    };
-    let (available, sold, version): (i64, i64, i64) =
-        (row.get("available")?, row.get("sold")?, row.get("version")?);
-    kit::outbox::enqueue(
-        db,
-        "inventory",
-        &kit::outbox::Message {
-            target: "catalog",
-            path: "/internal/stock-levels",
-            body: serde_json::json!({ "sku_id": sku, "available": available, "sold": sold, "version": version }),
-            key: format!("inventory:stock:{sku}:{version}"),
-        },
-    )
-}
-
-/// Applies count deltas; the CHECK constraints refuse any that would go negative.
-pub fn apply(db: &Db, sku: Uuid, available: i64, reserved: i64, sold: i64) -> ApiResult<Stock> {
-    let sql = format!(
-        "UPDATE inventory.stock SET available = available + $2, reserved = reserved + $3, sold = sold + $4, \
-         updated_at = now() WHERE sku_id = $1 RETURNING {COLUMNS}"
-    );
-    let params = [uuid(sku), available.into(), reserved.into(), sold.into()];
-    let set = db.query(&sql, &params).map_err(|e| {
-        let short = || {
-            ApiError::conflict(
-                "insufficient_stock",
-                "not enough units in stock for that change",
-            )
-        };
-        e.to_api(&[
-            ("stock_available_not_negative", short()),
-            ("stock_reserved_not_negative", short()),
-        ])
-    })?;
-    rows(&set)
-        .next()
-        .map(|r| Stock::from_row(&r))
-        .ok_or_else(|| not_found(sku))?
-}
+/// Largest import body: room for the most serial numbers an import may carry, at full length.
+const IMPORT_BODY_LIMIT: usize = 1024 * 1024;
 
 fn sku_param(ctx: &Ctx) -> ApiResult<Uuid> {
     ctx.param_id("sku_id", "stock")
@@ -168,46 +24,47 @@ fn sku_param(ctx: &Ctx) -> ApiResult<Uuid> {
 /// `GET /api/v1/inventory/stock/:sku_id` — public.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let sku = sku_param(&ctx)?;
-    json::ok(&load(ctx.db()?, sku, false)?)
+    let stock = stock::load(ctx.db()?, sku, Lock::None)?;
+    json::ok(&StockAnswer::from(stock))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
+struct UpdateRequest {
+    /// Required rather than a `kit::patch::Field`: tracking is the one thing this PATCH
+    /// changes, so a body without it is refused, as the OpenAPI document says.
     serial_required: bool,
 }
 
 /// `PATCH /api/v1/inventory/stock/:sku_id` — the owner turns serial tracking on or off.
-/// Tracking can only start when every available unit already has an active serial.
 pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let sku = sku_param(&ctx)?;
-    let body: UpdateBody = json::read(&req)?;
-    idempotency::run(&ctx, &req, "inventory", &user.sub.to_string(), KeyPolicy::Optional, async |db: &Db| {
-        let stock = load_owned(db, sku, user.sub)?;
-        if body.serial_required && !stock.serial_required {
-            let active: i64 = db.scalar(
-                "SELECT count(*) FROM inventory.serial WHERE sku_id = $1 AND status = 'active'",
-                &[uuid(sku)],
-            )?;
-            if active != stock.available {
-                return Err(ApiError::conflict(
-                    "serials_missing",
-                    format!("{} units are available but {active} have active serial numbers; import serials first", stock.available),
-                ));
+    let body: UpdateRequest = json::read(&req)?;
+    let caller = user.sub.to_string();
+    idempotency::run(
+        &ctx,
+        &req,
+        SCHEMA,
+        &caller,
+        KeyPolicy::Optional,
+        async |db: &Db| {
+            let stock = stock::load(db, sku, Lock::ForUpdate)?;
+            rules::ensure_owner(stock.seller_id, user.sub)?;
+            if body.serial_required && !stock.serial_required {
+                rules::ensure_serials_cover(stock.available, serial::count_active(db, sku)?)?;
             }
-        }
-        let sql = format!("UPDATE inventory.stock SET serial_required = $2, updated_at = now() WHERE sku_id = $1 RETURNING {COLUMNS}");
-        let stock: Stock = db.fetch_optional(&sql, &[uuid(sku), body.serial_required.into()])?.ok_or_else(|| not_found(sku))?;
-        json::ok(&stock)
-    })
+            let stock = stock::set_serial_required(db, sku, body.serial_required)?;
+            json::ok(&StockAnswer::from(stock))
+        },
+    )
     .await
-    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
+    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ImportBody {
+struct ImportRequest {
     quantity: i64,
     #[serde(default)]
     serials: Option<Vec<String>>,
@@ -215,45 +72,54 @@ struct ImportBody {
     reason: Option<String>,
 }
 
-/// `POST /api/v1/inventory/stock/:sku_id/import` — the owner restocks; serialized SKUs bring
-/// one new serial number per unit. All or nothing.
+/// `POST /api/v1/inventory/stock/:sku_id/import` — the owner restocks; a SKU that tracks
+/// serials brings one new serial number per unit. All or nothing.
 pub async fn import(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let sku = sku_param(&ctx)?;
-    let body: ImportBody = json::read_limited(&req, 1024 * 1024)?;
+    let body: ImportRequest = json::read_limited(&req, IMPORT_BODY_LIMIT)?;
     let quantity = i64::from(kit::validate::quantity("quantity", body.quantity)?);
     let reason = body
         .reason
         .as_deref()
-        .map(|r| kit::validate::text("reason", r, 1, 500))
+        .map(|r| kit::validate::text("reason", r, 1, MAX_REASON_CHARS))
         .transpose()?;
-    let actor = user.sub.to_string();
-    idempotency::run(&ctx, &req, "inventory", &actor, KeyPolicy::Optional, async |db: &Db| {
-        let stock = load_owned(db, sku, user.sub)?;
-        let serials = rules::import_serials(stock.serial_required, quantity, body.serials.as_deref())?;
-        if !serials.is_empty() {
-            db.execute(
-                "INSERT INTO inventory.serial (sku_id, serial) SELECT $1, s FROM unnest($2::text[]) AS s",
-                &[uuid(sku), kit::db::strings(&serials)],
-            )
-            .map_err(|e| {
-                e.to_api(&[(
-                    "serial_pkey",
-                    ApiError::conflict("serial_exists", "one of these serial numbers is already recorded for this SKU"),
-                )])
-            })?;
-        }
-        let stock = apply(db, sku, quantity, 0, 0)?;
-        record(db, &Change { sku, kind: "import", available: quantity, reserved: 0, sold: 0, reason: reason.as_deref(), reference: None, actor: &actor })?;
-        json::ok(&stock)
-    })
+    let caller = user.sub.to_string();
+    idempotency::run(
+        &ctx,
+        &req,
+        SCHEMA,
+        &caller,
+        KeyPolicy::Optional,
+        async |db: &Db| {
+            let stock = stock::load(db, sku, Lock::ForUpdate)?;
+            rules::ensure_owner(stock.seller_id, user.sub)?;
+            let serials =
+                rules::import_serials(stock.serial_required, quantity, body.serials.as_deref())?;
+            serial::insert_all(db, sku, &serials)?;
+            let deltas = Deltas::available(quantity);
+            let stock = stock::apply(db, sku, deltas)?;
+            history::record(
+                db,
+                &Change {
+                    sku,
+                    kind: ChangeKind::Import,
+                    deltas,
+                    reason: reason.as_deref(),
+                    reference: None,
+                    actor: Actor::Seller(user.sub),
+                },
+            )?;
+            json::ok(&StockAnswer::from(stock))
+        },
+    )
     .await
-    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
+    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AdjustBody {
+struct AdjustRequest {
     delta: i64,
     reason: String,
     #[serde(default)]
@@ -261,109 +127,84 @@ struct AdjustBody {
 }
 
 /// `POST /api/v1/inventory/stock/:sku_id/adjust` — the owner corrects the count with a reason:
-/// a negative `delta` writes units off (naming the damaged serials for serialized SKUs), a
-/// positive one adds found units to an untracked SKU (tracked SKUs restock by import).
+/// a negative `delta` writes units off (naming the damaged serials of a SKU that tracks them),
+/// a positive one adds found units to a SKU that does not (tracked SKUs restock by import).
 pub async fn adjust(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let sku = sku_param(&ctx)?;
-    let body: AdjustBody = json::read(&req)?;
-    if body.delta == 0 || body.delta.abs() > 1_000_000 {
-        return Err(ApiError::validation(
-            "delta: must be a non-zero whole number between -1000000 and 1000000",
-        ));
-    }
-    let reason = kit::validate::text("reason", &body.reason, 1, 500)?;
-    let actor = user.sub.to_string();
+    let body: AdjustRequest = json::read(&req)?;
+    let delta = rules::adjustment_delta(body.delta)?;
+    let reason = kit::validate::text("reason", &body.reason, 1, MAX_REASON_CHARS)?;
+    let caller = user.sub.to_string();
     idempotency::run(
         &ctx,
         &req,
-        "inventory",
-        &actor,
+        SCHEMA,
+        &caller,
         KeyPolicy::Optional,
         async |db: &Db| {
-            let stock = load_owned(db, sku, user.sub)?;
-            if stock.serial_required {
-                if body.delta > 0 {
-                    return Err(ApiError::unprocessable(
-                        "use_import",
-                        "this SKU tracks serial numbers: add units with an import",
-                    ));
-                }
-                let serials = rules::checked_serials(
-                    body.serials.as_deref().unwrap_or_default(),
-                    -body.delta,
-                )?;
-                let damaged = db.execute(
-                    "UPDATE inventory.serial SET status = 'damaged', updated_at = now() \
-                 WHERE sku_id = $1 AND serial = ANY($2::text[]) AND status = 'active'",
-                    &[uuid(sku), kit::db::strings(&serials)],
-                )?;
-                if i64::try_from(damaged).ok() != Some(-body.delta) {
-                    return Err(ApiError::conflict(
-                        "serial_not_active",
-                        "every serial written off must be an active serial of this SKU",
-                    ));
-                }
-            } else if body.serials.as_ref().is_some_and(|s| !s.is_empty()) {
-                return Err(ApiError::unprocessable(
-                    "serials_not_tracked",
-                    "this SKU does not track serial numbers",
-                ));
+            let stock = stock::load(db, sku, Lock::ForUpdate)?;
+            rules::ensure_owner(stock.seller_id, user.sub)?;
+            let serials = body.serials.as_deref();
+            if let Adjustment::WriteOff(serials) =
+                rules::adjustment(stock.serial_required, delta, serials)?
+            {
+                serial::write_off(db, sku, &serials)?;
             }
-            if stock.available + body.delta < 0 {
-                return Err(ApiError::conflict(
-                    "insufficient_stock",
-                    format!("only {} units are available to write off", stock.available),
-                ));
-            }
-            let stock = apply(db, sku, body.delta, 0, 0)?;
-            record(
+            // After a write-off this always holds (a tracked SKU's available count equals its
+            // active serials); it is the check that matters for SKUs without serials.
+            rules::ensure_write_off_fits(stock.available, delta)?;
+            let deltas = Deltas::available(delta);
+            let stock = stock::apply(db, sku, deltas)?;
+            history::record(
                 db,
                 &Change {
                     sku,
-                    kind: "adjust",
-                    available: body.delta,
-                    reserved: 0,
-                    sold: 0,
+                    kind: ChangeKind::Adjust,
+                    deltas,
                     reason: Some(&reason),
                     reference: None,
-                    actor: &actor,
+                    actor: Actor::Seller(user.sub),
                 },
             )?;
-            json::ok(&stock)
+            json::ok(&StockAnswer::from(stock))
         },
     )
     .await
-    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
+    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateBody {
-    sku_id: Uuid,
-    seller_id: Uuid,
-    #[serde(default)]
-    serial_required: bool,
-}
-
-/// `POST /internal/stock` — catalog creates the stock of a new SKU (empty). Repeating it for
-/// the same seller is harmless; another seller's SKU id is a conflict.
+/// `POST /internal/stock` — catalog creates the (empty) stock of a new SKU: 201 the first
+/// time, 200 with the same stock when repeated for the same seller.
 pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    let body: CreateBody = json::read(&req)?;
-    idempotency::run(&ctx, &req, "inventory", "internal", KeyPolicy::Required, async |db: &Db| {
-        let inserted = db.execute(
-            "INSERT INTO inventory.stock (sku_id, seller_id, serial_required) VALUES ($1, $2, $3) ON CONFLICT (sku_id) DO NOTHING",
-            &[uuid(body.sku_id), uuid(body.seller_id), body.serial_required.into()],
-        )?;
-        let stock = load(db, body.sku_id, false)?;
-        if stock.seller_id != body.seller_id {
-            return Err(ApiError::conflict("sku_taken", "this SKU id already has stock owned by another seller"));
-        }
-        if inserted == 1 {
-            record(db, &Change { sku: body.sku_id, kind: "create", available: 0, reserved: 0, sold: 0, reason: None, reference: None, actor: "internal" })?;
-        }
-        json::respond(if inserted == 1 { 201 } else { 200 }, &stock)
-    })
+    let body: CreateStockRequest = json::read(&req)?;
+    idempotency::run(
+        &ctx,
+        &req,
+        SCHEMA,
+        "internal",
+        KeyPolicy::Required,
+        async |db: &Db| {
+            let inserted = stock::insert(db, body.sku_id, body.seller_id, body.serial_required)?;
+            let stock = stock::load(db, body.sku_id, Lock::None)?;
+            rules::ensure_sku_not_taken(stock.seller_id, body.seller_id)?;
+            if inserted == Inserted::Existing {
+                return json::ok(&StockAnswer::from(stock));
+            }
+            history::record(
+                db,
+                &Change {
+                    sku: body.sku_id,
+                    kind: ChangeKind::Create,
+                    deltas: Deltas::NONE,
+                    reason: None,
+                    reference: None,
+                    actor: Actor::Internal,
+                },
+            )?;
+            json::respond(201, &StockAnswer::from(stock))
+        },
+    )
     .await
-    .inspect(|_| kit::outbox::wake(&ctx, "inventory"))
+    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
