@@ -1,13 +1,18 @@
 //! The commands that talk to PostgreSQL. Applied migrations are recorded in
-//! `public.souk_migrations` with a SHA-256 checksum; each file runs in its own transaction
-//! together with its record, under an advisory lock so two runners never interleave.
+//! `public.souk_migrations` with a SHA-256 checksum, a kit feature's under
+//! `<module>.<feature>`; each file runs in its own transaction together with its record, under
+//! an advisory lock so two runners never interleave.
+//!
+//! [`up`], [`down`] and [`status`] use the kit features embedded in this binary; the `_with`
+//! variants take others (tests add a feature version that the kit does not have yet).
 
 use std::path::Path;
 
 use anyhow::Context;
 
-use crate::files::{Migration, discover};
-use crate::plan::{Applied, plan};
+use crate::features::Features;
+use crate::files::{Migration, discover_with, schema_of};
+use crate::plan::{Applied, State, plan, state};
 
 /// Key of the advisory lock that serialises runners (any fixed number unique to Souk).
 const LOCK_KEY: i64 = 0x50_55_4b_4d_49_47;
@@ -23,7 +28,11 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS public.souk_migrations (
 
 async fn applied(client: &tokio_postgres::Client) -> anyhow::Result<Vec<Applied>> {
     let rows = client
-        .query("SELECT module, version, name, checksum FROM public.souk_migrations ORDER BY applied_at, module, version", &[])
+        .query(
+            "SELECT module, version, name, checksum FROM public.souk_migrations \
+             ORDER BY applied_at, module, version",
+            &[],
+        )
         .await
         .context("reading public.souk_migrations")?;
     Ok(rows
@@ -57,43 +66,91 @@ async fn locked<T>(
     result
 }
 
-/// Applies every pending migration under `dir`; returns what it applied.
-pub async fn up(client: &mut tokio_postgres::Client, dir: &Path) -> anyhow::Result<Vec<Migration>> {
-    let files = discover(dir)?;
+/// What `up` did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Report {
+    /// Rewritten files whose recorded checksum was replaced by theirs (they declare that they
+    /// supersede the applied text); nothing of them ran.
+    pub superseded: Vec<Migration>,
+    /// Migrations applied, in order.
+    pub applied: Vec<Migration>,
+}
+
+/// Applies every pending migration under `dir`, each module's own before its kit features';
+/// first records the new checksum of every rewritten file that supersedes the applied text.
+pub async fn up(client: &mut tokio_postgres::Client, dir: &Path) -> anyhow::Result<Report> {
+    up_with(client, dir, &Features::kit()?).await
+}
+
+/// [`up`] with the given kit features.
+pub async fn up_with(
+    client: &mut tokio_postgres::Client,
+    dir: &Path,
+    features: &Features,
+) -> anyhow::Result<Report> {
+    let files = discover_with(dir, features)?;
     locked(client, async move |client| {
         let done = applied(client).await?;
-        let pending: Vec<Migration> = plan(&files, &done)?.into_iter().cloned().collect();
-        for m in &pending {
+        let plan = plan(&files, &done)?;
+        let report = Report {
+            superseded: plan.superseded.into_iter().cloned().collect(),
+            applied: plan.pending.into_iter().cloned().collect(),
+        };
+        if !report.superseded.is_empty() {
+            let tx = client.transaction().await?;
+            for m in &report.superseded {
+                tx.execute(
+                    "UPDATE public.souk_migrations SET checksum = $3 WHERE module = $1 AND version = $2",
+                    &[&m.module, &m.version, &m.checksum],
+                )
+                .await
+                .with_context(|| format!("recording the new checksum of {m}"))?;
+            }
+            tx.commit().await.context("committing the new checksums")?;
+        }
+        for m in &report.applied {
             let tx = client.transaction().await?;
             tx.batch_execute(&m.up)
                 .await
-                .with_context(|| format!("migration {}/{:04}_{} failed", m.module, m.version, m.name))?;
+                .with_context(|| format!("migration {m} failed"))?;
             tx.execute(
-                "INSERT INTO public.souk_migrations (module, version, name, checksum) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO public.souk_migrations (module, version, name, checksum) \
+                 VALUES ($1, $2, $3, $4)",
                 &[&m.module, &m.version, &m.name, &m.checksum],
             )
             .await?;
-            tx.commit().await.with_context(|| format!("committing {}/{:04}_{}", m.module, m.version, m.name))?;
+            tx.commit().await.with_context(|| format!("committing {m}"))?;
         }
-        Ok(pending)
+        Ok(report)
     })
     .await
 }
 
-/// Rolls back the most recently applied migration (of `module`, when given); returns it, or
+/// Rolls back the most recently applied migration (of `module`, when given: its own and its
+/// kit features', or only one feature's when `module` is `<module>.<feature>`); returns it, or
 /// `None` when nothing is applied.
 pub async fn down(
     client: &mut tokio_postgres::Client,
     dir: &Path,
     module: Option<&str>,
 ) -> anyhow::Result<Option<Migration>> {
-    let files = discover(dir)?;
+    down_with(client, dir, module, &Features::kit()?).await
+}
+
+/// [`down`] with the given kit features.
+pub async fn down_with(
+    client: &mut tokio_postgres::Client,
+    dir: &Path,
+    module: Option<&str>,
+    features: &Features,
+) -> anyhow::Result<Option<Migration>> {
+    let files = discover_with(dir, features)?;
     locked(client, async move |client| {
         let done = applied(client).await?;
         let Some(last) = done
             .iter()
             .rev()
-            .find(|a| module.is_none_or(|m| a.module == m))
+            .find(|a| module.is_none_or(|m| a.module == m || schema_of(&a.module) == m))
         else {
             return Ok(None);
         };
@@ -108,12 +165,9 @@ pub async fn down(
             })?
             .clone();
         let tx = client.transaction().await?;
-        tx.batch_execute(&file.down).await.with_context(|| {
-            format!(
-                "rolling back {}/{:04}_{}",
-                file.module, file.version, file.name
-            )
-        })?;
+        tx.batch_execute(&file.down)
+            .await
+            .with_context(|| format!("rolling back {file}"))?;
         tx.execute(
             "DELETE FROM public.souk_migrations WHERE module = $1 AND version = $2",
             &[&file.module, &file.version],
@@ -125,21 +179,28 @@ pub async fn down(
     .await
 }
 
-/// Every migration file with whether it is applied.
+/// Every migration, kit features' included, with how it stands against the database.
 pub async fn status(
     client: &mut tokio_postgres::Client,
     dir: &Path,
-) -> anyhow::Result<Vec<(Migration, bool)>> {
-    let files = discover(dir)?;
+) -> anyhow::Result<Vec<(Migration, State)>> {
+    status_with(client, dir, &Features::kit()?).await
+}
+
+/// [`status`] with the given kit features.
+pub async fn status_with(
+    client: &mut tokio_postgres::Client,
+    dir: &Path,
+    features: &Features,
+) -> anyhow::Result<Vec<(Migration, State)>> {
+    let files = discover_with(dir, features)?;
     client.batch_execute(CREATE_TABLE).await?;
     let done = applied(client).await?;
     Ok(files
         .into_iter()
         .map(|m| {
-            let is_applied = done
-                .iter()
-                .any(|a| a.module == m.module && a.version == m.version);
-            (m, is_applied)
+            let state = state(&m, &done);
+            (m, state)
         })
         .collect())
 }

@@ -1,12 +1,18 @@
 //! `souk-migrate [--database-url URL] [--dir migrations] <up|down|status> [--module M]`
+//!
+//! The kit features' templates are embedded in the binary: it needs only the migrations tree.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use souk_migrate::State;
 
 const USAGE: &str =
-    "usage: souk-migrate [--database-url URL] [--dir migrations] <up|down|status> [--module M]";
+    "usage: souk-migrate [--database-url URL] [--dir migrations] <up|down|status> [--module M]
+  up      apply pending migrations: each module's own, then its kit features' (kit.features)
+  down    roll back the newest applied migration (of module M and its features, or of M.feature)
+  status  list every migration, kit features' included";
 
 /// The URL without its password, for messages.
 fn redacted(url: &str) -> String {
@@ -58,27 +64,35 @@ async fn run(args: Vec<String>) -> anyhow::Result<()> {
     });
     match command.as_str() {
         "up" => {
-            let applied = souk_migrate::up(&mut client, &dir).await?;
-            for m in &applied {
-                println!("applied {}/{:04}_{}", m.module, m.version, m.name);
+            let report = souk_migrate::up(&mut client, &dir).await?;
+            for m in &report.superseded {
+                println!(
+                    "recorded the new checksum of {m}.up.sql: it supersedes the text that was applied"
+                );
             }
-            if applied.is_empty() {
+            for m in &report.applied {
+                println!("applied {m}");
+            }
+            if report.applied.is_empty() {
                 println!("nothing to apply: the database is up to date");
             }
         }
         "down" => match souk_migrate::down(&mut client, &dir, module.as_deref()).await? {
-            Some(m) => println!("rolled back {}/{:04}_{}", m.module, m.version, m.name),
+            Some(m) => println!("rolled back {m}"),
             None => println!("nothing to roll back"),
         },
         _ => {
-            for (m, applied) in souk_migrate::status(&mut client, &dir).await? {
-                println!(
-                    "{} {}/{:04}_{}",
-                    if applied { "applied" } else { "pending" },
-                    m.module,
-                    m.version,
-                    m.name
-                );
+            for (m, state) in souk_migrate::status(&mut client, &dir).await? {
+                let (word, note) = match state {
+                    State::Pending => ("pending", ""),
+                    State::Applied => ("applied", ""),
+                    State::Superseded => (
+                        "applied",
+                        " (a superseded text: `up` records the new checksum)",
+                    ),
+                    State::Edited => ("applied", " (edited since: `up` refuses to run)"),
+                };
+                println!("{word} {m}{note}");
             }
         }
     }
