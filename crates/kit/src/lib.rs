@@ -40,6 +40,8 @@ pub mod page;
 pub mod platform;
 pub mod patch;
 pub mod router;
+#[cfg(test)]
+pub mod testing;
 pub mod time;
 pub mod retry;
 pub mod validate;

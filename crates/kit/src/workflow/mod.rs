@@ -49,6 +49,8 @@ mod routes;
 mod run;
 mod signals;
 pub mod state;
+#[cfg(test)]
+mod tests;
 
 pub use engine::{Engine, Outcome, Registered, backoff_ms, register};
 pub use run::{Run, Step, Stop};
