@@ -505,3 +505,61 @@ async fn a_timer_and_a_signal_survive_a_host_restart() {
     assert!(fired["output"]["fired_at_ms"].as_i64().unwrap() >= due);
     assert_eq!(ledger_on(&own, timer).await, ["fired"]);
 }
+
+#[tokio::test]
+async fn a_workflow_input_that_does_not_decode_is_a_422_and_starts_nothing() {
+    let k = key();
+    let reply = stack()
+        .api()
+        .post("/api/v1/lab/workflows/timer")
+        .json(json!({ "key": k, "input": { "at_ms": "soon" } }))
+        .send()
+        .await;
+    reply.assert_error(422, "validation");
+    let started: i64 = stack()
+        .db()
+        .await
+        .query_one(
+            "SELECT count(*) FROM lab.invocation WHERE start_key = $1",
+            &[&k],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(started, 0);
+}
+
+#[tokio::test]
+async fn a_step_that_opens_a_transaction_of_its_own_is_refused_and_commits_nothing() {
+    let id = id_of(&start("nested", json!({})).await);
+    let failed = until_status(id, "failed", Duration::from_secs(10)).await;
+    assert_eq!(failed["error"]["code"], "transaction_in_step", "{failed:#}");
+    assert!(ledger(id).await.is_empty(), "nothing of the step committed");
+}
+
+#[tokio::test]
+async fn a_step_refused_after_its_remote_effect_keeps_its_undo_and_it_runs() {
+    let outcome = start("late_refusal", json!({})).await;
+    let id = id_of(&outcome);
+    assert_eq!(outcome["status"], "rolled_back", "{outcome:#}");
+    assert_eq!(outcome["error"]["code"], "lab_refused");
+    assert_eq!(ledger(id).await, ["sink", "undo:hold"]);
+}
+
+#[tokio::test]
+async fn cancelling_a_failed_invocation_undoes_the_step_interrupted_after_its_remote_effect() {
+    let id = id_of(&start("late_failure", json!({})).await);
+    let failed = until_status(id, "failed", Duration::from_secs(10)).await;
+    let hold = &failed["steps"][0];
+    assert_eq!((&hold["name"], &hold["status"]), (&json!("hold"), &json!("interrupted")));
+    assert_eq!(ledger(id).await, ["sink"]);
+    let cancelled = stack()
+        .api()
+        .post(&format!("/api/v1/durable/invocations/{id}/cancel"))
+        .bearer(&stack().admin_token)
+        .send()
+        .await;
+    cancelled.assert_status(200);
+    assert_eq!(cancelled["status"], "cancelled", "{}", cancelled.json());
+    assert_eq!(ledger(id).await, ["sink", "undo:hold"]);
+}
