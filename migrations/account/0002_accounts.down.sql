@@ -1,4 +1,3 @@
-DROP TABLE account.idempotency_key;
 DROP TABLE account.wallet;
 DROP TABLE account.refresh_token;
 DROP TABLE account.account;

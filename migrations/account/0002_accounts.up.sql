@@ -1,3 +1,5 @@
+-- supersedes sha256:d66f3856daf8681d8f5ae1e7f01a813e6c1cd36735ab26464e2ff0cf3ba6f499
+-- (idempotency_key, once created here too, is kit's `idempotency` feature now: see kit.features.)
 -- Accounts, their profiles and sign-in sessions.
 --
 -- Decisions:
@@ -51,17 +53,3 @@ CREATE TABLE account.wallet (
     balance    int8 NOT NULL DEFAULT 0 CONSTRAINT wallet_balance_not_negative CHECK (balance >= 0),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-
--- Idempotency records (see kit::idempotency).
-CREATE TABLE account.idempotency_key (
-    caller       text NOT NULL,
-    key          text NOT NULL,
-    request_hash text NOT NULL,
-    status       int4,
-    body         bytea,
-    content_type text,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    expires_at   timestamptz NOT NULL,
-    PRIMARY KEY (caller, key)
-);
-CREATE INDEX idempotency_key_expiry_idx ON account.idempotency_key (expires_at);

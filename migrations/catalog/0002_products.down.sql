@@ -1,4 +1,3 @@
-DROP TABLE IF EXISTS catalog.idempotency_key;
 DROP TABLE IF EXISTS catalog.search_word;
 ALTER TABLE IF EXISTS catalog.product DROP CONSTRAINT IF EXISTS product_featured_sku_fkey;
 DROP TABLE IF EXISTS catalog.sku;

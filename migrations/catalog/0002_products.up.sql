@@ -1,3 +1,5 @@
+-- supersedes sha256:f22f92521b4ce5a5f4fa5f7468d2f60f45f652959003cdda9dd73191d9652f3f
+-- (idempotency_key, once created here too, is kit's `idempotency` feature now: see kit.features.)
 -- The catalog: a category tree, tags, products (SPUs) with their SKUs, and what search needs.
 -- Other modules reach these only through catalog's internal API.
 
@@ -73,20 +75,6 @@ CREATE TABLE catalog.search_word (
     trigrams text[] NOT NULL
 );
 CREATE INDEX search_word_trigrams_idx ON catalog.search_word USING gin (trigrams);
-
--- Idempotency records (see kit::idempotency).
-CREATE TABLE catalog.idempotency_key (
-    caller       text NOT NULL,
-    key          text NOT NULL,
-    request_hash text NOT NULL,
-    status       int4,
-    body         bytea,
-    content_type text,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    expires_at   timestamptz NOT NULL,
-    PRIMARY KEY (caller, key)
-);
-CREATE INDEX idempotency_key_expiry_idx ON catalog.idempotency_key (expires_at);
 
 -- A starting category tree; operators add more with POST /api/v1/catalog/categories.
 INSERT INTO catalog.category (id, parent_id, slug, name, description) VALUES

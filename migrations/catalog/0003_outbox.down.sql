@@ -1,1 +1,1 @@
-DROP TABLE IF EXISTS catalog.outbox;
+-- Nothing: the `outbox` feature's own down migration drops catalog.outbox.

@@ -1,4 +1,3 @@
-DROP TABLE inventory.idempotency_key;
 DROP TABLE inventory.history;
 DROP TABLE inventory.serial;
 DROP TABLE inventory.reservation_line;

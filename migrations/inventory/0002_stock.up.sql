@@ -1,3 +1,5 @@
+-- supersedes sha256:f51c9ff8209a641097bd440d19869fa753a9837fcec3c37600634f6c18c874da
+-- (idempotency_key, once created here too, is kit's `idempotency` feature now: see kit.features.)
 -- Stock of each catalog SKU, its serial numbers, reservations, and the history of every change.
 --
 -- Invariants the database itself enforces, so no code path can break them:
@@ -69,17 +71,3 @@ CREATE TABLE inventory.history (
     created_at      timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX history_sku_idx ON inventory.history (sku_id, id DESC);
-
--- Idempotency records (see kit::idempotency): stored in the same transaction as the effect.
-CREATE TABLE inventory.idempotency_key (
-    caller       text NOT NULL,
-    key          text NOT NULL,
-    request_hash text NOT NULL,
-    status       int4,
-    body         bytea,
-    content_type text,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    expires_at   timestamptz NOT NULL,
-    PRIMARY KEY (caller, key)
-);
-CREATE INDEX idempotency_key_expiry_idx ON inventory.idempotency_key (expires_at);

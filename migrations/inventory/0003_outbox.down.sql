@@ -1,1 +1,1 @@
-DROP TABLE inventory.outbox;
+-- Nothing: the `outbox` feature's own down migration drops inventory.outbox.
