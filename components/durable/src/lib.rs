@@ -35,6 +35,7 @@ use kit::{ApiResult, Ctx, Request, Response, Router, json};
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("durable")
+        .without_idempotency()
         .post("/api/v1/durable/tick", tick)
         .post("/api/v1/durable/wake", wake)
         .get("/api/v1/durable/invocations", invocations::list)

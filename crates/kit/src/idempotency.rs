@@ -13,8 +13,11 @@
 //!   expired key is treated as new, and expired records are purged a few hundred at a time by
 //!   about one write in [`PURGE_ONE_IN`], so the table never grows without bound.
 //!
-//! Each module keeps its records in its own `<schema>.idempotency_key` table (see its first
-//! migration), so a module's effect and its record always share one database.
+//! The router applies this to every mutating route ([`crate::Router`]; a route opts out with
+//! `unkeyed()`, or insists on a key with `key_required()`), so no handler can forget it. Each
+//! module keeps its records in its own `<schema>.idempotency_key` table (kit's `idempotency`
+//! tables, which its migrations declare), so a module's effect and its record always share one
+//! database.
 
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
@@ -113,63 +116,32 @@ fn check_key(key: &str) -> ApiResult<()> {
     Ok(())
 }
 
-/// Runs `work` inside a transaction together with the idempotency record of this request.
-/// `schema` is the module's schema (a constant, never input; quoted in SQL, since `order` is a
-/// reserved word); `caller` scopes keys (an account id, or `internal` for module-to-module
-/// calls).
-pub async fn run(
+/// What the router does for a mutating route when the request carries `key`: claims the key
+/// in the module's `idempotency_key` table and runs `handler` in the same transaction (so the
+/// effect and the record commit together, and a handler's own transactions nest as
+/// savepoints), then stores the answer — status, body, `content-type` and `location`. A repeat
+/// gets the stored answer; a failed request stores nothing. `caller` scopes keys (an account
+/// id, `anonymous`, or `internal` for module-to-module calls).
+pub(crate) async fn serve(
     ctx: &Ctx,
-    req: &Request,
-    schema: &str,
+    key: &str,
     caller: &str,
-    policy: KeyPolicy,
-    work: impl AsyncFnOnce(&Db) -> ApiResult<Response>,
+    req: Request,
+    handler: impl AsyncFnOnce(Request) -> ApiResult<Response>,
 ) -> ApiResult<Response> {
-    let db = ctx.db()?;
-    let Some(key) = ctx.idempotency_key() else {
-        if policy == KeyPolicy::Required {
-            return Err(ApiError::bad_request(
-                "idempotency_key_required",
-                "this call needs an Idempotency-Key header",
-            ));
-        }
-        return db.transaction(work).await;
-    };
     check_key(key)?;
-    let hash = request_hash(req);
-    let schema = format!("\"{schema}\"");
+    let hash = request_hash(&req);
+    let schema = format!("\"{}\"", ctx.module);
     let schema = schema.as_str();
+    let db = ctx.db()?;
+    let ttl = ttl_hours(ctx);
     let (outcome, mut response) = db
         .transaction(async |db: &Db| {
-            db.execute(&format!("SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"), &[])?;
-            db.execute(
-                &format!("DELETE FROM {schema}.idempotency_key WHERE caller = $1 AND key = $2 AND expires_at < now()"),
-                &[text(caller), text(key)],
-            )?;
-            let claimed = db
-                .execute(
-                    &format!(
-                        "INSERT INTO {schema}.idempotency_key (caller, key, request_hash, expires_at) \
-                         VALUES ($1, $2, $3, now() + make_interval(hours => $4)) ON CONFLICT (caller, key) DO NOTHING"
-                    ),
-                    &[text(caller), text(key), text(&hash), Param::Int32(ttl_hours(ctx))],
-                )
-                .map_err(|e| {
-                    if e.code.as_deref() == Some("55P03") {
-                        ApiError::conflict(crate::retry::IDEMPOTENCY_IN_PROGRESS, "a request with this Idempotency-Key is still running; retry shortly")
-                    } else {
-                        e.into()
-                    }
-                })?;
-            if claimed == 0 {
+            if !claim(db, schema, caller, key, &hash, ttl)? {
                 return replay(db, schema, caller, key, &hash).map(|r| (Outcome::Replayed, r));
             }
-            let response = work(db).await?;
-            let content_type = response.header("content-type").and_then(|v| v.as_str()).unwrap_or("").to_string();
-            db.execute(
-                &format!("UPDATE {schema}.idempotency_key SET status = $3, body = $4, content_type = $5 WHERE caller = $1 AND key = $2"),
-                &[text(caller), text(key), Param::Int32(i32::from(*response.status())), Param::Binary(response.body().to_vec()), text(content_type)],
-            )?;
+            let response = handler(req).await?;
+            store(db, schema, caller, key, &response)?;
             Ok((Outcome::Fresh, response))
         })
         .await?;
@@ -187,10 +159,105 @@ pub async fn run(
     Ok(response)
 }
 
+/// Claims `key` for this request; `false` when it was claimed before (replay it). A claim
+/// still uncommitted by a concurrent first request is waited for up to [`WAIT_FOR_FIRST`].
+fn claim(
+    db: &Db,
+    schema: &str,
+    caller: &str,
+    key: &str,
+    hash: &str,
+    ttl_hours: i32,
+) -> ApiResult<bool> {
+    db.execute(&format!("SET LOCAL lock_timeout = '{WAIT_FOR_FIRST}'"), &[])?;
+    db.execute(
+        &format!(
+            "DELETE FROM {schema}.idempotency_key \
+             WHERE caller = $1 AND key = $2 AND expires_at < now()"
+        ),
+        &[text(caller), text(key)],
+    )?;
+    let claimed = db
+        .execute(
+            &format!(
+                "INSERT INTO {schema}.idempotency_key (caller, key, request_hash, expires_at) \
+                 VALUES ($1, $2, $3, now() + make_interval(hours => $4)) \
+                 ON CONFLICT (caller, key) DO NOTHING"
+            ),
+            &[text(caller), text(key), text(hash), Param::Int32(ttl_hours)],
+        )
+        .map_err(|e| {
+            if e.code.as_deref() == Some("55P03") {
+                in_progress()
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(claimed == 1)
+}
+
+fn in_progress() -> ApiError {
+    ApiError::conflict(
+        crate::retry::IDEMPOTENCY_IN_PROGRESS,
+        "a request with this Idempotency-Key is still running; retry shortly",
+    )
+}
+
+/// Stores the answer under the claimed key.
+fn store(db: &Db, schema: &str, caller: &str, key: &str, response: &Response) -> ApiResult<()> {
+    let header = |name: &str| {
+        response
+            .header(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    db.execute(
+        &format!(
+            "UPDATE {schema}.idempotency_key \
+             SET status = $3, body = $4, content_type = $5, location = $6 \
+             WHERE caller = $1 AND key = $2"
+        ),
+        &[
+            text(caller),
+            text(key),
+            Param::Int32(i32::from(*response.status())),
+            Param::Binary(response.body().to_vec()),
+            text(header("content-type").unwrap_or_default()),
+            crate::db::optional_text(header("location").as_deref()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Runs `work` in a transaction, exactly once per `Idempotency-Key`. The router already does
+/// this for every mutating route — there it only opens the transaction (a savepoint in the
+/// router's) and checks `policy`; kept so that handlers written before the router did it read
+/// the same. New handlers call `ctx.db()?.transaction(...)` and mark a route that needs a
+/// key with [`crate::Router::key_required`].
+pub async fn run(
+    ctx: &Ctx,
+    _req: &Request,
+    _schema: &str,
+    _caller: &str,
+    policy: KeyPolicy,
+    work: impl AsyncFnOnce(&Db) -> ApiResult<Response>,
+) -> ApiResult<Response> {
+    if ctx.idempotency_key().is_none() && policy == KeyPolicy::Required {
+        return Err(ApiError::bad_request(
+            "idempotency_key_required",
+            "this call needs an Idempotency-Key header",
+        ));
+    }
+    ctx.db()?.transaction(work).await
+}
+
 /// The stored response for a key that was already used.
 fn replay(db: &Db, schema: &str, caller: &str, key: &str, hash: &str) -> ApiResult<Response> {
     let set = db.query(
-        &format!("SELECT request_hash, status, body, content_type FROM {schema}.idempotency_key WHERE caller = $1 AND key = $2"),
+        &format!(
+            "SELECT request_hash, status, body, content_type, location \
+             FROM {schema}.idempotency_key WHERE caller = $1 AND key = $2"
+        ),
         &[text(caller), text(key)],
     )?;
     let row = rows(&set)
@@ -203,21 +270,21 @@ fn replay(db: &Db, schema: &str, caller: &str, key: &str, hash: &str) -> ApiResu
             "this Idempotency-Key was used for a different request",
         ));
     }
-    let status: Option<i32> = row.get("status")?;
-    let Some(status) = status else {
-        return Err(ApiError::conflict(
-            crate::retry::IDEMPOTENCY_IN_PROGRESS,
-            "a request with this Idempotency-Key is still running",
-        ));
+    let Some(status) = row.get::<Option<i32>>("status")? else {
+        return Err(in_progress());
     };
     let body: Option<Vec<u8>> = row.get("body")?;
     let content_type: Option<String> = row.get("content_type")?;
+    let location: Option<String> = row.get("location")?;
     let mut builder = Response::builder();
     builder
         .status(u16::try_from(status).unwrap_or(200))
         .body(body.unwrap_or_default());
     if let Some(ct) = content_type.filter(|c| !c.is_empty()) {
         builder.header("content-type", ct);
+    }
+    if let Some(location) = location {
+        builder.header("location", location);
     }
     Ok(builder.build())
 }

@@ -5,7 +5,7 @@
 //! is the whole path). Every `/internal/...` route requires the `service_token` variable in
 //! the `x-souk-service-token` header; public routes never start with `/internal/`.
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -14,9 +14,9 @@ use spin_sdk::http::{Method, Request, Response};
 
 use crate::auth::{self, Claims};
 use crate::config::Settings;
-use crate::platform::{Platform, RedisCommand, Spin};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
+use crate::platform::{Platform, RedisCommand, Spin};
 
 /// Header carrying the service token on internal calls.
 pub const SERVICE_TOKEN_HEADER: &str = "x-souk-service-token";
@@ -91,6 +91,20 @@ struct Route {
     pattern: String,
     segments: Vec<Segment>,
     handler: Handler,
+    keys: Keys,
+}
+
+/// What a route does with `Idempotency-Key` (see [`crate::idempotency`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keys {
+    /// A mutating route: a request with a key has its effect once, a repeat gets the first
+    /// answer. The default for POST, PUT, PATCH and DELETE.
+    Honoured,
+    /// As `Honoured`, and a request without a key is refused (internal calls that must be
+    /// exactly-once).
+    Required,
+    /// Reads, and the machinery's own routes (relays, wake-ups), which are safe to repeat.
+    Ignored,
 }
 
 enum Segment {
@@ -102,6 +116,9 @@ enum Segment {
 pub struct Router {
     module: &'static str,
     routes: Vec<Route>,
+    /// Whether the module keeps idempotency records (its schema has kit's `idempotency`
+    /// tables); a component without a database does not.
+    keeps_keys: bool,
 }
 
 impl Router {
@@ -110,6 +127,7 @@ impl Router {
         let router = Router {
             module,
             routes: Vec::new(),
+            keeps_keys: true,
         };
         router.get(&format!("/api/v1/{module}/health"), crate::health::get)
     }
@@ -133,7 +151,38 @@ impl Router {
             pattern: pattern.to_string(),
             segments,
             handler: Box::new(move |ctx, req| Box::pin(handler(ctx, req))),
+            keys: if verb == Verb::Get {
+                Keys::Ignored
+            } else {
+                Keys::Honoured
+            },
         });
+        self
+    }
+
+    fn last_route_keys(mut self, keys: Keys) -> Router {
+        if let Some(route) = self.routes.last_mut() {
+            route.keys = keys;
+        }
+        self
+    }
+
+    /// The route added last refuses a request without `Idempotency-Key` (400
+    /// `idempotency_key_required`).
+    pub fn key_required(self) -> Router {
+        self.last_route_keys(Keys::Required)
+    }
+
+    /// The route added last ignores `Idempotency-Key`: it is safe to repeat (a POST that only
+    /// reads, a relay, a wake-up).
+    pub fn unkeyed(self) -> Router {
+        self.last_route_keys(Keys::Ignored)
+    }
+
+    /// The module keeps no idempotency records (no database): every route ignores
+    /// `Idempotency-Key`.
+    pub fn without_idempotency(mut self) -> Router {
+        self.keeps_keys = false;
         self
     }
 
@@ -141,6 +190,7 @@ impl Router {
     /// schema then has an `outbox` table).
     pub fn with_outbox(self) -> Router {
         self.post("/internal/outbox/relay", crate::outbox::relay)
+            .unkeyed()
     }
 
     /// `GET pattern`.
@@ -280,7 +330,37 @@ impl Router {
         if route.is_internal() {
             auth::check_service_token(&req, &ctx.settings)?;
         }
-        (route.handler)(ctx, req).await
+        let keys = if self.keeps_keys {
+            route.keys
+        } else {
+            Keys::Ignored
+        };
+        let response = match (keys, ctx.idempotency_key.clone()) {
+            (Keys::Ignored, _) => (route.handler)(ctx.share(), req).await,
+            (Keys::Required, None) => Err(ApiError::bad_request(
+                "idempotency_key_required",
+                "this call needs an Idempotency-Key header",
+            )),
+            (Keys::Honoured, None) => (route.handler)(ctx.share(), req).await,
+            (Keys::Honoured | Keys::Required, Some(key)) => {
+                let caller = if route.is_internal() {
+                    "internal".to_string()
+                } else {
+                    ctx.optional_user()
+                        .ok()
+                        .flatten()
+                        .map_or_else(|| "anonymous".to_string(), |c| c.sub.to_string())
+                };
+                let handler = &route.handler;
+                let shared = ctx.share();
+                crate::idempotency::serve(&ctx, &key, &caller, req, async move |req| {
+                    handler(shared, req).await
+                })
+                .await
+            }
+        };
+        ctx.flush_wake_ups();
+        response
     }
 }
 
@@ -356,7 +436,15 @@ pub struct Ctx {
     idempotency_key: Option<String>,
     platform: Rc<dyn Platform>,
     settings: Settings,
+    shared: Rc<Shared>,
+}
+
+/// What every handle on one request's context shares: its connection and the wake-ups
+/// waiting for the commit.
+#[derive(Default)]
+struct Shared {
     db: OnceCell<Db>,
+    wake_ups: RefCell<Vec<RedisCommand>>,
 }
 
 impl Ctx {
@@ -373,7 +461,44 @@ impl Ctx {
             idempotency_key: None,
             settings: Settings::new(platform.clone()),
             platform,
-            db: OnceCell::new(),
+            shared: Rc::default(),
+        }
+    }
+
+    /// Another handle on the same request: same connection, same variables.
+    fn share(&self) -> Ctx {
+        Ctx {
+            request_id: self.request_id.clone(),
+            module: self.module,
+            params: self.params.clone(),
+            declared: self.declared.clone(),
+            query: self.query.clone(),
+            authorization: self.authorization.clone(),
+            idempotency_key: self.idempotency_key.clone(),
+            settings: Settings::new(self.platform.clone()),
+            platform: self.platform.clone(),
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Sends a wake-up now, or after the commit when the request's transaction is open (a
+    /// relay woken before the commit would find nothing to do).
+    pub(crate) fn wake_up(&self, command: RedisCommand) -> Result<(), String> {
+        if self.shared.db.get().is_some_and(Db::in_transaction) {
+            self.shared.wake_ups.borrow_mut().push(command);
+            return Ok(());
+        }
+        self.redis(&command).map(drop)
+    }
+
+    /// Sends the wake-ups that waited for the commit (best effort).
+    fn flush_wake_ups(&self) {
+        let pending: Vec<RedisCommand> = self.shared.wake_ups.borrow_mut().drain(..).collect();
+        for command in pending {
+            if let Err(e) = self.redis(&command) {
+                crate::log::warn(format_args!("a wake-up was not sent ({e}); the sweep will"));
+                return;
+            }
         }
     }
 
@@ -441,13 +566,13 @@ impl Ctx {
 
     /// The request's database connection, opened on first use.
     pub fn db(&self) -> ApiResult<&Db> {
-        if let Some(db) = self.db.get() {
+        if let Some(db) = self.shared.db.get() {
             return Ok(db);
         }
         let db = self
             .platform
             .connect(self.settings.database_url()?.expose())?;
-        Ok(self.db.get_or_init(|| db))
+        Ok(self.shared.db.get_or_init(|| db))
     }
 
     /// Sends a Redis command kit uses for wake-ups and leases; `Err` carries a text for the log.

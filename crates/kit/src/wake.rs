@@ -94,8 +94,10 @@ pub fn arm_sweep_command(only_if_absent: bool) -> RedisCommand {
 
 fn send(ctx: &Ctx, commands: &[RedisCommand], what: &str) {
     for command in commands {
-        if let Err(e) = ctx.redis(command) {
-            crate::log::warn(format_args!("{what} not sent ({e}); the sweep will catch up"));
+        if let Err(e) = ctx.wake_up(command.clone()) {
+            crate::log::warn(format_args!(
+                "{what} not sent ({e}); the sweep will catch up"
+            ));
             return;
         }
     }
@@ -113,7 +115,11 @@ pub fn relay_outbox(ctx: &Ctx) {
         channel: CHANNEL.to_string(),
         message: ctx.module.to_string(),
     };
-    send(ctx, &[arm_sweep_command(true), publish], "the outbox wake-up");
+    send(
+        ctx,
+        &[arm_sweep_command(true), publish],
+        "the outbox wake-up",
+    );
 }
 
 /// Asks the durable component to run these invocations of `ctx.module` now.

@@ -24,6 +24,7 @@ impl Router {
         self.post("/internal/workflows/run", move |ctx, req| {
             run(engine, ctx, req)
         })
+        .unkeyed()
         .get("/internal/workflows/invocations", move |ctx, _| {
             list(engine, ctx)
         })
@@ -34,13 +35,16 @@ impl Router {
             "/internal/workflows/invocations/:id/retry",
             move |ctx, _| retry(engine, ctx),
         )
+        .unkeyed()
         .post(
             "/internal/workflows/invocations/:id/cancel",
             move |ctx, _| cancel(engine, ctx),
         )
+        .unkeyed()
         .post("/internal/workflows/signals", move |ctx, req| {
             send_signal(engine, ctx, req)
         })
+        .unkeyed()
     }
 }
 
@@ -227,7 +231,14 @@ async fn list(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
 async fn retry(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
     let id = ctx.param_id("id", "invocation")?;
     let changed = engine.retry_failed(ctx.db()?, id)?;
-    after_change(&engine, &ctx, id, changed, "only a failed invocation can be retried").await
+    after_change(
+        &engine,
+        &ctx,
+        id,
+        changed,
+        "only a failed invocation can be retried",
+    )
+    .await
 }
 
 /// `POST /internal/workflows/invocations/:id/cancel` — a pending, waiting or failed invocation

@@ -1,0 +1,1 @@
+ALTER TABLE {{schema}}.idempotency_key DROP COLUMN IF EXISTS location;
