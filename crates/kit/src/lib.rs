@@ -37,13 +37,15 @@ pub mod log;
 pub mod openapi;
 pub mod outbox;
 pub mod page;
-pub mod platform;
 pub mod patch;
+pub mod platform;
+#[cfg(test)]
+mod request_tests;
+pub mod retry;
 pub mod router;
 #[cfg(test)]
 pub mod testing;
 pub mod time;
-pub mod retry;
 pub mod validate;
 pub mod wake;
 pub mod workflow;

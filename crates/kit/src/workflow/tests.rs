@@ -112,7 +112,11 @@ struct Nothing {}
 struct Late<const REFUSE: bool>;
 
 impl<const REFUSE: bool> Workflow for Late<REFUSE> {
-    const NAME: &'static str = if REFUSE { "late_refusal" } else { "late_failure" };
+    const NAME: &'static str = if REFUSE {
+        "late_refusal"
+    } else {
+        "late_failure"
+    };
     const MAX_FAILURES: i32 = 2;
     type Input = Nothing;
     type Output = ();
@@ -123,7 +127,11 @@ impl<const REFUSE: bool> Workflow for Late<REFUSE> {
         run.step("hold", async |s: &Step<'_, TestUndo>| {
             let _: Value = s
                 .internal("peer")
-                .post("/internal/effect", &json!({ "invocation": id }), Some(s.key()))
+                .post(
+                    "/internal/effect",
+                    &json!({ "invocation": id }),
+                    Some(s.key()),
+                )
                 .await?;
             s.undo_with(TestUndo::Entry {
                 step: "hold".into(),
@@ -181,7 +189,8 @@ impl Workflow for Wait {
         match input.signal {
             Some(name) => run.signal("wait", &name, None).await,
             None => {
-                run.sleep("wait", Duration::milliseconds(input.in_ms)).await?;
+                run.sleep("wait", Duration::milliseconds(input.in_ms))
+                    .await?;
                 Ok(None)
             }
         }
@@ -203,18 +212,23 @@ fn engine() -> Engine {
     }
 }
 
-/// `POST /internal/effect {invocation}` of the peer: writes `remote`, once per key.
+/// `POST /internal/effect {invocation}` of the peer (in the test's schema): writes `remote`,
+/// once per key (the router keeps the key).
 fn peer() -> Router {
-    Router::new("peer").post("/internal/effect", |ctx: Ctx, req| async move {
-        let body: Value = crate::json::read(&req)?;
-        let invocation: Uuid = body["invocation"].as_str().unwrap_or_default().parse().unwrap();
-        let policy = crate::idempotency::KeyPolicy::Required;
-        crate::idempotency::run(&ctx, &req, schema(), "internal", policy, async |db: &Db| {
-            write(db, invocation, "remote")?;
+    Router::new(schema())
+        .post("/internal/effect", |ctx: Ctx, req| async move {
+            let body: Value = crate::json::read(&req)?;
+            let invocation: Uuid = body["invocation"]
+                .as_str()
+                .unwrap_or_default()
+                .parse()
+                .unwrap();
+            ctx.db()?
+                .transaction(async |db: &Db| write(db, invocation, "remote"))
+                .await?;
             crate::json::ok(&json!({ "ok": true }))
         })
-        .await
-    })
+        .key_required()
 }
 
 struct Lab {
@@ -242,10 +256,8 @@ impl Lab {
     }
 
     fn start(&self, workflow: &str, input: Value) -> super::Outcome {
-        block_on(
-            engine().start_named(&self.ctx, workflow, &Uuid::new_v4().to_string(), &input),
-        )
-        .unwrap()
+        block_on(engine().start_named(&self.ctx, workflow, &Uuid::new_v4().to_string(), &input))
+            .unwrap()
     }
 
     fn status(&self, id: Uuid) -> Status {
@@ -274,10 +286,13 @@ fn steps_run_once_and_a_repeated_start_returns_the_same_invocation() {
     let input = json!({ "refuse": false });
     let first = block_on(engine().start_named(&lab.ctx, "saga", key, &input)).unwrap();
     assert_eq!(first.status, Status::Completed);
-    let again = block_on(engine().start::<Saga>(&lab.ctx, key, &SagaInput { refuse: false }))
-        .unwrap();
+    let again =
+        block_on(engine().start::<Saga>(&lab.ctx, key, &SagaInput { refuse: false })).unwrap();
     assert_eq!(again.invocation_id, first.invocation_id);
-    assert_eq!(again.output::<Saga>().unwrap(), first.output::<Saga>().unwrap());
+    assert_eq!(
+        again.output::<Saga>().unwrap(),
+        first.output::<Saga>().unwrap()
+    );
     block_on(engine().drive(&lab.ctx, first.invocation_id)).unwrap();
     assert_eq!(ledger(lab.db(), first.invocation_id), ["a", "b"]);
     let reused = block_on(engine().start_named(&lab.ctx, "saga", key, &json!({ "refuse": true })));
@@ -292,7 +307,10 @@ fn an_input_that_does_not_decode_is_refused_before_anything_is_stored() {
     assert_eq!(e.status, 422);
     let count: i64 = lab
         .db()
-        .scalar(&format!("SELECT count(*) FROM \"{}\".invocation", schema()), &[])
+        .scalar(
+            &format!("SELECT count(*) FROM \"{}\".invocation", schema()),
+            &[],
+        )
         .unwrap();
     assert_eq!(count, 0);
 }
@@ -303,7 +321,10 @@ fn a_refusal_undoes_the_finished_steps_newest_first() {
     let outcome = lab.start("saga", json!({ "refuse": true }));
     assert_eq!(outcome.status, Status::RolledBack);
     assert_eq!(outcome.error.unwrap().code, "refused");
-    assert_eq!(ledger(lab.db(), outcome.invocation_id), ["a", "b", "undo:b", "undo:a"]);
+    assert_eq!(
+        ledger(lab.db(), outcome.invocation_id),
+        ["a", "b", "undo:b", "undo:a"]
+    );
 }
 
 #[test]
@@ -311,14 +332,21 @@ fn a_step_refused_after_its_remote_effect_keeps_its_undo_and_it_runs() {
     let lab = lab("late_refusal");
     let outcome = lab.start("late_refusal", json!({}));
     assert_eq!(outcome.status, Status::RolledBack);
-    assert_eq!(ledger(lab.db(), outcome.invocation_id), ["remote", "undo:hold"]);
+    assert_eq!(
+        ledger(lab.db(), outcome.invocation_id),
+        ["remote", "undo:hold"]
+    );
 }
 
 #[test]
 fn a_step_interrupted_after_its_remote_effect_is_undone_when_an_operator_cancels() {
     let lab = lab("late_failure");
     let id = lab.start("late_failure", json!({})).invocation_id;
-    assert_eq!(lab.status(id), Status::Pending, "retried after its first failure");
+    assert_eq!(
+        lab.status(id),
+        Status::Pending,
+        "retried after its first failure"
+    );
     let timer = RedisCommand::SetExpiring {
         key: crate::wake::invocation_key(schema(), id),
         ms: 0,
@@ -334,7 +362,11 @@ fn a_step_interrupted_after_its_remote_effect_is_undone_when_an_operator_cancels
     );
     lab.run_again(id);
     assert_eq!(lab.status(id), Status::Failed);
-    assert_eq!(ledger(lab.db(), id), ["remote"], "the remote effect happened once");
+    assert_eq!(
+        ledger(lab.db(), id),
+        ["remote"],
+        "the remote effect happened once"
+    );
     assert!(engine().cancel(lab.db(), id).unwrap());
     block_on(engine().drive(&lab.ctx, id)).unwrap();
     let outcome = engine().outcome(lab.db(), id).unwrap();
@@ -350,7 +382,10 @@ fn a_step_cannot_open_a_transaction_and_nothing_of_it_commits() {
     assert_eq!(outcome.status, Status::Failed);
     assert_eq!(outcome.error.unwrap().code, crate::db::TRANSACTION_IN_STEP);
     assert!(ledger(lab.db(), outcome.invocation_id).is_empty());
-    assert!(!lab.db().in_transaction(), "the step's transaction was rolled back");
+    assert!(
+        !lab.db().in_transaction(),
+        "the step's transaction was rolled back"
+    );
 }
 
 #[test]
@@ -369,9 +404,10 @@ fn a_timer_suspends_until_due_and_arms_its_wake_up() {
 fn a_signal_reaches_a_waiter_whether_it_was_sent_before_or_after_the_wait() {
     let lab = lab("signal");
     let send = |name: &str, payload: Value| {
-        block_on(lab.db().transaction(async |db: &Db| {
-            super::signal(db, schema(), name, &payload)
-        }))
+        block_on(
+            lab.db()
+                .transaction(async |db: &Db| super::signal(db, schema(), name, &payload)),
+        )
         .unwrap()
     };
     assert!(send("early", json!(1)).is_empty());
