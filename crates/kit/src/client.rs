@@ -31,7 +31,10 @@ impl Ctx {
     pub fn internal(&self, module: &str) -> Internal {
         Internal {
             module: module.to_string(),
-            base: base_url(module, self.settings().optional(&format!("{module}_base_url"))),
+            base: base_url(
+                module,
+                self.settings().optional(&format!("{module}_base_url")),
+            ),
             service_token: self
                 .settings()
                 .service_token()

@@ -60,7 +60,9 @@ impl Settings {
             return value.clone();
         }
         let value = self.platform.variable(name);
-        self.read.borrow_mut().insert(name.to_string(), value.clone());
+        self.read
+            .borrow_mut()
+            .insert(name.to_string(), value.clone());
         value
     }
 
@@ -130,7 +132,10 @@ mod tests {
 
     impl Platform for Vars {
         fn variable(&self, name: &str) -> Option<String> {
-            self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+            self.0
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
         }
         fn connect(&self, _: &str) -> ApiResult<Db> {
             Err(ApiError::unavailable("database_unavailable", "none here"))

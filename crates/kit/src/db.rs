@@ -366,7 +366,11 @@ impl Db {
         let depth = self.depth.get();
         let savepoint = format!("kit_savepoint_{depth}");
         let (begin, commit, rollback) = if depth == 0 {
-            ("BEGIN".to_string(), "COMMIT".to_string(), "ROLLBACK".to_string())
+            (
+                "BEGIN".to_string(),
+                "COMMIT".to_string(),
+                "ROLLBACK".to_string(),
+            )
         } else {
             (
                 format!("SAVEPOINT {savepoint}"),

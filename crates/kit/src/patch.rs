@@ -120,7 +120,10 @@ mod tests {
         assert_eq!(Field::Absent.apply(Some(1)), Some(1));
         assert_eq!(Field::Null.apply(Some(1)), None);
         assert_eq!(Field::Value(2).apply(Some(1)), Some(2));
-        assert_eq!(Field::<i32>::Null.required("count").unwrap_err().status, 422);
+        assert_eq!(
+            Field::<i32>::Null.required("count").unwrap_err().status,
+            422
+        );
         assert_eq!(Field::Value(2).into_change(), Some(Some(2)));
     }
 }

@@ -69,7 +69,10 @@ fn value(row: &postgres::Row, i: usize) -> Result<(DbDataType, DbValue), postgre
     }
     let ty = row.columns()[i].type_().clone();
     Ok(match ty {
-        Type::BOOL => (DbDataType::Boolean, or_null(row.try_get(i)?, DbValue::Boolean)),
+        Type::BOOL => (
+            DbDataType::Boolean,
+            or_null(row.try_get(i)?, DbValue::Boolean),
+        ),
         Type::INT2 => (DbDataType::Int16, or_null(row.try_get(i)?, DbValue::Int16)),
         Type::INT4 => (DbDataType::Int32, or_null(row.try_get(i)?, DbValue::Int32)),
         Type::INT8 => (DbDataType::Int64, or_null(row.try_get(i)?, DbValue::Int64)),
@@ -80,7 +83,10 @@ fn value(row: &postgres::Row, i: usize) -> Result<(DbDataType, DbValue), postgre
         Type::TEXT | Type::VARCHAR | Type::NAME | Type::BPCHAR => {
             (DbDataType::Str, or_null(row.try_get(i)?, DbValue::Str))
         }
-        Type::BYTEA => (DbDataType::Binary, or_null(row.try_get(i)?, DbValue::Binary)),
+        Type::BYTEA => (
+            DbDataType::Binary,
+            or_null(row.try_get(i)?, DbValue::Binary),
+        ),
         Type::UUID => (
             DbDataType::Uuid,
             or_null(row.try_get::<_, Option<uuid::Uuid>>(i)?, |u| {
@@ -204,12 +210,11 @@ pub struct TestDb {
 impl TestDb {
     /// Creates the schema `kit_<name>_<random>` and its tables.
     pub fn new(name: &str, extra: &str) -> TestDb {
-        let schema: &'static str = Box::leak(
-            format!("kit_{name}_{}", uuid::Uuid::new_v4().simple())
-                .into_boxed_str(),
-        );
+        let schema: &'static str =
+            Box::leak(format!("kit_{name}_{}", uuid::Uuid::new_v4().simple()).into_boxed_str());
         let url = server_url();
-        let mut client = Client::connect(&url, NoTls).expect("the test database accepts connections");
+        let mut client =
+            Client::connect(&url, NoTls).expect("the test database accepts connections");
         let quoted = format!("\"{schema}\"");
         let mut sql = format!("CREATE SCHEMA {quoted};\n");
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/sql");

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::faults::Faults;
 use super::invocation::{self, Lease};
 use super::journal;
-use super::run::{Run, RunState, Stop, StepStop, now_ms};
+use super::run::{Run, RunState, StepStop, Stop, now_ms};
 use super::state::{Cause, EntryKind, Status, StoredError};
 use super::{Local, NoUndo, Undo, Workflow};
 use crate::db::Db;
@@ -28,8 +28,7 @@ const BATCH: i64 = 20;
 /// Runs again in one drive when a signal arrives while the run suspends.
 const DRIVES: usize = 3;
 
-type BodyFn =
-    for<'c> fn(RunState<'c>, Value) -> Local<'c, (RunState<'c>, Result<Value, Stop>)>;
+type BodyFn = for<'c> fn(RunState<'c>, Value) -> Local<'c, (RunState<'c>, Result<Value, Stop>)>;
 type UndoFn = for<'s, 'c> fn(&'s super::Step<'c, NoUndo>, Value) -> Local<'s, ApiResult<()>>;
 
 /// A workflow as the engine keeps it: its name and limits, and its typed body and undo behind
@@ -239,7 +238,10 @@ impl Engine {
             return Ok(false);
         };
         let workflow = self.workflow(&claimed.workflow)?;
-        let faults_spec = ctx.settings().optional("durable_faults").unwrap_or_default();
+        let faults_spec = ctx
+            .settings()
+            .optional("durable_faults")
+            .unwrap_or_default();
         let mut state = RunState {
             ctx,
             db,
@@ -416,7 +418,10 @@ mod tests {
             invocation_id: id,
             status: Status::RolledBack,
             output: None,
-            error: Some(StoredError::from(&ApiError::conflict("out_of_stock", "gone"))),
+            error: Some(StoredError::from(&ApiError::conflict(
+                "out_of_stock",
+                "gone",
+            ))),
         };
         assert_eq!(
             rolled_back.into_response().unwrap_err().code,

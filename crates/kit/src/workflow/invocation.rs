@@ -21,7 +21,8 @@ pub(super) struct Claimed {
 }
 
 fn status_of(text: &str) -> ApiResult<Status> {
-    Status::parse(text).ok_or_else(|| ApiError::internal(format_args!("invocation status `{text}`")))
+    Status::parse(text)
+        .ok_or_else(|| ApiError::internal(format_args!("invocation status `{text}`")))
 }
 
 /// Creates the invocation started under `key`, or finds the one it already started; returns

@@ -133,7 +133,10 @@ impl<'c> RunState<'c> {
             id: self.id,
             lease: self.lease,
         };
-        let e = self.faults.fire(&lease, point, step).map_err(StepStop::Failed)?;
+        let e = self
+            .faults
+            .fire(&lease, point, step)
+            .map_err(StepStop::Failed)?;
         Err(StepStop::Failed(e))
     }
 
@@ -149,7 +152,9 @@ impl<'c> RunState<'c> {
         work: impl AsyncFnOnce(&Step<'c, U>) -> ApiResult<T>,
     ) -> Result<T, StepStop> {
         match self.entry(name).map(|e| (e.state, e)) {
-            Some((StepState::Done, entry)) => return decode(&entry.result).map_err(StepStop::Failed),
+            Some((StepState::Done, entry)) => {
+                return decode(&entry.result).map_err(StepStop::Failed);
+            }
             Some((StepState::Failed, entry)) => {
                 let error = entry.error.as_ref().map(StoredError::to_api);
                 return Err(StepStop::Failed(error.unwrap_or_else(|| {
@@ -208,9 +213,12 @@ impl<'c> RunState<'c> {
                 Ok(value)
             }
             // The point is armed (that is why the work aborted), so this records and fails.
-            Err(Abort::Injected) => self.fault(Point::BeforeCommit, name).and(Err(
-                StepStop::Failed(ApiError::internal("a fault point fired twice")),
-            )),
+            Err(Abort::Injected) => {
+                self.fault(Point::BeforeCommit, name)
+                    .and(Err(StepStop::Failed(ApiError::internal(
+                        "a fault point fired twice",
+                    ))))
+            }
             Err(Abort::SlotTaken) => Err(StepStop::LeaseLost),
             Err(Abort::Db(e)) => Err(StepStop::Failed(e)),
             Err(Abort::Work(e)) => {
@@ -221,8 +229,8 @@ impl<'c> RunState<'c> {
                 };
                 // An undo's refusal is not journaled, so that an operator's retry runs it
                 // again; neither is a retried failure without a remote effect to undo.
-                let journaled = kind == EntryKind::Step
-                    && (state == StepState::Failed || undo.is_some());
+                let journaled =
+                    kind == EntryKind::Step && (state == StepState::Failed || undo.is_some());
                 if journaled {
                     let stored = StoredError::from(&e);
                     let written = journal::write_failure(
@@ -304,9 +312,8 @@ fn undo_json<U: Serialize>(step: &Step<'_, U>) -> ApiResult<Option<Value>> {
 }
 
 fn decode<T: DeserializeOwned>(result: &Value) -> ApiResult<T> {
-    serde_json::from_value(result.clone()).map_err(|e| {
-        ApiError::internal(format_args!("a journaled result no longer decodes: {e}"))
-    })
+    serde_json::from_value(result.clone())
+        .map_err(|e| ApiError::internal(format_args!("a journaled result no longer decodes: {e}")))
 }
 
 pub(super) fn now_ms() -> i64 {
@@ -359,7 +366,12 @@ impl<'c, U: Serialize> Run<'c, U> {
         }
         let due = self
             .state
-            .begin_wait(name, EntryKind::Timer, Value::Null, Some(at.timestamp_millis()))?
+            .begin_wait(
+                name,
+                EntryKind::Timer,
+                Value::Null,
+                Some(at.timestamp_millis()),
+            )?
             .unwrap_or_default();
         if now_ms() < due {
             return Err(Stop::Suspended {
@@ -389,7 +401,11 @@ impl<'c, U: Serialize> Run<'c, U> {
         signal: &str,
         deadline: Option<DateTime<Utc>>,
     ) -> Result<Option<Value>, Stop> {
-        if let Some(entry) = self.state.entry(name).filter(|e| e.state == StepState::Done) {
+        if let Some(entry) = self
+            .state
+            .entry(name)
+            .filter(|e| e.state == StepState::Done)
+        {
             return Ok(Some(entry.result.clone()).filter(|v| !v.is_null()));
         }
         let due = self.state.begin_wait(

@@ -211,6 +211,9 @@ mod tests {
         assert_eq!(Cause::Cancelled.ending().status(), Status::Cancelled);
         assert_eq!(Cause::Cancelled.error().code, "cancelled");
         let stored = serde_json::to_value(&Cause::Cancelled).unwrap();
-        assert_eq!(serde_json::from_value::<Cause>(stored).unwrap(), Cause::Cancelled);
+        assert_eq!(
+            serde_json::from_value::<Cause>(stored).unwrap(),
+            Cause::Cancelled
+        );
     }
 }
