@@ -66,8 +66,10 @@ macro_rules! kit_template {
 /// both exist).
 pub const KIT_TEMPLATES: &[TemplateFile] = &[
     kit_template!("idempotency", "0001_idempotency_key"),
+    kit_template!("idempotency", "0002_location"),
     kit_template!("outbox", "0001_outbox"),
     kit_template!("workflow", "0001_journal"),
+    kit_template!("workflow", "0002_interrupted_steps"),
 ];
 
 /// One version of a feature's tables.
