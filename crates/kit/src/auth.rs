@@ -117,10 +117,13 @@ pub fn verify(token: &str, key: &[u8], now: DateTime<Utc>) -> ApiResult<Claims> 
     Ok(claims)
 }
 
+/// Header carrying the service token on internal calls.
+pub const SERVICE_TOKEN_HEADER: &str = "x-souk-service-token";
+
 /// Checks the service token of an `/internal/...` call (constant-time).
 pub fn check_service_token(req: &Request, settings: &Settings) -> ApiResult<()> {
     let given = req
-        .header(crate::router::SERVICE_TOKEN_HEADER)
+        .header(SERVICE_TOKEN_HEADER)
         .map(|v| v.as_bytes().to_vec())
         .unwrap_or_default();
     let expected = settings.service_token()?;

@@ -12,9 +12,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use spin_sdk::http::{Method, Request};
 
+use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
 use crate::platform::{Platform, Spin};
-use crate::router::{Ctx, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER};
+use crate::router::{REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER};
 
 /// A client for one module's internal routes.
 pub struct Internal {

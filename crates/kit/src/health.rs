@@ -3,9 +3,9 @@
 use serde_json::json;
 use spin_sdk::http::{Request, Response};
 
+use crate::ctx::Ctx;
 use crate::db::text;
 use crate::error::ApiResult;
-use crate::router::Ctx;
 
 /// Answers 200 with the schema version when the database answers, 503 otherwise. It also arms
 /// the durable sweep when it is not pending, so that liveness probes keep timers and outboxes

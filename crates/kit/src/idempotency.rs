@@ -22,9 +22,9 @@
 use sha2::{Digest, Sha256};
 use spin_sdk::http::{Request, Response};
 
+use crate::ctx::Ctx;
 use crate::db::{Db, Param, rows, text};
 use crate::error::{ApiError, ApiResult};
-use crate::router::Ctx;
 
 /// How long a key is remembered unless `idempotency_ttl_hours` says otherwise.
 pub const TTL_HOURS: i32 = 24;

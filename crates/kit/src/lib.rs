@@ -1,32 +1,46 @@
-//! `kit`: what every Souk component shares, on top of spin-sdk.
+//! `kit`: what every Souk component shares, on top of spin-sdk, in three layers. A module of a
+//! layer uses only the layers below it (`tests/tests/layers.rs` refuses import circles).
 //!
+//! **Base** — no request, no I/O of its own:
 //! - [`error`]: the one API error type — a status, a stable `code`, a message — and its JSON.
-//! - [`router`]: method + path routing with `:params`, the request context [`Ctx`], and the
-//!   guard that keeps `/internal/...` routes for callers holding the service token.
 //! - [`json`]: reading JSON bodies within a size limit, and writing JSON responses.
-//! - [`auth`]: HS256 access tokens, signed by account and verified locally everywhere.
-//! - [`db`]: one Postgres connection per request, typed row decoding, transactions, and
-//!   database errors turned into client errors at the query.
-//! - [`page`]: keyset pagination with opaque cursors.
-//! - [`patch`]: the absent / null / value field of every PATCH body.
 //! - [`validate`]: parse-don't-validate types (`Email`, `CountryCode`, `Money`, …).
-//! - [`idempotency`]: `Idempotency-Key` records stored with the effect, exactly once.
-//! - [`ids`] and [`time`]: UUIDs and UTC instants.
-//! - [`config`]: component variables, each read when first needed; secrets that never print.
+//! - [`patch`]: the absent / null / value field of every PATCH body.
+//! - [`auth`]: HS256 access tokens (signed by account, verified everywhere) and the service
+//!   token check.
+//! - [`page`]: keyset pagination with opaque cursors.
+//! - [`ids`], [`time`], [`log`]: UUIDs, UTC instants, log lines carrying the request id.
+//! - [`retry`]: the one rule for which failures are terminal and which are retried.
+//!
+//! **Context** — a request on a platform:
 //! - [`platform`]: what a component reaches outside itself (Spin, or a native test's stand-in).
+//! - [`config`]: component variables, each read when first needed; secrets that never print.
+//! - [`db`]: one Postgres connection per request, typed row decoding, transactions (nested
+//!   ones are savepoints), database errors turned into client errors at the query.
+//! - [`ctx`]: the request context [`Ctx`] handlers receive.
+//! - [`router`]: method + path routing with `:params`, the `/internal/...` guard, and
+//!   `Idempotency-Key` on every mutating route ([`idempotency`]).
+//! - [`mod@component`]: the `component!` macro, a component's entry point.
+//!
+//! **Features** — built on the context:
+//! - [`idempotency`]: `Idempotency-Key` records stored with the effect, exactly once.
 //! - [`client`]: typed calls to another module's `/internal/...` routes by service chaining.
 //! - [`wake`]: every Redis key and channel of the outbox and workflows (wake-ups, the sweep).
-//! - [`retry`]: the one rule for which failures are terminal and which are retried.
 //! - [`outbox`]: messages to other modules written with the effect, relayed at least once.
-//! - [`workflow`]: durable multi-step workflows: a journal committed with each step, undo on
-//!   failure, timers and signals.
+//! - [`workflow`]: durable multi-step workflows: a journal committed with each step, undo of
+//!   every step whose effect happened, timers and signals.
 //! - [`health`]: the `GET /api/v1/<module>/health` handler every module mounts.
-//! - [`log`]: log lines carrying the request id.
 //! - [`openapi`]: the check that keeps the OpenAPI document in step with the routes.
+//!
+//! The tables of idempotency, the outbox and workflows are kit's too (`crates/kit/sql`): a
+//! module lists the features it uses in `migrations/<module>/kit.features` and souk-migrate
+//! creates them in its schema.
 
 pub mod auth;
 pub mod client;
+pub mod component;
 pub mod config;
+pub mod ctx;
 pub mod db;
 pub mod error;
 pub mod health;
@@ -50,6 +64,7 @@ pub mod validate;
 pub mod wake;
 pub mod workflow;
 
+pub use ctx::Ctx;
 pub use error::{ApiError, ApiResult};
-pub use router::{Ctx, Router};
+pub use router::Router;
 pub use spin_sdk::http::{Method, Request, Response};

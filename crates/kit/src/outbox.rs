@@ -14,10 +14,19 @@
 use serde::{Deserialize, Serialize};
 use spin_sdk::http::{Request, Response};
 
+use crate::ctx::Ctx;
 use crate::db::{Db, Param, rows, text, uuid};
 use crate::error::{ApiError, ApiResult};
 use crate::retry::Verdict;
-use crate::router::Ctx;
+use crate::router::Router;
+
+impl Router {
+    /// Mounts `POST /internal/outbox/relay`, for a module that sends outbox messages (its
+    /// migrations declare kit's `outbox` feature).
+    pub fn with_outbox(self) -> Router {
+        self.post("/internal/outbox/relay", relay).unkeyed()
+    }
+}
 
 /// Messages one relay call delivers at most (the sweep and further wake-ups take the rest).
 pub const BATCH: i64 = 20;

@@ -7,8 +7,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::router::Ctx;
 
 /// Items per page when the client names no `limit`.
 pub const DEFAULT_LIMIT: u32 = 20;

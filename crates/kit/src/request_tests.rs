@@ -4,11 +4,12 @@
 use serde_json::{Value, json};
 use spin_sdk::http::{Method, Request, Response};
 
+use crate::ctx::Ctx;
 use crate::db::{Db, text};
 use crate::error::ApiResult;
 use crate::outbox::{self, Message};
 use crate::platform::RedisCommand;
-use crate::router::{Ctx, Router, SERVICE_TOKEN_HEADER};
+use crate::router::{Router, SERVICE_TOKEN_HEADER};
 use crate::testing::{TestDb, TestPlatform, block_on};
 
 const ITEMS: &str = "CREATE TABLE {{schema}}.item (name text PRIMARY KEY);";

@@ -5,21 +5,18 @@
 //! is the whole path). Every `/internal/...` route requires the `service_token` variable in
 //! the `x-souk-service-token` header; public routes never start with `/internal/`.
 
-use std::cell::{OnceCell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use spin_sdk::http::{Method, Request, Response};
 
-use crate::auth::{self, Claims};
-use crate::config::Settings;
-use crate::db::Db;
+use crate::auth;
+pub use crate::ctx::Ctx;
 use crate::error::{ApiError, ApiResult};
-use crate::platform::{Platform, RedisCommand, Spin};
+use crate::platform::{Platform, Spin};
 
-/// Header carrying the service token on internal calls.
-pub const SERVICE_TOKEN_HEADER: &str = "x-souk-service-token";
+pub use crate::auth::SERVICE_TOKEN_HEADER;
 
 /// Header carrying the request id across modules and back to the client.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -184,13 +181,6 @@ impl Router {
     pub fn without_idempotency(mut self) -> Router {
         self.keeps_keys = false;
         self
-    }
-
-    /// Mounts `POST /internal/outbox/relay`, for a module that sends outbox messages (its
-    /// schema then has an `outbox` table).
-    pub fn with_outbox(self) -> Router {
-        self.post("/internal/outbox/relay", crate::outbox::relay)
-            .unkeyed()
     }
 
     /// `GET pattern`.
@@ -421,224 +411,4 @@ fn request_id_of(req: &Request) -> String {
         })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string())
-}
-
-/// What a handler knows about its request beyond the request itself.
-pub struct Ctx {
-    /// The request id (logged, returned, forwarded).
-    pub request_id: String,
-    /// The module serving the request.
-    pub module: &'static str,
-    params: Vec<(String, String)>,
-    declared: Vec<String>,
-    query: String,
-    authorization: Option<String>,
-    idempotency_key: Option<String>,
-    platform: Rc<dyn Platform>,
-    settings: Settings,
-    shared: Rc<Shared>,
-}
-
-/// What every handle on one request's context shares: its connection and the wake-ups
-/// waiting for the commit.
-#[derive(Default)]
-struct Shared {
-    db: OnceCell<Db>,
-    wake_ups: RefCell<Vec<RedisCommand>>,
-}
-
-impl Ctx {
-    /// A context for `module` on `platform`, with no request data yet; the router fills it in
-    /// for each request, and a native test builds one with it.
-    pub fn new(module: &'static str, platform: Rc<dyn Platform>) -> Ctx {
-        Ctx {
-            request_id: uuid::Uuid::new_v4().simple().to_string(),
-            module,
-            params: Vec::new(),
-            declared: Vec::new(),
-            query: String::new(),
-            authorization: None,
-            idempotency_key: None,
-            settings: Settings::new(platform.clone()),
-            platform,
-            shared: Rc::default(),
-        }
-    }
-
-    /// Another handle on the same request: same connection, same variables.
-    fn share(&self) -> Ctx {
-        Ctx {
-            request_id: self.request_id.clone(),
-            module: self.module,
-            params: self.params.clone(),
-            declared: self.declared.clone(),
-            query: self.query.clone(),
-            authorization: self.authorization.clone(),
-            idempotency_key: self.idempotency_key.clone(),
-            settings: Settings::new(self.platform.clone()),
-            platform: self.platform.clone(),
-            shared: self.shared.clone(),
-        }
-    }
-
-    /// Sends a wake-up now, or after the commit when the request's transaction is open (a
-    /// relay woken before the commit would find nothing to do).
-    pub(crate) fn wake_up(&self, command: RedisCommand) -> Result<(), String> {
-        if self.shared.db.get().is_some_and(Db::in_transaction) {
-            self.shared.wake_ups.borrow_mut().push(command);
-            return Ok(());
-        }
-        self.redis(&command).map(drop)
-    }
-
-    /// Sends the wake-ups that waited for the commit (best effort).
-    fn flush_wake_ups(&self) {
-        let pending: Vec<RedisCommand> = self.shared.wake_ups.borrow_mut().drain(..).collect();
-        for command in pending {
-            if let Err(e) = self.redis(&command) {
-                crate::log::warn(format_args!("a wake-up was not sent ({e}); the sweep will"));
-                return;
-            }
-        }
-    }
-
-    /// The same context with a query string (a native test's request).
-    pub fn with_query(mut self, query: &str) -> Ctx {
-        self.query = query.to_string();
-        self
-    }
-
-    /// A path parameter by name (`:id` → `param("id")`).
-    ///
-    /// # Panics
-    /// When the route declares no parameter `name`: a misspelt name is a programming error,
-    /// and any test that reaches the handler finds it (rather than a silent empty string).
-    pub fn param(&self, name: &str) -> &str {
-        match self.params.iter().find(|(n, _)| *n == name) {
-            Some((_, value)) => value,
-            None => panic!(
-                "the route declares no parameter `{name}` (it has: {})",
-                self.declared.join(", ")
-            ),
-        }
-    }
-
-    /// A path parameter that must be a UUID; anything else names no resource, so 404.
-    pub fn param_id(&self, name: &str, what: &str) -> ApiResult<uuid::Uuid> {
-        self.param(name).parse().map_err(|_| {
-            ApiError::not_found(
-                format!("{what}_not_found"),
-                format!("no {what} with id {}", self.param(name)),
-            )
-        })
-    }
-
-    /// The first value of a query parameter, decoded.
-    pub fn query(&self, name: &str) -> Option<String> {
-        url::form_urlencoded::parse(self.query.as_bytes())
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    }
-
-    /// Every value of a query parameter (`?tag=a&tag=b` and `?tag=a,b` both give `[a, b]`).
-    pub fn query_all(&self, name: &str) -> Vec<String> {
-        url::form_urlencoded::parse(self.query.as_bytes())
-            .filter(|(k, _)| k == name)
-            .flat_map(|(_, v)| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    }
-
-    /// The component's variables.
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// The platform the request runs on.
-    pub fn platform(&self) -> &Rc<dyn Platform> {
-        &self.platform
-    }
-
-    /// The request's database connection, opened on first use.
-    pub fn db(&self) -> ApiResult<&Db> {
-        if let Some(db) = self.shared.db.get() {
-            return Ok(db);
-        }
-        let db = self
-            .platform
-            .connect(self.settings.database_url()?.expose())?;
-        Ok(self.shared.db.get_or_init(|| db))
-    }
-
-    /// Sends a Redis command kit uses for wake-ups and leases; `Err` carries a text for the log.
-    pub fn redis(&self, command: &RedisCommand) -> Result<bool, String> {
-        let url = self.settings.redis_url().map_err(|e| e.to_string())?;
-        self.platform.redis(url.expose(), command)
-    }
-
-    /// The authenticated account, from `Authorization: Bearer <access token>`; 401 otherwise.
-    pub fn user(&self) -> ApiResult<Claims> {
-        let header = self.authorization.as_deref().ok_or_else(|| {
-            ApiError::unauthorized(
-                "this endpoint needs an access token: Authorization: Bearer <token>",
-            )
-        })?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .unwrap_or(header)
-            .trim();
-        auth::verify(
-            token,
-            self.settings.jwt_signing_key()?.expose().as_bytes(),
-            crate::time::now(),
-        )
-    }
-
-    /// The authenticated account when a token is given; `None` without one; 401 for a bad one.
-    pub fn optional_user(&self) -> ApiResult<Option<Claims>> {
-        match self.authorization {
-            None => Ok(None),
-            Some(_) => self.user().map(Some),
-        }
-    }
-
-    /// The `Idempotency-Key` header, when the caller sent one.
-    pub fn idempotency_key(&self) -> Option<&str> {
-        self.idempotency_key.as_deref()
-    }
-}
-
-/// Declares a component's HTTP entry point — serving `router()` — and the unit test that keeps
-/// the OpenAPI document (`docs/openapi.json`) in step with the router's public routes.
-///
-/// ```ignore
-/// kit::component!(router);
-/// ```
-#[macro_export]
-macro_rules! component {
-    ($router:ident) => {
-        #[::spin_sdk::http_component]
-        async fn handle(req: $crate::Request, out: ::spin_sdk::http::ResponseOutparam) {
-            $router().serve(req, out).await
-        }
-
-        #[cfg(test)]
-        mod openapi_coverage {
-            #[test]
-            fn every_public_route_is_in_the_openapi_document_and_back() {
-                let document = include_str!(concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/../../docs/openapi.json"
-                ));
-                let problems = $crate::openapi::mismatches(&super::$router(), document);
-                assert!(problems.is_empty(), "{problems:#?}");
-            }
-        }
-    };
 }

@@ -13,10 +13,11 @@ use postgres::{Client, NoTls};
 use spin_sdk::http::Request;
 use spin_sdk::pg4::{Column, DbDataType, DbValue, ParameterValue as Param, RowSet};
 
+use crate::ctx::Ctx;
 use crate::db::{Backend, Db, DbError};
 use crate::error::{ApiError, ApiResult};
 use crate::platform::{Platform, RedisCommand, Sending};
-use crate::router::{Ctx, Router};
+use crate::router::Router;
 
 /// The server the tests use (`SOUK_TEST_DATABASE_URL`, set by `scripts/test`).
 fn server_url() -> String {

@@ -16,8 +16,8 @@
 
 use uuid::Uuid;
 
+use crate::ctx::Ctx;
 use crate::platform::RedisCommand;
-use crate::router::Ctx;
 
 /// The channel the durable component listens on for wake-ups.
 pub const CHANNEL: &str = "souk:wake";

@@ -14,10 +14,10 @@ use super::journal;
 use super::run::{Run, RunState, StepStop, Stop, now_ms};
 use super::state::{Cause, EntryKind, Status, StoredError};
 use super::{Local, NoUndo, Undo, Workflow};
+use crate::ctx::Ctx;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::retry::Verdict;
-use crate::router::Ctx;
 
 /// How long one run owns an invocation before another may take it over.
 const LEASE_SECS: f64 = 60.0;
@@ -361,7 +361,7 @@ impl Engine {
         Ok(arrived)
     }
 
-    /// Runs up to [`BATCH`] invocations that are due; returns their ids.
+    /// Runs up to twenty invocations that are due; returns their ids.
     pub async fn run_due(&self, ctx: &Ctx) -> ApiResult<Vec<Uuid>> {
         let ids = invocation::due(ctx.db()?, &self.quoted(), BATCH)?;
         for id in &ids {

@@ -8,9 +8,10 @@ use uuid::Uuid;
 
 use super::state::Status;
 use super::{Engine, signal, wake_now};
+use crate::ctx::Ctx;
 use crate::db::{Db, Param, rows, uuid};
 use crate::error::{ApiError, ApiResult};
-use crate::router::{Ctx, Router};
+use crate::router::Router;
 
 /// An instant as RFC 3339 text in UTC, with milliseconds.
 fn iso(column: &str) -> String {

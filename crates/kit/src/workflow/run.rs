@@ -15,10 +15,10 @@ use super::invocation::Lease;
 use super::journal::{self, Entry, Slot};
 use super::state::{EntryKind, StepState, StoredError};
 use crate::client::Internal;
+use crate::ctx::Ctx;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::retry::Verdict;
-use crate::router::Ctx;
 
 /// Why a body stopped before returning its output.
 #[derive(Debug)]

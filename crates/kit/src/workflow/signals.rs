@@ -4,9 +4,9 @@
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::ctx::Ctx;
 use crate::db::{Db, rows, text};
 use crate::error::ApiResult;
-use crate::router::Ctx;
 
 /// Serialises a signal's sending with a waiter's check-then-suspend (transaction-scoped).
 pub(super) fn lock(db: &Db, schema: &str, name: &str) -> ApiResult<()> {

@@ -9,10 +9,11 @@ use uuid::Uuid;
 
 use super::state::Status;
 use super::{Engine, NoUndo, Registered, Run, Step, Stop, Undo, Workflow, register};
+use crate::ctx::Ctx;
 use crate::db::{Db, rows, text, uuid};
 use crate::error::{ApiError, ApiResult};
 use crate::platform::RedisCommand;
-use crate::router::{Ctx, Router};
+use crate::router::Router;
 use crate::testing::{TestDb, TestPlatform, block_on};
 
 const LEDGER: &str = "CREATE TABLE {{schema}}.ledger (
