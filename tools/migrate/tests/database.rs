@@ -306,10 +306,24 @@ async fn a_missing_down_file_is_reported_by_name() {
     s.drop().await;
 }
 
-/// The kit's template of `feature`'s first version.
-fn kit_template(feature: &str) -> &'static TemplateFile {
+/// The kit's features as their first versions: what the modules' copies of these tables were,
+/// and a fixed point for these tests however the kit's features grow.
+fn first_versions() -> Vec<TemplateFile> {
     souk_migrate::features::KIT_TEMPLATES
         .iter()
+        .filter(|t| t.stem.starts_with("0001_"))
+        .copied()
+        .collect()
+}
+
+fn kit_v1() -> Features {
+    Features::from_templates(&first_versions()).unwrap()
+}
+
+/// The kit's template of `feature`'s first version.
+fn kit_template(feature: &str) -> TemplateFile {
+    first_versions()
+        .into_iter()
         .find(|t| t.feature == feature)
         .unwrap()
 }
@@ -340,7 +354,9 @@ async fn a_fresh_database_gets_each_declared_feature_in_its_own_schema() {
         "# the kit features the shop uses\nidempotency\noutbox   # messages\nworkflow\n",
     );
     write_order_module(&s.dir, "idempotency\n");
-    let report = souk_migrate::up(&mut s.client, &s.dir).await.unwrap();
+    let report = souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
     assert_eq!(
         names(&report.applied),
         [
@@ -382,11 +398,15 @@ async fn a_fresh_database_gets_each_declared_feature_in_its_own_schema() {
         s.recorded_checksum("shop.outbox", 1).await,
         souk_migrate::checksum(&rendered)
     );
-    let status = souk_migrate::status(&mut s.client, &s.dir).await.unwrap();
+    let status = souk_migrate::status_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
     assert!(status.iter().all(|(_, state)| *state == State::Applied));
     assert_eq!(status.len(), 8);
     assert_eq!(
-        souk_migrate::up(&mut s.client, &s.dir).await.unwrap(),
+        souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+            .await
+            .unwrap(),
         souk_migrate::Report::default()
     );
     s.drop().await;
@@ -466,7 +486,9 @@ fn write_new_stock_module(dir: &Path, old_levels: &str, old_outbox: &str) {
 async fn an_existing_database_adopts_its_copied_tables_and_keeps_their_rows() {
     let mut s = Scratch::new().await;
     let (old_levels, old_outbox) = write_old_stock_module(&s.dir);
-    souk_migrate::up(&mut s.client, &s.dir).await.unwrap();
+    souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
     s.client
         .batch_execute(
             "INSERT INTO stock.level VALUES (1, 5);
@@ -479,7 +501,9 @@ async fn an_existing_database_adopts_its_copied_tables_and_keeps_their_rows() {
         .unwrap();
 
     write_new_stock_module(&s.dir, &old_levels, &old_outbox);
-    let report = souk_migrate::up(&mut s.client, &s.dir).await.unwrap();
+    let report = souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
     assert_eq!(
         names(&report.superseded),
         ["stock/0002_levels", "stock/0003_outbox"]
@@ -507,8 +531,22 @@ async fn an_existing_database_adopts_its_copied_tables_and_keeps_their_rows() {
     );
     assert_eq!(s.schema_version("stock").await, 3);
     assert_eq!(
-        souk_migrate::up(&mut s.client, &s.dir).await.unwrap(),
+        souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+            .await
+            .unwrap(),
         souk_migrate::Report::default()
+    );
+
+    // The kit's later versions of these features, if any, then apply on top.
+    let later = souk_migrate::up(&mut s.client, &s.dir).await.unwrap();
+    assert!(later.superseded.is_empty());
+    assert!(
+        later
+            .applied
+            .iter()
+            .all(|m| m.version > 1 && m.feature().is_some()),
+        "{:?}",
+        names(&later.applied)
     );
 
     // A fresh database with the rewritten files ends with the same schema.
@@ -536,9 +574,11 @@ async fn a_second_feature_version_applies_on_top_in_every_declaring_schema() {
     let mut s = Scratch::new().await;
     write(&s.dir, "shop", "kit.features", "idempotency\n");
     write_order_module(&s.dir, "idempotency\n");
-    souk_migrate::up(&mut s.client, &s.dir).await.unwrap();
+    souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
 
-    let mut templates = souk_migrate::features::KIT_TEMPLATES.to_vec();
+    let mut templates = first_versions();
     templates.push(TemplateFile {
         feature: "idempotency",
         stem: "0002_note",
@@ -569,7 +609,9 @@ async fn a_second_feature_version_applies_on_top_in_every_declaring_schema() {
     assert!(!row.get::<_, bool>(0));
 
     // A runner without the second version refuses a database that has it.
-    let err = souk_migrate::up(&mut s.client, &s.dir).await.unwrap_err();
+    let err = souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap_err();
     assert!(
         err.to_string()
             .contains("order.idempotency/0002_note was applied"),
@@ -601,10 +643,12 @@ async fn down_for_a_module_rolls_back_its_feature_migrations_newest_first() {
     let mut s = Scratch::new().await;
     write(&s.dir, "shop", "kit.features", "idempotency\noutbox\n");
     write(&s.dir, "mail", "kit.features", "outbox\n");
-    souk_migrate::up(&mut s.client, &s.dir).await.unwrap();
+    souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
     let mut rolled = Vec::new();
     for _ in 0..3 {
-        let m = souk_migrate::down(&mut s.client, &s.dir, Some("shop"))
+        let m = souk_migrate::down_with(&mut s.client, &s.dir, Some("shop"), &kit_v1())
             .await
             .unwrap()
             .unwrap();
@@ -620,7 +664,9 @@ async fn down_for_a_module_rolls_back_its_feature_migrations_newest_first() {
     );
     assert_eq!(s.tables("shop").await, ["item"]);
     assert_eq!(s.tables("mail").await, ["outbox"]);
-    let status = souk_migrate::status(&mut s.client, &s.dir).await.unwrap();
+    let status = souk_migrate::status_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
     let pending: Vec<String> = status
         .iter()
         .filter(|(_, state)| *state == State::Pending)
@@ -636,8 +682,10 @@ async fn down_for_a_module_rolls_back_its_feature_migrations_newest_first() {
     );
 
     // `<module>.<feature>` rolls back that feature only, newer ones left in place.
-    souk_migrate::up(&mut s.client, &s.dir).await.unwrap();
-    let m = souk_migrate::down(&mut s.client, &s.dir, Some("shop.idempotency"))
+    souk_migrate::up_with(&mut s.client, &s.dir, &kit_v1())
+        .await
+        .unwrap();
+    let m = souk_migrate::down_with(&mut s.client, &s.dir, Some("shop.idempotency"), &kit_v1())
         .await
         .unwrap()
         .unwrap();
