@@ -551,7 +551,10 @@ async fn cancelling_a_failed_invocation_undoes_the_step_interrupted_after_its_re
     let id = id_of(&start("late_failure", json!({})).await);
     let failed = until_status(id, "failed", Duration::from_secs(10)).await;
     let hold = &failed["steps"][0];
-    assert_eq!((&hold["name"], &hold["status"]), (&json!("hold"), &json!("interrupted")));
+    assert_eq!(
+        (&hold["name"], &hold["status"]),
+        (&json!("hold"), &json!("interrupted"))
+    );
     assert_eq!(ledger(id).await, ["sink"]);
     let cancelled = stack()
         .api()
