@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
+use contracts::inventory::{AvailabilityAnswer, AvailabilityRequest};
 use kit::{ApiResult, Ctx};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,28 +16,19 @@ use crate::skus::Sku;
 /// Inventory's batch limit.
 const AVAILABILITY_BATCH: usize = 500;
 
-#[derive(Deserialize)]
-struct Stock {
-    sku_id: Uuid,
-    available: i64,
-    sold: i64,
-}
-
 /// Available and sold units per SKU; `None` when inventory did not answer.
 async fn stock(ctx: &Ctx, skus: &[Sku]) -> Option<HashMap<Uuid, (i64, i64)>> {
     let mut out = HashMap::new();
     for chunk in skus.chunks(AVAILABILITY_BATCH) {
-        let ids: Vec<Uuid> = chunk.iter().map(|s| s.id).collect();
-        let answer: ApiResult<Value> = ctx
+        let request = AvailabilityRequest {
+            sku_ids: chunk.iter().map(|s| s.id).collect(),
+        };
+        let answer: ApiResult<AvailabilityAnswer> = ctx
             .internal("inventory")
-            .post("/internal/availability", &json!({ "sku_ids": ids }), None)
+            .post("/internal/availability", &request, None)
             .await;
-        let items: Vec<Stock> = match answer.map(|a| serde_json::from_value(a["items"].clone())) {
-            Ok(Ok(items)) => items,
-            Ok(Err(e)) => {
-                kit::log::warn(format_args!("inventory's availability did not decode: {e}"));
-                return None;
-            }
+        let items = match answer {
+            Ok(answer) => answer.items,
             Err(e) => {
                 kit::log::warn(format_args!("availability unavailable: {e}"));
                 return None;

@@ -2,11 +2,11 @@
 //! A new SKU gets its (empty) stock in inventory, exactly once, before it is listed.
 
 use chrono::{DateTime, Utc};
+use contracts::inventory::{CreateStockRequest, StockAnswer};
 use kit::db::{Db, FromRow, Row, json as jsonb, uuid, uuids};
 use kit::idempotency::{self, KeyPolicy};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::products;
@@ -122,11 +122,16 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
         Some(key) => uuid::Uuid::new_v5(&product_id, format!("{}:{key}", user.sub).as_bytes()),
         None => kit::ids::new_id(),
     };
-    let _: serde_json::Value = ctx
+    let stock = CreateStockRequest {
+        sku_id,
+        seller_id: user.sub,
+        serial_required: false,
+    };
+    let _: StockAnswer = ctx
         .internal("inventory")
         .post(
             "/internal/stock",
-            &json!({ "sku_id": sku_id, "seller_id": user.sub }),
+            &stock,
             Some(&format!("catalog:sku:{sku_id}:stock")),
         )
         .await?;

@@ -1,8 +1,9 @@
 //! A seller's public numbers: live products, their average rating and reviews, units sold.
 
+use contracts::inventory::{AvailabilityAnswer, AvailabilityRequest};
 use kit::db::{rows, uuid};
 use kit::{ApiResult, Ctx, Request, Response, json};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::skus;
@@ -37,21 +38,16 @@ pub async fn seller(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let mut sold: Option<i64> = Some(0);
     for chunk in skus.chunks(500) {
         let sku_ids: Vec<Uuid> = chunk.iter().map(|s| s.id).collect();
-        let answer: ApiResult<Value> = ctx
+        let answer: ApiResult<AvailabilityAnswer> = ctx
             .internal("inventory")
             .post(
                 "/internal/availability",
-                &json!({ "sku_ids": sku_ids }),
+                &AvailabilityRequest { sku_ids },
                 None,
             )
             .await;
         sold = match (sold, answer) {
-            (Some(total), Ok(a)) => Some(
-                total
-                    + a["items"].as_array().map_or(0, |items| {
-                        items.iter().filter_map(|i| i["sold"].as_i64()).sum()
-                    }),
-            ),
+            (Some(total), Ok(a)) => Some(total + a.items.iter().map(|i| i.sold).sum::<i64>()),
             (_, Err(e)) => {
                 kit::log::warn(format_args!("units sold unavailable: {e}"));
                 None
