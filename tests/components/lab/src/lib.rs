@@ -19,6 +19,7 @@
 )]
 
 use chrono::DateTime;
+use contracts::inventory::{CreateStockRequest, StockAnswer};
 use kit::db::{Db, Param, rows, text, uuid};
 use kit::workflow::{Engine, NoUndo, Registered, Run, Step, Stop, Undo, Workflow, register};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, Router, json};
@@ -166,7 +167,7 @@ fn default_amount() -> i64 {
 struct TransferOutput {
     debit: i64,
     credit: i64,
-    sku_id: Value,
+    sku_id: Uuid,
 }
 
 /// A local debit, a remote effect (creating stock in inventory with the step's idempotency
@@ -182,15 +183,16 @@ async fn transfer(
             write(s.db(), id, "debit", Some(-amount))
         })
         .await?;
-    let stock: Value = run
+    let stock: StockAnswer = run
         .step("stock", async |s: &Step<'_, NoUndo>| {
-            let stock: Value = s
+            let request = CreateStockRequest {
+                sku_id: input.sku_id,
+                seller_id: input.seller_id,
+                serial_required: false,
+            };
+            let stock: StockAnswer = s
                 .internal("inventory")
-                .post(
-                    "/internal/stock",
-                    &json!({ "sku_id": input.sku_id, "seller_id": input.seller_id }),
-                    Some(s.key()),
-                )
+                .post("/internal/stock", &request, Some(s.key()))
                 .await?;
             write(s.db(), id, "stock", None)?;
             Ok(stock)
@@ -204,7 +206,7 @@ async fn transfer(
     Ok(TransferOutput {
         debit,
         credit,
-        sku_id: stock["sku_id"].clone(),
+        sku_id: stock.sku_id,
     })
 }
 
