@@ -79,8 +79,11 @@ pub fn router() -> Router {
         .post("/internal/contacts/default", internal::default_contacts)
         .post("/internal/favorites/check", favorites::check)
         .post("/internal/notifications", notifications::create)
+        .key_required()
         .post("/internal/wallet/credit", wallet::credit)
+        .key_required()
         .post("/internal/wallet/debit", wallet::debit)
+        .key_required()
 }
 
 kit::component!(router);

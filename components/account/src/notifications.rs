@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use kit::db::{Db, FromRow, Row, optional_uuid, text, uuid, uuids};
-use kit::idempotency::{self, KeyPolicy};
 use kit::page::{self, PageRequest};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -123,7 +122,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     }
     let title = kit::validate::text("title", &body.title, 1, 200)?;
     let content = kit::validate::text("content", &body.content, 0, 5000)?;
-    idempotency::run(&ctx, &req, "account", "internal", KeyPolicy::Required, async |db: &Db| {
+    ctx.db()?.transaction(async |db: &Db| {
         crate::accounts::load(db, body.account_id, false)?;
         let metadata = match &body.metadata {
             Some(m) => kit::db::json(m)?,

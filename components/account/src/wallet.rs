@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Utc};
 use kit::db::{Db, FromRow, Row, optional_text, optional_uuid, rows, text, uuid};
-use kit::idempotency::{self, KeyPolicy};
 use kit::page::{self, PageRequest};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -99,7 +98,7 @@ async fn movement(ctx: Ctx, req: Request, kind: Kind) -> ApiResult<Response> {
         .as_deref()
         .map(|r| kit::validate::text("reference", r, 1, 200))
         .transpose()?;
-    idempotency::run(&ctx, &req, "account", "internal", KeyPolicy::Required, async |db: &Db| {
+    ctx.db()?.transaction(async |db: &Db| {
         let account = accounts::load(db, body.account_id, false)?;
         let currency = account.currency()?;
         if body.currency != currency {

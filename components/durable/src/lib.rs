@@ -116,7 +116,9 @@ async fn run_wake(text: &str, settings: &Access, request_id: &str) -> ApiResult<
             relay::relay_on_wake(module, settings, request_id).await?;
             relay::arm(&settings.redis_url, true);
         }
-        kit::wake::Wake::Invocation(module, id) if invocations::modules().iter().any(|m| m == module) => {
+        kit::wake::Wake::Invocation(module, id)
+            if invocations::modules().iter().any(|m| m == module) =>
+        {
             invocations::run_one(module, id, token, request_id).await?;
             relay::arm(&settings.redis_url, true);
         }

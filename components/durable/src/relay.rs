@@ -3,11 +3,11 @@
 //! tick, the durable component asks each module with an outbox to deliver its due messages
 //! (`POST /internal/outbox/relay`). Postgres holds the messages; Redis only wakes.
 
+use crate::Access as Settings;
 use kit::ApiResult;
 use kit::client::Internal;
-use crate::Access as Settings;
-use serde_json::{Value, json};
 use kit::platform::Platform;
+use serde_json::{Value, json};
 use spin_sdk::redis::Connection;
 
 /// Relay calls per module per wake-up at most; each delivers up to the outbox's batch.
@@ -140,8 +140,8 @@ pub fn continue_later(redis_url: &str, module: &str, report: &Value) {
     if report["due"].as_i64().unwrap_or(0) == 0 {
         return;
     }
-    let published = Connection::open(redis_url)
-        .and_then(|c| c.publish(kit::wake::CHANNEL, module.as_bytes()));
+    let published =
+        Connection::open(redis_url).and_then(|c| c.publish(kit::wake::CHANNEL, module.as_bytes()));
     if let Err(e) = published {
         kit::log::warn(format_args!(
             "cannot wake {module}'s relay again ({e:?}); the sweep will"
