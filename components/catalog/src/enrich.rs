@@ -2,16 +2,21 @@
 //! call per page from each module that owns it: availability and units sold (inventory), the
 //! viewer's favourites (account), and prices after promotions (the promotion module's seam).
 //! When a module does not answer, the page is still served, without that part.
+//!
+//! Below the handlers beside the model layer: products' cards and detail both use it, so it
+//! lives in neither handler file.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use contracts::account::{FavoritesCheckAnswer, FavoritesCheckRequest};
 use contracts::inventory::{AvailabilityAnswer, AvailabilityRequest};
 use kit::{ApiResult, Ctx};
-use serde_json::{Value, json};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::products::Product;
-use crate::skus::Sku;
+use crate::model::product::Product;
+use crate::model::sku::Sku;
+use crate::rules;
 
 /// Inventory's batch limit.
 const AVAILABILITY_BATCH: usize = 500;
@@ -47,16 +52,16 @@ async fn favorites(ctx: &Ctx, viewer: Option<Uuid>, ids: &[Uuid]) -> Vec<Uuid> {
     if ids.is_empty() {
         return Vec::new();
     }
-    let answer: ApiResult<Value> = ctx
+    let request = FavoritesCheckRequest {
+        account_id: viewer,
+        spu_ids: ids.to_vec(),
+    };
+    let answer: ApiResult<FavoritesCheckAnswer> = ctx
         .internal("account")
-        .post(
-            "/internal/favorites/check",
-            &json!({ "account_id": viewer, "spu_ids": ids }),
-            None,
-        )
+        .post("/internal/favorites/check", &request, None)
         .await;
     match answer {
-        Ok(a) => serde_json::from_value(a["favorites"].clone()).unwrap_or_default(),
+        Ok(answer) => answer.favorites,
         Err(e) => {
             kit::log::warn(format_args!("favourites unavailable: {e}"));
             Vec::new()
@@ -70,114 +75,138 @@ fn promoted(skus: &[Sku]) -> HashMap<Uuid, (i64, i64)> {
     skus.iter().map(|s| (s.id, (s.price, s.price))).collect()
 }
 
-/// The SKU a card prices the product by: the featured one, else the cheapest.
-fn shown_sku<'a>(product: &Product, skus: &'a [Sku]) -> Option<&'a Sku> {
-    skus.iter()
-        .filter(|s| s.product_id == product.id)
-        .find(|s| Some(s.id) == product.featured_sku_id)
-        .or_else(|| skus.iter().find(|s| s.product_id == product.id))
+/// What the other modules said about a page of products and their SKUs.
+pub struct Enrichment {
+    /// Available and sold units per SKU; `None` when inventory did not answer.
+    stock: Option<HashMap<Uuid, (i64, i64)>>,
+    /// The products the viewer favours.
+    favorites: Vec<Uuid>,
+    /// Price after promotions and original price per SKU.
+    prices: HashMap<Uuid, (i64, i64)>,
 }
 
-/// What enrichment adds to one product, given the page's batched answers.
-fn summary(
-    product: &Product,
-    skus: &[Sku],
-    stock: Option<&HashMap<Uuid, (i64, i64)>>,
-    prices: &HashMap<Uuid, (i64, i64)>,
-    favorite: bool,
-) -> Value {
-    let own: Vec<&Sku> = skus.iter().filter(|s| s.product_id == product.id).collect();
-    let (price, original) = shown_sku(product, skus)
-        .and_then(|s| prices.get(&s.id).copied())
-        .map_or((None, None), |(p, o)| (Some(p), Some(o)));
-    let (available, sold) = match stock {
-        Some(stock) => {
-            let (a, s) = own.iter().fold((0, 0), |(a, s), sku| {
-                let (sa, ss) = stock.get(&sku.id).copied().unwrap_or((0, 0));
-                (a + sa, s + ss)
-            });
-            (Some(a), Some(s))
-        }
-        None => (None, None),
-    };
-    json!({
-        "price": price,
-        "original_price": original,
-        "price_range": { "min": product.min_price, "max": product.max_price },
-        "available": available,
-        "sold": sold,
-        "in_stock": available.map(|a| a > 0),
-        "rating": { "average": product.rating(), "count": product.rating_count },
-        "is_favorite": favorite,
-    })
-}
-
-fn merge(target: &mut Value, extra: Value) {
-    if let (Some(t), Value::Object(e)) = (target.as_object_mut(), extra) {
-        t.extend(e);
+/// Asks, once for the whole page, what the other modules add to `products` and their `skus`
+/// (the live SKUs of all of them): one inventory call per 500 SKUs, one account call.
+pub async fn fetch(ctx: &Ctx, viewer: Option<Uuid>, products: &[Uuid], skus: &[Sku]) -> Enrichment {
+    let stock = stock(ctx, skus).await;
+    let favorites = favorites(ctx, viewer, products).await;
+    Enrichment {
+        stock,
+        favorites,
+        prices: promoted(skus),
     }
 }
 
-/// Cards for a page of products: one inventory call and one account call for the whole page.
-pub async fn cards(
-    ctx: &Ctx,
-    viewer: Option<Uuid>,
-    products: &[Product],
-    skus: &[Sku],
-) -> Vec<Value> {
-    let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
-    let stock = stock(ctx, skus).await;
-    let favorites = favorites(ctx, viewer, &ids).await;
-    let prices = promoted(skus);
-    products
-        .iter()
-        .map(|p| {
-            let mut card = json!({
-                "id": p.id, "slug": p.slug, "name": p.name, "seller_id": p.seller_id,
-                "category_id": p.category_id, "currency": p.currency, "tags": p.tags,
-                "image": p.images.first(), "enabled": p.enabled, "created_at": p.created_at,
-            });
-            merge(
-                &mut card,
-                summary(p, skus, stock.as_ref(), &prices, favorites.contains(&p.id)),
-            );
-            card
-        })
-        .collect()
+/// A product's price range, over its live SKUs.
+#[derive(Debug, Serialize)]
+pub struct PriceRange {
+    /// Cheapest.
+    pub min: Option<i64>,
+    /// Dearest.
+    pub max: Option<i64>,
 }
 
-/// Adds price, availability, rating and favourite to a product detail, and each SKU's price,
-/// original price and availability.
-pub async fn detail(
-    ctx: &Ctx,
-    viewer: Option<Uuid>,
-    product: &Product,
-    skus: &[Sku],
-    body: &mut Value,
-) {
-    let stock = stock(ctx, skus).await;
-    let favorite = favorites(ctx, viewer, &[product.id])
-        .await
-        .contains(&product.id);
-    let prices = promoted(skus);
-    merge(
-        body,
-        summary(product, skus, stock.as_ref(), &prices, favorite),
-    );
-    if let Some(items) = body["skus"].as_array_mut() {
-        for item in items {
-            let Some(id) = item["id"].as_str().and_then(|s| s.parse::<Uuid>().ok()) else {
-                continue;
-            };
-            let (price, original) = prices.get(&id).copied().unwrap_or_default();
-            let units = stock
-                .as_ref()
-                .map(|s| s.get(&id).copied().unwrap_or((0, 0)));
-            item["price"] = json!(price);
-            item["original_price"] = json!(original);
-            item["available"] = json!(units.map(|u| u.0));
-            item["sold"] = json!(units.map(|u| u.1));
-            item["in_stock"] = json!(units.map(|u| u.0 > 0));
+/// A product's rating.
+#[derive(Debug, Serialize)]
+pub struct Rating {
+    /// Average score, one decimal; `null` before the first review.
+    pub average: Option<f64>,
+    /// Live reviews.
+    pub count: i32,
+    /// Reviews per score, 1 to 5: on a product's detail only, absent from cards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<BTreeMap<i16, i64>>,
+}
+
+/// What a card and a detail show of a product beyond its row. Availability is `null` when
+/// inventory did not answer, never a guess.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// Price of the shown SKU after promotions ([`rules::product::shown_sku`]).
+    pub price: Option<i64>,
+    /// Its price before them.
+    pub original_price: Option<i64>,
+    /// Over the live SKUs.
+    pub price_range: PriceRange,
+    /// Units available over the live SKUs.
+    pub available: Option<i64>,
+    /// Units sold over the live SKUs.
+    pub sold: Option<i64>,
+    /// `available > 0`.
+    pub in_stock: Option<bool>,
+    /// Reviews.
+    pub rating: Rating,
+    /// Whether the viewer favours it (always `false` signed out).
+    pub is_favorite: bool,
+}
+
+/// What a detail shows of one SKU beyond its row.
+#[derive(Debug, Serialize)]
+pub struct Offer {
+    /// Price after promotions.
+    pub price: i64,
+    /// Price before them.
+    pub original_price: i64,
+    /// Units available; `null` when inventory did not answer.
+    pub available: Option<i64>,
+    /// Units sold; `null` when inventory did not answer.
+    pub sold: Option<i64>,
+    /// `available > 0`.
+    pub in_stock: Option<bool>,
+}
+
+impl Enrichment {
+    /// Units available and sold of `sku`; a SKU inventory has no stock for has none.
+    fn units(&self, sku: Uuid) -> Option<(i64, i64)> {
+        self.stock
+            .as_ref()
+            .map(|s| s.get(&sku).copied().unwrap_or((0, 0)))
+    }
+
+    /// The summary of `product`, given the page's `skus` (its own are picked out).
+    pub fn summary(&self, product: &Product, skus: &[Sku]) -> Summary {
+        let own: Vec<Uuid> = skus
+            .iter()
+            .filter(|s| s.product_id == product.id)
+            .map(|s| s.id)
+            .collect();
+        let (price, original_price) = rules::product::shown_sku(product.featured_sku_id, &own)
+            .and_then(|s| self.prices.get(&s).copied())
+            .map_or((None, None), |(p, o)| (Some(p), Some(o)));
+        let units = self.stock.as_ref().map(|_| {
+            own.iter()
+                .filter_map(|s| self.units(*s))
+                .fold((0, 0), |(a, s), (sa, ss)| (a + sa, s + ss))
+        });
+        Summary {
+            price,
+            original_price,
+            price_range: PriceRange {
+                min: product.min_price,
+                max: product.max_price,
+            },
+            available: units.map(|u| u.0),
+            sold: units.map(|u| u.1),
+            in_stock: units.map(|u| u.0 > 0),
+            rating: Rating {
+                average: product.rating(),
+                count: product.rating_count,
+                breakdown: None,
+            },
+            is_favorite: self.favorites.contains(&product.id),
+        }
+    }
+
+    /// What a detail shows of `sku` beyond its row.
+    pub fn offer(&self, sku: &Sku) -> Offer {
+        let (price, original_price) = self.prices.get(&sku.id).copied().unwrap_or_default();
+        let units = self.units(sku.id);
+        Offer {
+            price,
+            original_price,
+            available: units.map(|u| u.0),
+            sold: units.map(|u| u.1),
+            in_stock: units.map(|u| u.0 > 0),
         }
     }
 }

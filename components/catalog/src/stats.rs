@@ -1,40 +1,33 @@
-//! A seller's public numbers: live products, their average rating and reviews, units sold.
+//! A seller's public numbers: live products, their reviews and average rating, units sold.
 
 use contracts::inventory::{AvailabilityAnswer, AvailabilityRequest};
-use kit::db::{rows, uuid};
 use kit::{ApiResult, Ctx, Request, Response, json};
-use serde_json::json;
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::skus;
+use crate::model::{product, sku};
+use crate::rules;
+
+/// `GET /api/v1/catalog/sellers/:id/stats`.
+#[derive(Serialize)]
+struct SellerStats {
+    seller_id: Uuid,
+    product_count: i64,
+    review_count: i64,
+    /// One decimal; `null` before the first review.
+    average_rating: Option<f64>,
+    /// `null` when inventory did not answer.
+    total_sold: Option<i64>,
+}
 
 /// `GET /api/v1/catalog/sellers/:id/stats` — `{seller_id, product_count, review_count,
-/// average_rating, total_sold}`; `total_sold` is null when inventory does not answer.
+/// average_rating, total_sold}` over the seller's live, enabled products; `total_sold` is null
+/// when inventory does not answer.
 pub async fn seller(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let seller = ctx.param_id("id", "seller")?;
     let db = ctx.db()?;
-    let set = db.query(
-        "SELECT count(*) AS products, coalesce(sum(rating_count), 0)::int8 AS reviews, \
-           coalesce(sum(rating_sum), 0)::int8 AS points, array_agg(id::text) AS ids \
-         FROM catalog.product WHERE seller_id = $1 AND deleted_at IS NULL AND enabled",
-        &[uuid(seller)],
-    )?;
-    let row = rows(&set)
-        .next()
-        .ok_or_else(|| kit::ApiError::internal("an aggregate returned no row"))?;
-    let (products, reviews, points): (i64, i64, i64) = (
-        row.get("products")?,
-        row.get("reviews")?,
-        row.get("points")?,
-    );
-    let ids: Vec<Uuid> = row
-        .get::<Option<Vec<Option<String>>>>("ids")?
-        .unwrap_or_default()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let skus = skus::of_products(db, &ids)?;
+    let totals = product::seller_totals(db, seller)?;
+    let skus = sku::of_products(db, &totals.ids)?;
     let mut sold: Option<i64> = Some(0);
     for chunk in skus.chunks(500) {
         let sku_ids: Vec<Uuid> = chunk.iter().map(|s| s.id).collect();
@@ -55,9 +48,11 @@ pub async fn seller(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             (None, _) => None,
         };
     }
-    let average = (reviews > 0).then(|| ((points as f64 / reviews as f64) * 10.0).round() / 10.0);
-    json::ok(&json!({
-        "seller_id": seller, "product_count": products, "review_count": reviews,
-        "average_rating": average, "total_sold": sold,
-    }))
+    json::ok(&SellerStats {
+        seller_id: seller,
+        product_count: totals.products,
+        review_count: totals.reviews,
+        average_rating: rules::average_score(totals.points, totals.reviews),
+        total_sold: sold,
+    })
 }

@@ -157,6 +157,12 @@ mod tests {
     fn images_are_few_http_urls() {
         assert!(images(&["ftp://x/y.png".into()]).is_err());
         assert!(images(&["https://img.example/a.png".into()]).is_ok());
-        assert!(images(&vec!["https://img.example/a.png".to_string(); MAX_IMAGES + 1]).is_err());
+        assert!(
+            images(&vec![
+                "https://img.example/a.png".to_string();
+                MAX_IMAGES + 1
+            ])
+            .is_err()
+        );
     }
 }

@@ -174,13 +174,19 @@ mod tests {
     #[test]
     fn a_notice_quotes_the_start_of_the_review() {
         assert_eq!(notice_title(4, "Lamp"), "4★ review of Lamp");
-        assert_eq!(notice_excerpt(&"é".repeat(300)).chars().count(), NOTICE_EXCERPT);
+        assert_eq!(
+            notice_excerpt(&"é".repeat(300)).chars().count(),
+            NOTICE_EXCERPT
+        );
     }
 
     #[test]
     fn reviews_sort_by_newest_unless_asked_for_helpful() {
         assert_eq!(ReviewSort::parse(None).unwrap(), ReviewSort::Newest);
-        assert_eq!(ReviewSort::parse(Some("helpful")).unwrap(), ReviewSort::Helpful);
+        assert_eq!(
+            ReviewSort::parse(Some("helpful")).unwrap(),
+            ReviewSort::Helpful
+        );
         assert!(ReviewSort::parse(Some("oldest")).is_err());
     }
 }

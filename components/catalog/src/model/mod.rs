@@ -1,0 +1,64 @@
+//! The data layer, below every handler: one file per table, each with its row type, its column
+//! list, its decoding and its named queries. Every SQL statement of the module is here, written
+//! out in full or from constant pieces, never from input; a statement's failures that mean
+//! something to the client (a violated constraint, a row that is not there) become client
+//! errors here, where the statement runs.
+//!
+//! - [`category`]: the category tree.
+//! - [`product`]: products (SPUs) and what is kept on them for lists: search document, price
+//!   range, rating, stock summary, embedding.
+//! - [`sku`]: SKUs, with the stock levels inventory announces.
+//! - [`tag`]: the tags products use.
+//! - [`review`]: reviews, their votes, and a product's rating breakdown.
+//! - [`reply`]: replies to reviews.
+//! - [`listing`]: the one query behind product lists and search.
+//! - [`search_word`]: the words products use, for spelling correction.
+//! - [`query_embedding`]: search queries' embeddings, kept for reuse.
+//! - [`outbox`]: the messages catalog sends, written with their cause.
+
+pub mod category;
+pub mod listing;
+pub mod outbox;
+pub mod product;
+pub mod query_embedding;
+pub mod reply;
+pub mod review;
+pub mod search_word;
+pub mod sku;
+pub mod tag;
+
+use kit::ApiResult;
+use kit::db::Row;
+
+/// The schema catalog owns; its idempotency records and its outbox live in it as well.
+pub const SCHEMA: &str = "catalog";
+
+/// Whether a read locks the rows it returns until the transaction ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lock {
+    /// A plain read of the last committed state.
+    None,
+    /// `FOR UPDATE`: a change in flight is waited for, and no other can start until this
+    /// transaction ends, so what was read stays true while the handler decides.
+    ForUpdate,
+}
+
+impl Lock {
+    /// The clause that ends a `SELECT` taking this lock.
+    fn clause(self) -> &'static str {
+        match self {
+            Lock::None => "",
+            Lock::ForUpdate => " FOR UPDATE",
+        }
+    }
+}
+
+/// A `text[]` column as a list. Spin decodes an array's elements as nullable; catalog's arrays
+/// hold no NULLs, and one that did would be dropped rather than fail the whole row.
+fn string_list(row: &Row<'_>, column: &str) -> ApiResult<Vec<String>> {
+    Ok(row
+        .get::<Vec<Option<String>>>(column)?
+        .into_iter()
+        .flatten()
+        .collect())
+}

@@ -1,0 +1,85 @@
+//! The messages catalog sends, through its outbox (`catalog.outbox`, see `kit::outbox`): each
+//! is written in the transaction of the change that causes it, so it exists exactly when that
+//! change committed, and is relayed at least once under a key derived from its cause, so the
+//! receiver applies it once. Handlers wake the relay after the commit.
+//!
+//! - to catalog itself, `POST /internal/products/:id/embed` when a product's text changes;
+//! - to account, `POST /internal/notifications` when a product gets a review.
+
+use contracts::account::NotificationRequest;
+use contracts::catalog::EmbedRequest;
+use kit::db::Db;
+use kit::outbox::Message;
+use kit::{ApiError, ApiResult};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::SCHEMA;
+use super::product::Product;
+use crate::rules::review;
+
+/// The notification type of a new review.
+const NEW_REVIEW: &str = "new_review";
+
+/// Asks for product `id` to be embedded again. Every change gets a key of its own: the embed
+/// reads the product's text when it runs, so of several changes in a row each message embeds
+/// the latest text, and none is lost to an earlier one's key.
+pub fn embed_product(db: &Db, id: Uuid) -> ApiResult<()> {
+    let key = format!("catalog:embed:{id}:{}", kit::ids::new_id());
+    let path = format!("/internal/products/{id}/embed");
+    enqueue(db, "catalog", &path, &EmbedRequest {}, key)
+}
+
+/// What a new-review notification links to.
+#[derive(Serialize)]
+struct NewReview {
+    product_id: Uuid,
+    review_id: Uuid,
+    score: i16,
+}
+
+/// Tells the product's seller of review `review`, quoting its start. The key names the
+/// review, so a repeated create notifies once.
+pub fn new_review(
+    db: &Db,
+    product: &Product,
+    review: Uuid,
+    score: i16,
+    body: &str,
+) -> ApiResult<()> {
+    let body = NotificationRequest {
+        account_id: product.seller_id,
+        kind: NEW_REVIEW.to_string(),
+        title: review::notice_title(score, &product.name),
+        content: review::notice_excerpt(body),
+        metadata: Some(NewReview {
+            product_id: product.id,
+            review_id: review,
+            score,
+        }),
+    };
+    let key = format!("catalog:review:{review}:notify");
+    enqueue(db, "account", "/internal/notifications", &body, key)
+}
+
+/// Writes one message into catalog's outbox.
+fn enqueue<T: Serialize>(
+    db: &Db,
+    target: &str,
+    path: &str,
+    body: &T,
+    key: String,
+) -> ApiResult<()> {
+    // Plain fields under string keys always serialise; the error is mapped all the same.
+    let body = serde_json::to_value(body).map_err(ApiError::internal)?;
+    kit::outbox::enqueue(
+        db,
+        SCHEMA,
+        &Message {
+            target,
+            path,
+            body,
+            key,
+        },
+    )
+}

@@ -1,0 +1,199 @@
+//! `catalog.sku`: a product's SKUs — price in minor units of the product's currency,
+//! attributes and package size — and the stock levels inventory last announced for each, with
+//! the version they came with, so that an older announcement never overwrites a newer one.
+
+use chrono::{DateTime, Utc};
+use contracts::catalog::StockLevelsRequest;
+use kit::db::{Db, FromRow, Param, Row, json, rows, uuid, uuids};
+use kit::{ApiError, ApiResult};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Lock;
+use crate::rules::product::Pair;
+
+/// A SKU, serialised as the API shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sku {
+    /// Id.
+    pub id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// Price in minor units of the product's currency.
+    pub price: i64,
+    /// `{name, value}` pairs (`Colour: Black`).
+    pub attributes: Vec<Pair>,
+    /// Package weight.
+    pub weight_grams: Option<i32>,
+    /// Package length.
+    pub length_cm: Option<i32>,
+    /// Package width.
+    pub width_cm: Option<i32>,
+    /// Package height.
+    pub height_cm: Option<i32>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Columns [`Sku::from_row`] reads.
+const COLUMNS: &str = "id, product_id, price, attributes, weight_grams, length_cm, width_cm, \
+    height_cm, created_at AT TIME ZONE 'UTC' AS created_at";
+
+impl FromRow for Sku {
+    fn from_row(row: &Row<'_>) -> ApiResult<Sku> {
+        Ok(Sku {
+            id: row.get("id")?,
+            product_id: row.get("product_id")?,
+            price: row.get("price")?,
+            attributes: row.json("attributes")?,
+            weight_grams: row.get("weight_grams")?,
+            length_cm: row.get("length_cm")?,
+            width_cm: row.get("width_cm")?,
+            height_cm: row.get("height_cm")?,
+            created_at: row.time("created_at")?,
+        })
+    }
+}
+
+/// What a seller writes of a SKU.
+#[derive(Clone, Debug)]
+pub struct Draft {
+    /// Price in minor units.
+    pub price: i64,
+    /// `{name, value}` pairs.
+    pub attributes: Vec<Pair>,
+    /// Package weight.
+    pub weight_grams: Option<i32>,
+    /// Package length.
+    pub length_cm: Option<i32>,
+    /// Package width.
+    pub width_cm: Option<i32>,
+    /// Package height.
+    pub height_cm: Option<i32>,
+}
+
+impl Draft {
+    /// The SKU as it is, to change field by field.
+    pub fn of(sku: &Sku) -> Draft {
+        Draft {
+            price: sku.price,
+            attributes: sku.attributes.clone(),
+            weight_grams: sku.weight_grams,
+            length_cm: sku.length_cm,
+            width_cm: sku.width_cm,
+            height_cm: sku.height_cm,
+        }
+    }
+
+    /// The package sizes, as the four parameters after price and attributes.
+    fn sizes(&self) -> [Param; 4] {
+        [
+            self.weight_grams,
+            self.length_cm,
+            self.width_cm,
+            self.height_cm,
+        ]
+        .map(|v| v.map_or(Param::DbNull, Param::Int32))
+    }
+}
+
+/// The live SKUs of these products, cheapest first (ties by id, so the order is stable).
+pub fn of_products(db: &Db, products: &[Uuid]) -> ApiResult<Vec<Sku>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {COLUMNS} FROM catalog.sku \
+             WHERE product_id = ANY($1::text[]::uuid[]) AND deleted_at IS NULL \
+             ORDER BY price, id"
+        ),
+        &[uuids(products)],
+    )
+}
+
+/// The live SKU `id` of `product`: 404 `sku_not_found` otherwise.
+pub fn load(db: &Db, product: Uuid, id: Uuid, lock: Lock) -> ApiResult<Sku> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM catalog.sku WHERE id = $1 AND product_id = $2 AND deleted_at IS NULL{}",
+        lock.clause()
+    );
+    db.fetch_optional(&sql, &[uuid(id), uuid(product)])?
+        .ok_or_else(|| ApiError::not_found("sku_not_found", format!("no SKU {id} in this product")))
+}
+
+/// Writes SKU `id` of `product`.
+pub fn insert(db: &Db, id: Uuid, product: Uuid, draft: &Draft) -> ApiResult<Sku> {
+    let [weight, length, width, height] = draft.sizes();
+    db.fetch_optional(
+        &format!(
+            "INSERT INTO catalog.sku (id, product_id, price, attributes, weight_grams, length_cm, \
+               width_cm, height_cm) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}"
+        ),
+        &[
+            uuid(id),
+            uuid(product),
+            draft.price.into(),
+            json(&draft.attributes)?,
+            weight,
+            length,
+            width,
+            height,
+        ],
+    )?
+    .ok_or_else(|| ApiError::internal("inserting a SKU returned no row"))
+}
+
+/// Replaces what the seller writes of SKU `id`.
+pub fn update(db: &Db, id: Uuid, draft: &Draft) -> ApiResult<Sku> {
+    let [weight, length, width, height] = draft.sizes();
+    db.fetch_optional(
+        &format!(
+            "UPDATE catalog.sku SET price = $2, attributes = $3, weight_grams = $4, length_cm = $5, \
+               width_cm = $6, height_cm = $7 \
+             WHERE id = $1 RETURNING {COLUMNS}"
+        ),
+        &[
+            uuid(id),
+            draft.price.into(),
+            json(&draft.attributes)?,
+            weight,
+            length,
+            width,
+            height,
+        ],
+    )?
+    .ok_or_else(|| ApiError::internal("updating a SKU returned no row"))
+}
+
+/// Removes SKU `id` from the catalog; the row stays for the orders that reference it.
+pub fn delete(db: &Db, id: Uuid) -> ApiResult<()> {
+    db.execute(
+        "UPDATE catalog.sku SET deleted_at = now() WHERE id = $1",
+        &[uuid(id)],
+    )?;
+    Ok(())
+}
+
+/// Removes every live SKU of `product`, with the product.
+pub fn delete_of_product(db: &Db, product: Uuid) -> ApiResult<()> {
+    db.execute(
+        "UPDATE catalog.sku SET deleted_at = now() WHERE product_id = $1 AND deleted_at IS NULL",
+        &[uuid(product)],
+    )?;
+    Ok(())
+}
+
+/// Stores a SKU's announced stock level when it is newer than the one held. Answers the SKU's
+/// product when it was stored; `None` for a stale level or a SKU catalog does not know.
+pub fn apply_level(db: &Db, level: &StockLevelsRequest) -> ApiResult<Option<Uuid>> {
+    let set = db.query(
+        "UPDATE catalog.sku SET available = $2, sold = $3, stock_version = $4 \
+         WHERE id = $1 AND stock_version < $4 RETURNING product_id",
+        &[
+            uuid(level.sku_id),
+            level.available.into(),
+            level.sold.into(),
+            level.version.into(),
+        ],
+    )?;
+    rows(&set).next().map(|r| r.get("product_id")).transpose()
+}
