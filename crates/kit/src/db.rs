@@ -4,8 +4,8 @@
 //!
 //! Spin's interface refuses some types (see the project's Spin notes), so queries follow three
 //! rules: select instants as `col AT TIME ZONE 'UTC'` (decoded by [`Row::time`]); pass uuids as
-//! [`fn@uuid`] params and uuid lists as [`uuids`] with `$n::text[]::uuid[]`; pass integers with the width
-//! of their column (`i32` for `int4`, `i64` for `int8`).
+//! [`fn@uuid`] params and uuid lists as [`uuids`] with `$n::text[]::uuid[]`; pass integers with
+//! the width of their column (`i32` for `int4`, `i64` for `int8`).
 
 use std::cell::Cell;
 

@@ -127,7 +127,8 @@ impl ApiError {
         )
     }
 
-    /// The same error with another code (`ApiError::unauthorized(…).with_code("invalid_credentials")`).
+    /// The same error with another code
+    /// (`ApiError::unauthorized(…).with_code("invalid_credentials")`).
     pub fn with_code(mut self, code: impl Into<Cow<'static, str>>) -> Self {
         self.code = code.into();
         self

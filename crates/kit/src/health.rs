@@ -27,7 +27,8 @@ pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             crate::json::respond(
                 503,
                 &json!({
-                    "module": ctx.module, "status": "degraded", "schema_version": null, "database": "unreachable",
+                    "module": ctx.module, "status": "degraded", "schema_version": null,
+                    "database": "unreachable",
                 }),
             )
         }

@@ -59,7 +59,8 @@ fn purge_expired(db: &Db, schema: &str) {
     let purged = db.execute(
         &format!(
             "DELETE FROM {schema}.idempotency_key WHERE (caller, key) IN \
-             (SELECT caller, key FROM {schema}.idempotency_key WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)"
+             (SELECT caller, key FROM {schema}.idempotency_key WHERE expires_at < now() \
+              LIMIT $1 FOR UPDATE SKIP LOCKED)"
         ),
         &[PURGE_BATCH.into()],
     );

@@ -56,10 +56,17 @@ pub struct Message<'a, B = serde_json::Value> {
 pub fn enqueue<B: Serialize>(db: &Db, schema: &str, message: &Message<'_, B>) -> ApiResult<()> {
     db.execute(
         &format!(
-            "INSERT INTO \"{schema}\".outbox (id, target, path, body, idempotency_key) VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO \"{schema}\".outbox (id, target, path, body, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (idempotency_key) DO NOTHING"
         ),
-        &[uuid(crate::ids::new_id()), text(message.target), text(message.path), crate::db::json(&message.body)?, text(&message.key)],
+        &[
+            uuid(crate::ids::new_id()),
+            text(message.target),
+            text(message.path),
+            crate::db::json(&message.body)?,
+            text(&message.key),
+        ],
     )?;
     Ok(())
 }
@@ -111,8 +118,10 @@ pub async fn relay(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let db = ctx.db()?;
     let set = db.query(
         &format!(
-            "UPDATE {schema}.outbox SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $1) \
-             WHERE id IN (SELECT id FROM {schema}.outbox WHERE status = 'pending' AND next_attempt_at <= now() \
+            "UPDATE {schema}.outbox \
+             SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $1) \
+             WHERE id IN (SELECT id FROM {schema}.outbox \
+                          WHERE status = 'pending' AND next_attempt_at <= now() \
                           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED) \
              RETURNING id, target, path, body, idempotency_key, attempts"
         ),
@@ -159,9 +168,17 @@ pub async fn relay(ctx: Ctx, _req: Request) -> ApiResult<Response> {
                 };
                 db.execute(
                     &format!(
-                        "UPDATE {schema}.outbox SET status = $2, last_error = $3, next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1"
+                        "UPDATE {schema}.outbox \
+                         SET status = $2, last_error = $3, \
+                             next_attempt_at = now() + make_interval(secs => $4) \
+                         WHERE id = $1"
                     ),
-                    &[uuid(m.id), text(status), text(e.to_string()), Param::Floating64(f64::from(next))],
+                    &[
+                        uuid(m.id),
+                        text(status),
+                        text(e.to_string()),
+                        Param::Floating64(f64::from(next)),
+                    ],
                 )?;
                 crate::log::warn(format_args!(
                     "outbox message {} to {}{}: {e} ({status})",
@@ -174,7 +191,8 @@ pub async fn relay(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     if !delivered_ids.is_empty() {
         db.execute(
             &format!(
-                "UPDATE {schema}.outbox SET status = 'delivered', delivered_at = now(), last_error = NULL \
+                "UPDATE {schema}.outbox \
+                 SET status = 'delivered', delivered_at = now(), last_error = NULL \
                  WHERE id = ANY($1::text[]::uuid[])"
             ),
             &[crate::db::uuids(&delivered_ids)],

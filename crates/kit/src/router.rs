@@ -5,6 +5,7 @@
 //! is the whole path). Every `/internal/...` route requires the `service_token` variable in
 //! the `x-souk-service-token` header; public routes never start with `/internal/`.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -29,7 +30,7 @@ type Deferred = Pin<Box<dyn Future<Output = ()>>>;
 
 thread_local! {
     // A component instance serves one request on one thread, so the queue is per request.
-    static DEFERRED: std::cell::RefCell<Vec<Deferred>> = const { std::cell::RefCell::new(Vec::new()) };
+    static DEFERRED: RefCell<Vec<Deferred>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Runs `work` after this request's response has gone out, before the instance ends: the

@@ -167,7 +167,8 @@ impl Lease<'_> {
         self.change(
             &format!(
                 "UPDATE {}.invocation SET \
-                   status = CASE WHEN status = 'compensating' THEN 'compensating' ELSE 'pending' END, \
+                   status = CASE WHEN status = 'compensating' THEN 'compensating' \
+                                 ELSE 'pending' END, \
                    error = $3, failures = $4, lease = NULL, lease_until = NULL, \
                    next_attempt_at = now() + make_interval(secs => $5), updated_at = now() \
                  WHERE id = $1 AND lease = $2",
@@ -271,7 +272,8 @@ pub(super) fn due(db: &Db, schema: &str, limit: i64) -> ApiResult<Vec<Uuid>> {
                AND (i.lease_until IS NULL OR i.lease_until < now()) \
                AND (i.next_attempt_at <= now() \
                     OR (i.status = 'waiting' AND EXISTS \
-                          (SELECT 1 FROM {schema}.workflow_signal s WHERE s.name = i.waiting_for))) \
+                          (SELECT 1 FROM {schema}.workflow_signal s \
+                           WHERE s.name = i.waiting_for))) \
              ORDER BY i.next_attempt_at NULLS FIRST LIMIT $1"
         ),
         &[limit.into()],

@@ -76,7 +76,8 @@ pub fn view(engine: &Engine, db: &Db, id: Uuid) -> ApiResult<Value> {
     let schema = engine.quoted();
     let set = db.query(
         &format!(
-            "SELECT id, workflow, status, (lease_until IS NOT NULL AND lease_until > now()) AS running, attempts, failures, \
+            "SELECT id, workflow, status, \
+               (lease_until IS NOT NULL AND lease_until > now()) AS running, attempts, failures, \
                input, output, error, rollback_cause, waiting_for, faults_fired, \
                {} AS next_attempt_at, {} AS created_at, {} AS updated_at, {} AS finished_at \
              FROM {schema}.invocation WHERE id = $1",
@@ -105,8 +106,8 @@ pub fn view(engine: &Engine, db: &Db, id: Uuid) -> ApiResult<Value> {
     );
     let set = db.query(
         &format!(
-            "SELECT seq, name, kind, status, result, error, undo IS NOT NULL AS has_undo, attempt, {} AS due_at, \
-               {} AS started_at, {} AS finished_at, \
+            "SELECT seq, name, kind, status, result, error, undo IS NOT NULL AS has_undo, attempt, \
+               {} AS due_at, {} AS started_at, {} AS finished_at, \
                (extract(epoch FROM finished_at - started_at) * 1000)::float8 AS duration_ms \
              FROM {schema}.invocation_step WHERE invocation_id = $1 ORDER BY seq",
             iso("due_at"),
@@ -201,11 +202,15 @@ async fn list(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
     }
     let set = ctx.db()?.query(
         &format!(
-            "SELECT id, workflow, status, (lease_until IS NOT NULL AND lease_until > now()) AS running, attempts, failures, \
-               error, waiting_for, {} AS next_attempt_at, {} AS created_at, {} AS updated_at, {} AS finished_at \
+            "SELECT id, workflow, status, \
+               (lease_until IS NOT NULL AND lease_until > now()) AS running, attempts, failures, \
+               error, waiting_for, {} AS next_attempt_at, {} AS created_at, {} AS updated_at, \
+               {} AS finished_at \
              FROM {}.invocation \
-             WHERE (cardinality($1::text[]) = 0 OR status = ANY($1)) AND ($2::text IS NULL OR workflow = $2) \
-               AND created_at <= now() - make_interval(secs => $3) AND ($4::text IS NULL OR created_at < $4::text::timestamptz) \
+             WHERE (cardinality($1::text[]) = 0 OR status = ANY($1)) \
+               AND ($2::text IS NULL OR workflow = $2) \
+               AND created_at <= now() - make_interval(secs => $3) \
+               AND ($4::text IS NULL OR created_at < $4::text::timestamptz) \
              ORDER BY created_at DESC, id DESC LIMIT $5",
             iso("next_attempt_at"),
             iso("created_at"),
