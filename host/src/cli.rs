@@ -16,8 +16,9 @@ use anyhow::{Context, bail};
 use crate::app::{App, LoadOptions};
 use crate::host_log;
 
-const USAGE: &str = "usage: souk-host up [-f spin.toml|DIR] [--listen ADDR] [--runtime-config-file FILE] \
-[--env KEY=VALUE]... [--variable NAME=VALUE]... [--request-timeout SECS]";
+const USAGE: &str = "usage: souk-host up [-f spin.toml|DIR] [--listen ADDR] \
+    [--runtime-config-file FILE] [--env KEY=VALUE]... [--variable NAME=VALUE]... \
+    [--request-timeout SECS]";
 
 /// Default listen address, as `spin up`'s.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:3000";
@@ -187,7 +188,8 @@ mod tests {
     #[test]
     fn up_takes_spin_ups_flags() {
         let up = parse_up(&args(
-            "-f app.toml --listen 127.0.0.1:4000 --runtime-config-file rc.toml --env A=1 --env B=x=y --variable token=t",
+            "-f app.toml --listen 127.0.0.1:4000 --runtime-config-file rc.toml \
+             --env A=1 --env B=x=y --variable token=t",
         ))
         .unwrap();
         assert_eq!(up.manifest, PathBuf::from("app.toml"));

@@ -79,7 +79,8 @@ impl Schedule {
         let f: Vec<&str> = expr.split_whitespace().collect();
         if f.len() != 6 {
             bail!(
-                "cron_expression `{expr}` must have 6 fields (sec min hour day month weekday), found {}",
+                "cron_expression `{expr}` must have 6 fields (sec min hour day month weekday), \
+                 found {}",
                 f.len()
             );
         }

@@ -402,7 +402,8 @@ impl Manifest {
             component_ref("redis", &t.component)?;
             if t.address.is_none() && self.application.trigger.redis.is_none() {
                 bail!(
-                    "redis trigger for `{}` has no address: set [application.trigger.redis] address",
+                    "redis trigger for `{}` has no address: \
+                     set [application.trigger.redis] address",
                     t.component
                 );
             }
@@ -639,7 +640,8 @@ mod tests {
     fn a_cron_triggered_component_asking_for_service_chaining_is_refused() {
         let text = format!(
             "{MINIMAL}\n[[trigger.cron]]\ncron_expression = \"* * * * * *\"\ncomponent = \"tick\"\n\
-             [component.tick]\nsource = \"t.wasm\"\nallowed_outbound_hosts = [\"http://web.spin.internal\"]\n"
+             [component.tick]\nsource = \"t.wasm\"\n\
+             allowed_outbound_hosts = [\"http://web.spin.internal\"]\n"
         );
         assert!(refusal(&text).contains("the 'cron' trigger: local_service_chaining"));
     }

@@ -100,7 +100,8 @@ impl RuntimeConfig {
                     bail!("key_value_store.{label}: type \"spin\" takes `path`, not `url`")
                 }
                 (other, ..) => bail!(
-                    "key_value_store.{label}: unsupported type \"{other}\" (use \"redis\" or \"spin\")"
+                    "key_value_store.{label}: unsupported type \"{other}\" \
+                     (use \"redis\" or \"spin\")"
                 ),
             };
             key_value_stores.insert(label, config);
@@ -117,7 +118,8 @@ mod tests {
     fn redis_and_disk_stores_parse() {
         let c = RuntimeConfig::parse(
             "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n\
-             [key_value_store.cache]\ntype = \"spin\"\npath = \"kv\"\n[llm_compute]\ntype = \"spin\"\n",
+             [key_value_store.cache]\ntype = \"spin\"\npath = \"kv\"\n\
+             [llm_compute]\ntype = \"spin\"\n",
             Path::new("/app"),
         )
         .unwrap();

@@ -57,8 +57,8 @@ impl AppVariables {
                     values.insert(name.clone(), v);
                 }
                 None => bail!(
-                    "no provider resolved required variable(s): [{name:?}]: set SPIN_VARIABLE_{} or \
-                     pass --variable {name}=…",
+                    "no provider resolved required variable(s): [{name:?}]: \
+                     set SPIN_VARIABLE_{} or pass --variable {name}=…",
                     name.to_ascii_uppercase()
                 ),
             }
@@ -131,7 +131,8 @@ mod tests {
     fn manifest(vars: &str) -> Manifest {
         let text = format!(
             "spin_manifest_version = 2\n[application]\nname = \"t\"\n[variables]\n{vars}\n\
-             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"web\"\n[component.web]\nsource = \"w.wasm\"\n"
+             [[trigger.http]]\nroute = \"/...\"\ncomponent = \"web\"\n\
+             [component.web]\nsource = \"w.wasm\"\n"
         );
         Manifest::parse(&text, PathBuf::from(".")).unwrap()
     }

@@ -48,7 +48,8 @@ api_token = "{{{{ token }}}}"
     std::fs::write(
         dir.join("runtime-config.toml"),
         format!(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n[key_value_store.disk]\ntype = \"spin\"\npath = \"kv-disk\"\n",
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n\
+             [key_value_store.disk]\ntype = \"spin\"\npath = \"kv-disk\"\n",
             redis_url()
         ),
     )
@@ -227,13 +228,16 @@ async fn postgres_through_a_guest_keeps_transactions_and_spins_refusals() {
         json!({ "address": url, "statements": [
             stmt(&format!("DROP TABLE IF EXISTS {table}")),
             stmt(&format!("CREATE TABLE {table} (id int4 PRIMARY KEY, name text)")),
-            { "sql": format!("INSERT INTO {table} VALUES ($1, $2)"), "params": [{ "type": "int32", "value": 1 }, { "type": "str", "value": "kept" }] },
+            { "sql": format!("INSERT INTO {table} VALUES ($1, $2)"),
+              "params": [{ "type": "int32", "value": 1 }, { "type": "str", "value": "kept" }] },
             stmt("BEGIN"),
-            { "sql": format!("INSERT INTO {table} VALUES ($1, $2)"), "params": [{ "type": "int32", "value": 2 }, { "type": "str", "value": "undone" }] },
+            { "sql": format!("INSERT INTO {table} VALUES ($1, $2)"),
+              "params": [{ "type": "int32", "value": 2 }, { "type": "str", "value": "undone" }] },
             stmt("ROLLBACK"),
             stmt(&format!("SELECT id, name FROM {table} ORDER BY id")),
             stmt("SELECT now()"),
-            { "sql": "SELECT $1::uuid", "params": [{ "type": "str", "value": "0b6f1c1e-6a4e-4c57-9d2a-1f1f7f4b1a11" }] },
+            { "sql": "SELECT $1::uuid",
+              "params": [{ "type": "str", "value": "0b6f1c1e-6a4e-4c57-9d2a-1f1f7f4b1a11" }] },
             { "sql": "SELECT $1::int4", "params": [{ "type": "int64", "value": 1 }] },
             stmt(&format!("DROP TABLE {table}")),
         ]}),

@@ -39,7 +39,9 @@ component = "hidden"
 
 [component.probe]
 source = "{probe}"
-allowed_outbound_hosts = ["http://peer.spin.internal", "http://hidden.spin.internal", "http://127.0.0.1:{outbound_port}"]
+allowed_outbound_hosts = [
+    "http://peer.spin.internal", "http://hidden.spin.internal", "http://127.0.0.1:{outbound_port}",
+]
 [component.peer]
 source = "{probe}"
 [component.hidden]
@@ -144,7 +146,10 @@ async fn a_private_route_is_reachable_only_by_service_chaining() {
     manifest(&dir, 1);
     let host = start(&dir, &[], &[]);
     let probe = format!("{}/api/outbound", host.base);
-    let (_, body) = post(&probe, json!({ "url": "http://hidden.spin.internal/inner/path?x=1", "headers": { "x-custom": "yes" } })).await;
+    let request = json!({
+        "url": "http://hidden.spin.internal/inner/path?x=1", "headers": { "x-custom": "yes" },
+    });
+    let (_, body) = post(&probe, request).await;
     assert_eq!(body["status"], 200, "{body}");
     let seen: serde_json::Value = serde_json::from_str(body["body"].as_str().unwrap()).unwrap();
     // The callee sees the URI its caller addressed, while spin-full-url says localhost.

@@ -1,8 +1,8 @@
 //! Souk's components import only what Spin 3.6 offers (SpinKube's shim pins Spin 3.6): its
 //! `spin:up@3.6.0` platform world is WASI 0.2 up to 0.2.6, `fermyon:spin/*@2.0.0`,
 //! `spin:postgres/postgres@4.0.0` (and older Spin interfaces Souk does not use), plus the
-//! unversioned redis trigger's types-only interface. Provider interfaces (`souk:providers/*`) are satisfied in-process
-//! by component dependencies, so they are allowed too.
+//! unversioned redis trigger's types-only interface. Provider interfaces (`souk:providers/*`)
+//! are satisfied in-process by component dependencies, so they are allowed too.
 
 mod common;
 

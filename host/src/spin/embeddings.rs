@@ -72,8 +72,8 @@ impl Embedder {
                 Ok(path)
             } else {
                 Err(anyhow::anyhow!(
-                    "{} is missing: the {MODEL} model files (tokenizer.json, model.safetensors, config.json) \
-                     belong in {} — scripts/setup puts them there",
+                    "{} is missing: the {MODEL} model files (tokenizer.json, model.safetensors, \
+                     config.json) belong in {} — scripts/setup puts them there",
                     path.display(),
                     dir.display()
                 ))
@@ -131,7 +131,8 @@ impl Embedder {
 /// The BERT configuration Spin builds in for all-minilm-l6-v2 (its `Config::default()`): the
 /// model's own, except that its `gelu` is the tanh approximation.
 const SPIN_CONFIG: &str = r#"{
-  "architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1, "hidden_act": "geluapproximate",
+  "architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
+  "hidden_act": "geluapproximate",
   "hidden_dropout_prob": 0.1, "hidden_size": 384, "initializer_range": 0.02,
   "intermediate_size": 1536, "layer_norm_eps": 1e-12, "max_position_embeddings": 512,
   "model_type": "bert", "num_attention_heads": 12, "num_hidden_layers": 6, "pad_token_id": 0,

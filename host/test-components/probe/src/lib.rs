@@ -1,9 +1,10 @@
 //! A test component for souk-host. Each path (after the route prefix) exercises one thing and
 //! answers JSON:
 //! `/echo/...` (method, URI, headers, body size), `/env`, `/var/<name>`, `/file/<path>`,
-//! `/outbound` (POST {url, headers?, body?}: a GET, or a POST of `body`), `/kv/<store>/<key>` (GET/PUT/DELETE) and `/kv/<store>`,
-//! `/redis` (POST {address, key, value, channel}), `/pg` (POST {address, statements}), `/trap`,
-//! `/spin`, `/stream`, `/print`, and `/ok` (a two-byte answer, for measuring a runner alone).
+//! `/outbound` (POST {url, headers?, body?}: a GET, or a POST of `body`), `/kv/<store>/<key>`
+//! (GET/PUT/DELETE) and `/kv/<store>`, `/redis` (POST {address, key, value, channel}), `/pg`
+//! (POST {address, statements}), `/trap`, `/spin`, `/stream`, `/print`, and `/ok` (a two-byte
+//! answer, for measuring a runner alone).
 
 #![expect(
     unsafe_code,
@@ -208,7 +209,12 @@ fn postgres(input: Value) -> Response {
             .unwrap_or_default();
         let outcome = match conn.query(sql, &params) {
             Ok(set) => {
-                json!({ "rows": set.rows.iter().map(|r| r.iter().map(cell).collect::<Vec<_>>()).collect::<Vec<_>>() })
+                let rows: Vec<Vec<_>> = set
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(cell).collect())
+                    .collect();
+                json!({ "rows": rows })
             }
             Err(e) => json!({ "error": format!("{e:?}") }),
         };
