@@ -1,7 +1,70 @@
 //! Bodies of account's internal routes and of the messages account receives.
+//!
+//! - `POST /internal/accounts/batch`: [`AccountsBatchRequest`] → [`AccountsBatchAnswer`].
+//! - `GET /internal/accounts/:id/currency`: no body → [`CurrencyAnswer`].
+//! - `POST /internal/contacts/default`: [`DefaultContactsRequest`] → [`DefaultContactsAnswer`].
+//! - `POST /internal/favorites/check`: [`FavoritesCheckRequest`] → [`FavoritesCheckAnswer`].
+//! - `POST /internal/notifications`: [`NotificationRequest`] → [`NotificationAnswer`], sent
+//!   through an outbox.
+//! - `POST /internal/wallet/credit` and `…/debit`: [`WalletMovementRequest`] →
+//!   [`WalletMovementAnswer`], exactly once per `Idempotency-Key`.
+//!
+//! Requests refuse unknown fields, so a caller's typo is a 422 rather than a field silently
+//! ignored; answers accept them, so account can add a field without breaking a caller built
+//! before it.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// `POST /internal/accounts/batch`: 1 to 500 accounts by id, read in one query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountsBatchRequest {
+    /// The accounts.
+    pub account_ids: Vec<Uuid>,
+}
+
+/// The answer to an [`AccountsBatchRequest`], ordered by id; unknown ids are absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountsBatchAnswer {
+    /// One entry per account found.
+    pub items: Vec<AccountSummary>,
+}
+
+/// An account as other modules see it: its public profile (no e-mail, phone or birth date),
+/// the currency it trades in, and whether it is suspended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    /// The account.
+    pub id: Uuid,
+    /// Its username, when it chose one.
+    pub username: Option<String>,
+    /// Its display name; may be empty.
+    pub name: String,
+    /// The avatar image, a resource of the common module.
+    pub avatar_resource_id: Option<Uuid>,
+    /// What the account says about itself.
+    pub description: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// When the account was registered.
+    pub created_at: DateTime<Utc>,
+    /// ISO 4217 code of the currency its country implies: its wallet's and its prices'.
+    pub currency: String,
+    /// Whether it may sign in.
+    pub status: AccountStatus,
+}
+
+/// Whether an account may sign in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// Normal.
+    Active,
+    /// Blocked by an operator: no sign-in, no refresh.
+    Suspended,
+}
 
 /// `GET /internal/accounts/:id/currency`: the account's country and the currency it implies,
 /// the one its wallet holds and its products are priced in.
@@ -13,6 +76,61 @@ pub struct CurrencyAnswer {
     pub country: String,
     /// ISO 4217 currency code.
     pub currency: String,
+}
+
+/// `POST /internal/contacts/default`: the default contacts of 1 to 500 accounts, read in one
+/// query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DefaultContactsRequest {
+    /// The accounts.
+    pub account_ids: Vec<Uuid>,
+}
+
+/// The answer to a [`DefaultContactsRequest`]; accounts without a contact are absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultContactsAnswer {
+    /// One entry per account that has a contact.
+    pub items: Vec<DefaultContact>,
+}
+
+/// An account's default contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultContact {
+    /// The account.
+    pub account_id: Uuid,
+    /// Its default contact.
+    pub contact: Contact,
+}
+
+/// A contact: a delivery address with the name and phone to deliver to. Also the body of
+/// account's public contact routes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// The contact.
+    pub id: Uuid,
+    /// Whom to deliver to, 1–100 characters.
+    pub full_name: String,
+    /// Their phone number, E.164.
+    pub phone: String,
+    /// The address, 1–255 characters.
+    pub address: String,
+    /// Home or work.
+    pub address_type: AddressType,
+    /// Whether it is the account's default contact (an account has exactly one).
+    pub is_default: bool,
+    /// When it was added.
+    pub created_at: DateTime<Utc>,
+}
+
+/// What kind of place a contact's address is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AddressType {
+    /// A home address.
+    Home,
+    /// A work address.
+    Work,
 }
 
 /// `POST /internal/favorites/check`: which of these products (at most 500) the account
@@ -60,6 +178,94 @@ pub struct NotificationRequest<M = serde_json::Value> {
     pub metadata: Option<M>,
 }
 
+/// The answer to a [`NotificationRequest`]: the notification as stored. Also the body of the
+/// account's own notification list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotificationAnswer {
+    /// The notification.
+    pub id: Uuid,
+    /// What it is about, as sent.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Where it is shown: `in_app` for now.
+    pub channel: String,
+    /// One line.
+    pub title: String,
+    /// The body; may be empty.
+    pub content: String,
+    /// The sender's own data, as sent.
+    pub metadata: Option<serde_json::Value>,
+    /// Whether its account has read it.
+    pub is_read: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// `POST /internal/wallet/credit` or `/internal/wallet/debit`: money into or out of an
+/// account's wallet, exactly once per `Idempotency-Key` (required). A debit never takes less
+/// than asked: with too little in the wallet it is 409 `insufficient_funds`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalletMovementRequest {
+    /// Whose wallet.
+    pub account_id: Uuid,
+    /// Minor units, above 0.
+    pub amount: i64,
+    /// Must be the wallet's currency (422 `currency_mismatch` otherwise): a caller holding
+    /// another currency converts first.
+    pub currency: String,
+    /// Why, 1–200 characters, shown in the ledger.
+    pub reason: String,
+    /// What it is for (an order id…), up to 200 characters. Left out when absent: the body is
+    /// part of the idempotency hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// The answer to a [`WalletMovementRequest`]: its ledger entry and the balance it left.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletMovementAnswer {
+    /// The ledger entry written.
+    pub entry: WalletEntry,
+    /// The balance after it, in minor units.
+    pub balance: i64,
+    /// The wallet's currency.
+    pub currency: String,
+}
+
+/// One entry of a wallet's append-only ledger. Also the body of the account's own ledger.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletEntry {
+    /// The entry; entries sort by it in the order they were written.
+    pub id: Uuid,
+    /// Money in or out.
+    pub kind: WalletEntryKind,
+    /// Minor units, above 0.
+    pub amount: i64,
+    /// The wallet's currency at the time.
+    pub currency: String,
+    /// The balance the entry left.
+    pub balance_after: i64,
+    /// Why, as the caller said.
+    pub reason: String,
+    /// What it was for, as the caller said.
+    pub reference: Option<String>,
+    /// The caller's `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether a ledger entry put money in or took it out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WalletEntryKind {
+    /// Money in.
+    Credit,
+    /// Money out.
+    Debit,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +289,31 @@ mod tests {
             serde_json::from_value(serde_json::to_value(&sent).unwrap()).unwrap();
         assert_eq!(read.kind, "stock_sold_out");
         assert_eq!(read.metadata.unwrap()["sku_id"], Uuid::nil().to_string());
+    }
+
+    #[test]
+    fn a_movement_without_a_reference_leaves_the_field_out() {
+        let movement = WalletMovementRequest {
+            account_id: Uuid::nil(),
+            amount: 100,
+            currency: "VND".into(),
+            reason: "refund".into(),
+            reference: None,
+        };
+        let body = serde_json::to_value(&movement).unwrap();
+        assert!(body.get("reference").is_none(), "{body}");
+        let read: WalletMovementRequest = serde_json::from_value(body).unwrap();
+        assert_eq!(read, movement);
+    }
+
+    #[test]
+    fn named_states_travel_as_lower_case_words() {
+        let wire = serde_json::to_value((
+            AccountStatus::Suspended,
+            AddressType::Home,
+            WalletEntryKind::Debit,
+        ))
+        .unwrap();
+        assert_eq!(wire, serde_json::json!(["suspended", "home", "debit"]));
     }
 }
