@@ -100,7 +100,8 @@ pub async fn up_with(
             let tx = client.transaction().await?;
             for m in &report.superseded {
                 tx.execute(
-                    "UPDATE public.souk_migrations SET checksum = $3 WHERE module = $1 AND version = $2",
+                    "UPDATE public.souk_migrations SET checksum = $3 \
+                     WHERE module = $1 AND version = $2",
                     &[&m.module, &m.version, &m.checksum],
                 )
                 .await
@@ -119,7 +120,9 @@ pub async fn up_with(
                 &[&m.module, &m.version, &m.name, &m.checksum],
             )
             .await?;
-            tx.commit().await.with_context(|| format!("committing {m}"))?;
+            tx.commit()
+                .await
+                .with_context(|| format!("committing {m}"))?;
         }
         Ok(report)
     })

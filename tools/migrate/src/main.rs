@@ -67,7 +67,8 @@ async fn run(args: Vec<String>) -> anyhow::Result<()> {
             let report = souk_migrate::up(&mut client, &dir).await?;
             for m in &report.superseded {
                 println!(
-                    "recorded the new checksum of {m}.up.sql: it supersedes the text that was applied"
+                    "recorded the new checksum of {m}.up.sql: \
+                     it supersedes the text that was applied"
                 );
             }
             for m in &report.applied {

@@ -67,15 +67,16 @@ pub fn plan<'a>(files: &'a [Migration], applied: &[Applied]) -> anyhow::Result<P
         }
         match a.module.split_once('.') {
             Some((module, feature)) => bail!(
-                "migration {}/{:04}_{} was applied, but {module}/{FEATURES_FILE} no longer declares \
-                 the kit feature `{feature}` or this souk-migrate does not have that version of it; \
-                 restore it before migrating",
+                "migration {}/{:04}_{} was applied, but {module}/{FEATURES_FILE} no longer \
+                 declares the kit feature `{feature}` or this souk-migrate does not have that \
+                 version of it; restore it before migrating",
                 a.module,
                 a.version,
                 a.name
             ),
             None => bail!(
-                "migration {}/{:04}_{} was applied but its file is gone; restore it before migrating",
+                "migration {}/{:04}_{} was applied but its file is gone; \
+                 restore it before migrating",
                 a.module,
                 a.version,
                 a.name

@@ -105,8 +105,8 @@ impl Scratch {
     /// The tables of `schema`, by name.
     async fn tables(&self, schema: &str) -> Vec<String> {
         self.strings(&format!(
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = '{schema}' \
-             ORDER BY 1"
+            "SELECT table_name::text FROM information_schema.tables \
+             WHERE table_schema = '{schema}' ORDER BY 1"
         ))
         .await
     }
@@ -116,21 +116,24 @@ impl Scratch {
     async fn shape(&self, schema: &str) -> Vec<String> {
         let mut shape = self
             .strings(&format!(
-                "SELECT concat_ws(' ', table_name, column_name, data_type, is_nullable, column_default) \
+                "SELECT concat_ws(' ', table_name, column_name, data_type, is_nullable, \
+                                  column_default) \
                  FROM information_schema.columns WHERE table_schema = '{schema}' \
                  ORDER BY table_name, ordinal_position"
             ))
             .await;
         shape.extend(
             self.strings(&format!(
-                "SELECT concat_ws(' ', conrelid::regclass::text, conname, pg_get_constraintdef(oid)) \
+                "SELECT concat_ws(' ', conrelid::regclass::text, conname, \
+                                  pg_get_constraintdef(oid)) \
                  FROM pg_constraint WHERE connamespace = '\"{schema}\"'::regnamespace ORDER BY 1"
             ))
             .await,
         );
         shape.extend(
             self.strings(&format!(
-                "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = '{schema}' ORDER BY 1"
+                "SELECT indexname || ' ' || indexdef FROM pg_indexes \
+                 WHERE schemaname = '{schema}' ORDER BY 1"
             ))
             .await,
         );
@@ -153,7 +156,8 @@ impl Scratch {
     async fn schema_version(&self, module: &str) -> i32 {
         self.client
             .query_one(
-                "SELECT coalesce(max(version), 0)::int4 FROM public.souk_migrations WHERE module = $1",
+                "SELECT coalesce(max(version), 0)::int4 FROM public.souk_migrations \
+                 WHERE module = $1",
                 &[&module],
             )
             .await
@@ -594,7 +598,8 @@ async fn a_second_feature_version_applies_on_top_in_every_declaring_schema() {
         ["order.idempotency/0002_note", "shop.idempotency/0002_note"]
     );
     let has_note = "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
-                    WHERE table_schema = $1 AND table_name = 'idempotency_key' AND column_name = 'note')";
+                    WHERE table_schema = $1 AND table_name = 'idempotency_key' \
+                      AND column_name = 'note')";
     for schema in ["order", "shop"] {
         let row = s.client.query_one(has_note, &[&schema]).await.unwrap();
         assert!(row.get::<_, bool>(0), "{schema}");
