@@ -8,9 +8,9 @@
 
 use contracts::account::NotificationRequest;
 use contracts::catalog::StockLevelsRequest;
+use kit::ApiResult;
 use kit::db::Db;
 use kit::outbox::Message;
-use kit::{ApiError, ApiResult};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -57,15 +57,13 @@ pub fn sold_out(db: &Db, reservation: Uuid, sku: Uuid, seller: Uuid) -> ApiResul
 }
 
 /// Writes one message into inventory's outbox.
-fn enqueue<T: Serialize>(
+fn enqueue<B: Serialize>(
     db: &Db,
     target: &str,
     path: &str,
-    body: &T,
+    body: &B,
     key: String,
 ) -> ApiResult<()> {
-    // Plain fields under string keys always serialise; the error is mapped all the same.
-    let body = serde_json::to_value(body).map_err(ApiError::internal)?;
     kit::outbox::enqueue(
         db,
         SCHEMA,
