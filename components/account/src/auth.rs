@@ -6,6 +6,7 @@ use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 
 use crate::accounts::{self, Account, Status};
+use crate::config::Config;
 use crate::password;
 use crate::rate_limit::Throttle;
 use crate::tokens::{self, Presented, Tokens};
@@ -78,6 +79,7 @@ struct Session {
 
 /// `POST /api/v1/account/auth/register`.
 pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    let config = Config::read(ctx.settings());
     let new = json::read::<RegisterBody>(&req)?.parse()?;
     let hash = password::hash(&new.password)?;
     let db = ctx.db()?;
@@ -108,7 +110,7 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     text("Your account is ready: you can buy, and you can sell."),
                 ],
             )?;
-            let tokens = tokens::issue(&ctx, db, id, kit::ids::random_id())?;
+            let tokens = tokens::issue(&ctx, &config, db, id, kit::ids::random_id())?;
             Ok(Session { account: accounts::load(db, id, false)?.private()?, tokens })
         })
         .await?;
@@ -154,6 +156,7 @@ fn suspended() -> ApiError {
 /// `POST /api/v1/account/auth/login` — the same answer whether the identifier is unknown or
 /// the password wrong; failures are throttled per identifier and per client address.
 pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    let config = Config::read(ctx.settings());
     let body: LoginBody = json::read(&req)?;
     if body.identifier.trim().is_empty()
         || body.identifier.len() > 254
@@ -183,7 +186,7 @@ pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
     throttle.succeeded()?;
     let session = db
         .transaction(async |db: &Db| {
-            let tokens = tokens::issue(&ctx, db, account.id, kit::ids::random_id())?;
+            let tokens = tokens::issue(&ctx, &config, db, account.id, kit::ids::random_id())?;
             Ok(Session {
                 account: accounts::load(db, account.id, false)?.private()?,
                 tokens,
@@ -208,6 +211,7 @@ enum Refreshed {
 /// `POST /api/v1/account/auth/refresh` — rotates the refresh token; presenting one that was
 /// already rotated revokes its whole session.
 pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    let config = Config::read(ctx.settings());
     let body: RefreshBody = json::read(&req)?;
     let outcome = ctx
         .db()?
@@ -221,7 +225,7 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
                         tokens::revoke_family(db, family)?;
                         Refreshed::Refused(suspended())
                     } else {
-                        Refreshed::Issued(tokens::issue(&ctx, db, account, family)?)
+                        Refreshed::Issued(tokens::issue(&ctx, &config, db, account, family)?)
                     }
                 }
             })

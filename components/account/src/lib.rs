@@ -11,11 +11,13 @@
 //! - [`tokens`]: access tokens and rotating refresh-token families.
 //! - [`password`]: argon2id hashing.
 //! - [`rate_limit`]: failed-login counters in Redis.
+//! - [`config`]: account's own variables, read once per request.
 //!
 //! It owns the `account` schema and no other.
 
 mod accounts;
 mod auth;
+mod config;
 mod contacts;
 mod favorites;
 mod internal;

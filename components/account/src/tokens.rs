@@ -12,11 +12,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::config::Config;
+
 /// How long a refresh token lives.
 pub const REFRESH_TTL_DAYS: i32 = 30;
-
-/// Access-token lifetime when the variable is absent or unreadable.
-const DEFAULT_ACCESS_TTL_SECS: i64 = 900;
 
 /// What sign-in, registration and refresh return.
 #[derive(Serialize)]
@@ -42,15 +41,14 @@ fn new_secret() -> String {
     B64.encode(bytes)
 }
 
-fn access_ttl() -> i64 {
-    kit::config::optional_var("access_token_ttl_seconds")
-        .and_then(|v| v.parse().ok())
-        .filter(|v: &i64| *v > 0)
-        .unwrap_or(DEFAULT_ACCESS_TTL_SECS)
-}
-
 /// Issues a token pair for `account` in session `family`, storing the refresh token's hash.
-pub fn issue(ctx: &Ctx, db: &Db, account: Uuid, family: Uuid) -> ApiResult<Tokens> {
+pub fn issue(
+    ctx: &Ctx,
+    config: &Config,
+    db: &Db,
+    account: Uuid,
+    family: Uuid,
+) -> ApiResult<Tokens> {
     let secret = new_secret();
     db.execute(
         "INSERT INTO account.refresh_token (id, family_id, account_id, token_hash, expires_at) \
@@ -63,7 +61,7 @@ pub fn issue(ctx: &Ctx, db: &Db, account: Uuid, family: Uuid) -> ApiResult<Token
             kit::db::Param::Int32(REFRESH_TTL_DAYS),
         ],
     )?;
-    let ttl = access_ttl();
+    let ttl = config.access_token_ttl_secs;
     let claims = kit::auth::claims(account, family, kit::time::now(), ttl);
     Ok(Tokens {
         access_token: kit::auth::sign(
