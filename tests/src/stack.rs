@@ -356,7 +356,9 @@ kill -TERM -- "-$pid" 2>/dev/null; wait"#;
         let reply = self
             .api()
             .post("/api/v1/account/auth/register")
-            .json(serde_json::json!({ "username": username, "password": "correct horse", "country": country }))
+            .json(serde_json::json!({
+                "username": username, "password": "correct horse", "country": country,
+            }))
             .send()
             .await;
         reply.assert_status(201);

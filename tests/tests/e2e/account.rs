@@ -49,7 +49,11 @@ async fn refresh(token: &str) -> Reply {
 #[tokio::test]
 async fn registration_returns_the_account_and_a_working_session() {
     let email = format!("{}@example.com", unique("Ann."));
-    let reply = register(json!({ "email": email, "phone": "+84 90 123 4567".replace("4567", &format!("{:04}", rand4())), "password": "correct horse", "country": "VN", "name": "Ann" })).await;
+    let phone = "+84 90 123 4567".replace("4567", &format!("{:04}", rand4()));
+    let reply = register(json!({
+        "email": email, "phone": phone, "password": "correct horse", "country": "VN", "name": "Ann",
+    }))
+    .await;
     reply.assert_status(201);
     let account = &reply["account"];
     assert_eq!(
@@ -81,7 +85,11 @@ fn rand4() -> u16 {
 #[tokio::test]
 async fn registration_refuses_bad_and_duplicate_identifiers() {
     let (username, _) = new_user().await;
-    register(json!({ "username": username.to_uppercase(), "password": "correct horse", "country": "VN" })).await.assert_error(409, "username_taken");
+    register(json!({
+        "username": username.to_uppercase(), "password": "correct horse", "country": "VN",
+    }))
+    .await
+    .assert_error(409, "username_taken");
     let email = format!("{}@example.com", unique("dup"));
     register(json!({ "email": email, "password": "correct horse", "country": "US" }))
         .await
@@ -121,7 +129,10 @@ async fn registration_refuses_bad_and_duplicate_identifiers() {
             "validation",
         ),
         (
-            json!({ "username": unique("u"), "password": "correct horse", "country": "VN", "status": "active" }),
+            json!({
+                "username": unique("u"), "password": "correct horse", "country": "VN",
+                "status": "active",
+            }),
             "validation",
         ),
         (
@@ -137,7 +148,11 @@ async fn registration_refuses_bad_and_duplicate_identifiers() {
 async fn login_works_with_any_identifier_and_never_says_which_part_was_wrong() {
     let email = format!("{}@example.com", unique("login"));
     let username = unique("l");
-    register(json!({ "username": username, "email": email, "password": "correct horse", "country": "DE" })).await.assert_status(201);
+    register(json!({
+        "username": username, "email": email, "password": "correct horse", "country": "DE",
+    }))
+    .await
+    .assert_status(201);
     login(&username, "correct horse").await.assert_status(200);
     login(&email.to_uppercase(), "correct horse")
         .await
@@ -255,7 +270,11 @@ async fn the_profile_updates_validate_and_the_status_cannot_be_changed() {
                 .await
         }
     };
-    let updated = patch(json!({ "name": "Bình", "gender": "female", "date_of_birth": "1990-05-31", "description": "seller of bikes" })).await;
+    let updated = patch(json!({
+        "name": "Bình", "gender": "female", "date_of_birth": "1990-05-31",
+        "description": "seller of bikes",
+    }))
+    .await;
     updated.assert_status(200);
     assert_eq!(
         (updated["name"].as_str(), updated["date_of_birth"].as_str()),
@@ -295,7 +314,10 @@ async fn the_profile_updates_validate_and_the_status_cannot_be_changed() {
 #[tokio::test]
 async fn public_profiles_show_no_contact_details() {
     let email = format!("{}@example.com", unique("pub"));
-    let reg = register(json!({ "username": unique("p"), "email": email, "password": "correct horse", "country": "VN" })).await;
+    let reg = register(json!({
+        "username": unique("p"), "email": email, "password": "correct horse", "country": "VN",
+    }))
+    .await;
     let id = reg["account"]["id"].as_str().unwrap();
     let profile = stack()
         .api()
@@ -377,7 +399,10 @@ async fn wallet_move(action: &str, account: Uuid, amount: i64, key: &str) -> Rep
         .internal("account")
         .post(&format!("/internal/wallet/{action}"))
         .header("idempotency-key", key)
-        .json(json!({ "account_id": account, "amount": amount, "currency": "VND", "reason": "test", "reference": "order-1" }))
+        .json(json!({
+            "account_id": account, "amount": amount, "currency": "VND", "reason": "test",
+            "reference": "order-1",
+        }))
         .send()
         .await
 }
@@ -479,7 +504,10 @@ async fn add_contact(token: &str, name: &str) -> Reply {
         .api()
         .post("/api/v1/account/contacts")
         .bearer(token)
-        .json(json!({ "full_name": name, "phone": "+84901234567", "address": "1 Lê Lợi, Huế", "address_type": "home" }))
+        .json(json!({
+            "full_name": name, "phone": "+84901234567", "address": "1 Lê Lợi, Huế",
+            "address_type": "home",
+        }))
         .send()
         .await
 }
@@ -640,7 +668,11 @@ async fn notifications_come_from_other_modules_and_are_read_by_their_owner() {
         internal
             .post("/internal/notifications")
             .header("idempotency-key", key)
-            .json(json!({ "account_id": id, "type": "welcome", "title": if i == 2 { "second" } else { "first" }, "metadata": { "n": 1 } }))
+            .json(json!({
+                "account_id": id, "type": "welcome",
+                "title": if i == 2 { "second" } else { "first" },
+                "metadata": { "n": 1 },
+            }))
             .send()
             .await
             .assert_status(201);
@@ -732,7 +764,10 @@ async fn payment_methods_store_provider_references_never_card_numbers() {
     add(json!({ "provider": "vnpay", "provider_reference": "4111 1111 1111 1111" }))
         .await
         .assert_error(422, "raw_card_data");
-    let first = add(json!({ "provider": "vnpay", "provider_reference": "tok_abc", "brand": "visa", "last4": "4242" })).await;
+    let first = add(json!({
+        "provider": "vnpay", "provider_reference": "tok_abc", "brand": "visa", "last4": "4242",
+    }))
+    .await;
     first.assert_status(201);
     assert_eq!(first["is_default"], true);
     add(json!({ "provider": "vnpay", "provider_reference": "tok_abc" }))

@@ -29,7 +29,10 @@ pub(crate) async fn create(token: &str, body: Value) -> Reply {
 pub(crate) async fn product(token: &str, name: &str, category: &str, tags: &[&str]) -> Value {
     let reply = create(
         token,
-        json!({ "category_id": category, "name": name, "description": format!("{name}, described."), "tags": tags }),
+        json!({
+            "category_id": category, "name": name, "description": format!("{name}, described."),
+            "tags": tags,
+        }),
     )
     .await;
     reply.assert_status(201);
@@ -88,7 +91,8 @@ async fn a_seller_creates_a_product_in_their_currency_and_prices_it_with_skus() 
         &token,
         json!({
             "category_id": PHONES, "name": "Aurora X2 Phone", "description": "A bright phone.",
-            "tags": ["Android", "5G"], "specifications": [{ "name": "Screen", "value": "6.1 inch" }],
+            "tags": ["Android", "5G"],
+            "specifications": [{ "name": "Screen", "value": "6.1 inch" }],
             "images": ["https://img.example/aurora.png"]
         }),
     )
@@ -231,7 +235,10 @@ async fn bad_input_and_other_sellers_get_clear_client_errors() {
             "validation",
         ),
         (
-            json!({ "category_id": PHONES, "name": "x", "tags": (0..21).map(|i| format!("t{i}")).collect::<Vec<_>>() }),
+            json!({
+                "category_id": PHONES, "name": "x",
+                "tags": (0..21).map(|i| format!("t{i}")).collect::<Vec<_>>(),
+            }),
             422,
             "validation",
         ),
@@ -462,7 +469,10 @@ async fn search_ranks_names_first_forgives_typos_and_keeps_every_filter() {
     add_sku(&token, over_ear["id"].as_str().unwrap(), 500).await;
     let p = create(
         &token,
-        json!({ "category_id": AUDIO, "name": "Zephyr Cable", "description": "Spare cable for headphones", "tags": ["cable"] }),
+        json!({
+            "category_id": AUDIO, "name": "Zephyr Cable",
+            "description": "Spare cable for headphones", "tags": ["cable"],
+        }),
     )
     .await;
     p.assert_status(201);

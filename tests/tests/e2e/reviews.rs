@@ -14,13 +14,15 @@ async fn seed_review(product: &str, author: Uuid, score: i16) -> Uuid {
     let product: Uuid = product.parse().unwrap();
     let db = stack().db().await;
     db.execute(
-        "INSERT INTO catalog.review (id, product_id, author_id, order_id, score, body) VALUES ($1, $2, $3, $4, $5, 'Seeded')",
+        "INSERT INTO catalog.review (id, product_id, author_id, order_id, score, body) \
+         VALUES ($1, $2, $3, $4, $5, 'Seeded')",
         &[&id, &product, &author, &Uuid::new_v4(), &score],
     )
     .await
     .unwrap();
     db.execute(
-        "UPDATE catalog.product SET rating_count = rating_count + 1, rating_sum = rating_sum + $2 WHERE id = $1",
+        "UPDATE catalog.product SET rating_count = rating_count + 1, rating_sum = rating_sum + $2 \
+         WHERE id = $1",
         &[&product, &i32::from(score)],
     )
     .await

@@ -188,38 +188,43 @@ async fn seeded() -> &'static Seeded {
             }
             let mut products = Vec::new();
             for chunk in wanted.chunks(8) {
-                let made = futures::future::join_all(chunk.iter().map(|(name, slug, words, price)| {
-                    let token = token.clone();
-                    let category = categories[slug].clone();
-                    async move {
-                        let created = stack()
-                            .api()
-                            .post("/api/v1/catalog/products")
-                            .bearer(&token)
-                            .json(json!({ "category_id": category, "name": name, "description": format!("{name}: {words}.") }))
-                            .send()
-                            .await;
-                        created.assert_status(201);
-                        let id = created["id"].as_str().unwrap().to_string();
-                        stack()
-                            .api()
-                            .post(&format!("/api/v1/catalog/products/{id}/skus"))
-                            .bearer(&token)
-                            .json(json!({ "price": price }))
-                            .send()
-                            .await
-                            .assert_status(201);
-                        (id, name.clone(), slug.to_string(), *price)
-                    }
-                }))
-                .await;
+                let made =
+                    futures::future::join_all(chunk.iter().map(|(name, slug, words, price)| {
+                        let token = token.clone();
+                        let category = categories[slug].clone();
+                        async move {
+                            let created = stack()
+                                .api()
+                                .post("/api/v1/catalog/products")
+                                .bearer(&token)
+                                .json(json!({
+                                    "category_id": category, "name": name,
+                                    "description": format!("{name}: {words}."),
+                                }))
+                                .send()
+                                .await;
+                            created.assert_status(201);
+                            let id = created["id"].as_str().unwrap().to_string();
+                            stack()
+                                .api()
+                                .post(&format!("/api/v1/catalog/products/{id}/skus"))
+                                .bearer(&token)
+                                .json(json!({ "price": price }))
+                                .send()
+                                .await
+                                .assert_status(201);
+                            (id, name.clone(), slug.to_string(), *price)
+                        }
+                    }))
+                    .await;
                 products.extend(made);
             }
             let db = stack().db().await;
             let embedded = eventually(Duration::from_secs(120), async || {
                 let n: i64 = db
                     .query_one(
-                        "SELECT count(*) FROM catalog.product WHERE seller_id = $1 AND embedding IS NOT NULL",
+                        "SELECT count(*) FROM catalog.product \
+                         WHERE seller_id = $1 AND embedding IS NOT NULL",
                         &[&seller],
                     )
                     .await
@@ -228,7 +233,11 @@ async fn seeded() -> &'static Seeded {
                 (n == products.len() as i64).then_some(n)
             })
             .await;
-            assert!(embedded.is_some(), "every product is embedded; log:\n{}", stack().log());
+            assert!(
+                embedded.is_some(),
+                "every product is embedded; log:\n{}",
+                stack().log()
+            );
             Seeded { seller, products }
         })
         .await
@@ -296,7 +305,8 @@ async fn a_kept_query_vector_is_used_for_a_week_then_made_again() {
     db.execute(
         "INSERT INTO catalog.query_embedding (model, query, embedding) \
          SELECT 'all-minilm-l6-v2', 'zyzzyva plover', embedding FROM catalog.product WHERE id = $1 \
-         ON CONFLICT (model, query) DO UPDATE SET embedding = excluded.embedding, created_at = excluded.created_at",
+         ON CONFLICT (model, query) \
+         DO UPDATE SET embedding = excluded.embedding, created_at = excluded.created_at",
         &[&espresso],
     )
     .await
@@ -306,7 +316,8 @@ async fn a_kept_query_vector_is_used_for_a_week_then_made_again() {
 
     // Kept over a week ago: made again by the model, and kept afresh.
     db.execute(
-        "UPDATE catalog.query_embedding SET created_at = now() AT TIME ZONE 'UTC' - interval '8 days' \
+        "UPDATE catalog.query_embedding \
+         SET created_at = now() AT TIME ZONE 'UTC' - interval '8 days' \
          WHERE query = 'zyzzyva plover'",
         &[],
     )
@@ -315,8 +326,10 @@ async fn a_kept_query_vector_is_used_for_a_week_then_made_again() {
     search("q=zyzzyva%20plover&limit=3").await;
     let row = db
         .query_one(
-            "SELECT q.created_at > now() AT TIME ZONE 'UTC' - interval '1 minute', q.embedding::text = p.embedding::text \
-             FROM catalog.query_embedding q, catalog.product p WHERE q.query = 'zyzzyva plover' AND p.id = $1",
+            "SELECT q.created_at > now() AT TIME ZONE 'UTC' - interval '1 minute', \
+                    q.embedding::text = p.embedding::text \
+             FROM catalog.query_embedding q, catalog.product p \
+             WHERE q.query = 'zyzzyva plover' AND p.id = $1",
             &[&espresso],
         )
         .await
@@ -513,11 +526,18 @@ async fn fake_openai(seen: Arc<Mutex<Seen>>) -> u16 {
                 let data: Vec<Value> = inputs
                     .iter()
                     .enumerate()
-                    .map(|(i, t)| json!({ "object": "embedding", "index": i, "embedding": bag_of_words(t) }))
+                    .map(|(i, t)| {
+                        json!({ "object": "embedding", "index": i, "embedding": bag_of_words(t) })
+                    })
                     .collect();
-                let reply = json!({ "object": "list", "data": data, "model": request["model"], "usage": { "prompt_tokens": 1, "total_tokens": 1 } }).to_string();
+                let reply = json!({
+                    "object": "list", "data": data, "model": request["model"],
+                    "usage": { "prompt_tokens": 1, "total_tokens": 1 },
+                })
+                .to_string();
                 let response = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{reply}",
                     reply.len()
                 );
                 let _ = socket.write_all(response.as_bytes()).await;
@@ -555,7 +575,10 @@ async fn the_openai_compatible_provider_embeds_products_and_queries_through_that
         .api()
         .post("/api/v1/catalog/products")
         .bearer(token)
-        .json(json!({ "category_id": "01900000-0000-7000-8000-00000000000a", "name": "Quasar Lantern", "description": "A camping light" }))
+        .json(json!({
+            "category_id": "01900000-0000-7000-8000-00000000000a", "name": "Quasar Lantern",
+            "description": "A camping light",
+        }))
         .send()
         .await;
     created.assert_status(201);

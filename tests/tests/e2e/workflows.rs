@@ -402,7 +402,8 @@ async fn retries_stop_at_the_limit_and_an_operator_can_retry_or_cancel() {
         .db()
         .await
         .execute(
-            "INSERT INTO lab.switch (name, enabled) VALUES ('flaky', false) ON CONFLICT (name) DO UPDATE SET enabled = false",
+            "INSERT INTO lab.switch (name, enabled) VALUES ('flaky', false) \
+             ON CONFLICT (name) DO UPDATE SET enabled = false",
             &[],
         )
         .await
