@@ -11,6 +11,40 @@ PG_USER_NAME=souk
 say() { printf 'souk: %s\n' "$*" >&2; }
 die() { printf 'souk: error: %s\n' "$*" >&2; exit 1; }
 
+# Longest line allowed in Rust sources. rustfmt leaves a whole expression unformatted when a
+# string literal in it cannot fit, so a long line often marks code rustfmt never formats.
+MAX_LINE_LENGTH=110
+
+# The Rust sources, relative to ROOT: the tracked ones, or without git every *.rs outside
+# build (target) and hidden directories.
+rust_sources() {
+  if command -v git >/dev/null && git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$ROOT" ls-files '*.rs'
+  else
+    (cd "$ROOT" && find . -type d \( -name target -o -name '.?*' \) -prune -o -name '*.rs' -print \
+      | sed 's|^\./||')
+  fi
+}
+
+# Fails, listing file:line, when a Rust source has a line over MAX_LINE_LENGTH characters.
+# awk runs in the C locale (present everywhere) and counts characters by leaving out UTF-8
+# continuation bytes.
+check_line_length() {
+  local f files=() long
+  while IFS= read -r f; do
+    # A file deleted from the work tree but still in the index has nothing to check.
+    if [ -f "$ROOT/$f" ]; then files+=("$f"); fi
+  done < <(rust_sources)
+  [ "${#files[@]}" -gt 0 ] || return 0
+  long="$(cd "$ROOT" && LC_ALL=C awk -v max="$MAX_LINE_LENGTH" '
+    { s = $0; n = length(s) - gsub(/[\200-\277]/, "", s) }
+    n > max { printf "  %s:%d (%d characters)\n", FILENAME, FNR, n }' "${files[@]}")"
+  if [ -n "$long" ]; then
+    printf 'souk: lines over %s characters:\n%s\n' "$MAX_LINE_LENGTH" "$long" >&2
+    die "wrap them (long strings: \\ continuations, or concat! for raw strings) and rerun"
+  fi
+}
+
 # Ports and data of an instance: dev (for scripts/run) or test (for scripts/test).
 instance() {
   INSTANCE="${1:-dev}"
