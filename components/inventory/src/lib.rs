@@ -48,13 +48,17 @@ pub fn router() -> Router {
             serials::update,
         )
         .post("/internal/stock", stock::create)
+        .key_required()
         .post("/internal/availability", availability::internal)
         // A POST only because the SKU list is long: it reads, so a key has nothing to protect.
         .unkeyed()
         .get("/internal/best-sellers", best_sellers::list)
         .post("/internal/reservations", reservations::reserve)
+        .key_required()
         .post("/internal/reservations/:id/release", reservations::release)
+        .key_required()
         .post("/internal/reservations/:id/commit", reservations::commit)
+        .key_required()
 }
 
 kit::component!(router);

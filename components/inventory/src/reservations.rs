@@ -9,7 +9,6 @@
 
 use contracts::inventory::{ReservationAnswer, ReservationStatus, ReserveRequest, ReservedLine};
 use kit::db::Db;
-use kit::idempotency::{self, KeyPolicy};
 use kit::{ApiResult, Ctx, Request, Response, json};
 use uuid::Uuid;
 
@@ -23,13 +22,8 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let reference = kit::validate::text("reference", &body.reference, 1, MAX_REFERENCE_CHARS)?;
     let requested: Vec<(Uuid, i64)> = body.lines.iter().map(|l| (l.sku_id, l.quantity)).collect();
     let lines = rules::merge_lines(&requested)?;
-    idempotency::run(
-        &ctx,
-        &req,
-        SCHEMA,
-        "internal",
-        KeyPolicy::Required,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let id = reservation::insert(db, &reference)?;
             let id_text = id.to_string();
             let mut reserved = Vec::with_capacity(lines.len());
@@ -60,10 +54,9 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 lines: reserved,
             };
             json::created(&format!("/internal/reservations/{id}"), &answer)
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 /// Takes one line's units for `reservation`, and its serials when the SKU tracks them; the
@@ -80,25 +73,20 @@ fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<Vec<S
 }
 
 /// `POST /internal/reservations/:id/release` — units and serials go back on sale.
-pub async fn release(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    end(ctx, req, Ending::Release).await
+pub async fn release(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    end(ctx, Ending::Release).await
 }
 
 /// `POST /internal/reservations/:id/commit` — the units are sold.
-pub async fn commit(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    end(ctx, req, Ending::Commit).await
+pub async fn commit(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    end(ctx, Ending::Commit).await
 }
 
 /// Ends a held reservation the way `ending` says; 409 once it has ended either way.
-async fn end(ctx: Ctx, req: Request, ending: Ending) -> ApiResult<Response> {
+async fn end(ctx: Ctx, ending: Ending) -> ApiResult<Response> {
     let id = ctx.param_id("id", "reservation")?;
-    idempotency::run(
-        &ctx,
-        &req,
-        SCHEMA,
-        "internal",
-        KeyPolicy::Required,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let held = reservation::load_locked(db, id)?;
             rules::ensure_held(id, held.state)?;
             let serials = serial::end_hold(db, id, ending)?;
@@ -141,10 +129,9 @@ async fn end(ctx: Ctx, req: Request, ending: Ending) -> ApiResult<Response> {
                 lines: ended,
             };
             json::ok(&answer)
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 /// A reservation state as the contract names it.

@@ -3,7 +3,6 @@
 //! serials.
 
 use kit::db::Db;
-use kit::idempotency::{self, KeyPolicy};
 use kit::page::{self, PageRequest};
 use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -67,14 +66,8 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let number = ctx.param("serial").to_string();
     let body: UpdateRequest = json::read(&req)?;
     let to = SerialStatus::parse(&body.status)?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        SCHEMA,
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let stock = stock::load(db, sku, Lock::ForUpdate)?;
             rules::ensure_owner(stock.seller_id, user.sub)?;
             let from = serial::load_locked(db, sku, &number)?.status;
@@ -104,8 +97,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 reservation_id: None,
             };
             json::ok(&answer)
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }

@@ -4,7 +4,6 @@
 
 use contracts::inventory::{CreateStockRequest, StockAnswer};
 use kit::db::Db;
-use kit::idempotency::{self, KeyPolicy};
 use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -41,14 +40,8 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let sku = sku_param(&ctx)?;
     let body: UpdateRequest = json::read(&req)?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        SCHEMA,
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let stock = stock::load(db, sku, Lock::ForUpdate)?;
             rules::ensure_owner(stock.seller_id, user.sub)?;
             if body.serial_required && !stock.serial_required {
@@ -56,10 +49,9 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             }
             let stock = stock::set_serial_required(db, sku, body.serial_required)?;
             json::ok(&StockAnswer::from(stock))
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 #[derive(Deserialize)]
@@ -84,14 +76,8 @@ pub async fn import(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .as_deref()
         .map(|r| kit::validate::text("reason", r, 1, MAX_REASON_CHARS))
         .transpose()?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        SCHEMA,
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let stock = stock::load(db, sku, Lock::ForUpdate)?;
             rules::ensure_owner(stock.seller_id, user.sub)?;
             let serials =
@@ -111,10 +97,9 @@ pub async fn import(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 },
             )?;
             json::ok(&StockAnswer::from(stock))
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 #[derive(Deserialize)]
@@ -135,14 +120,8 @@ pub async fn adjust(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: AdjustRequest = json::read(&req)?;
     let delta = rules::adjustment_delta(body.delta)?;
     let reason = kit::validate::text("reason", &body.reason, 1, MAX_REASON_CHARS)?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        SCHEMA,
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let stock = stock::load(db, sku, Lock::ForUpdate)?;
             rules::ensure_owner(stock.seller_id, user.sub)?;
             let serials = body.serials.as_deref();
@@ -168,23 +147,17 @@ pub async fn adjust(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 },
             )?;
             json::ok(&StockAnswer::from(stock))
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 /// `POST /internal/stock` — catalog creates the (empty) stock of a new SKU: 201 the first
 /// time, 200 with the same stock when repeated for the same seller.
 pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: CreateStockRequest = json::read(&req)?;
-    idempotency::run(
-        &ctx,
-        &req,
-        SCHEMA,
-        "internal",
-        KeyPolicy::Required,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let inserted = stock::insert(db, body.sku_id, body.seller_id, body.serial_required)?;
             let stock = stock::load(db, body.sku_id, Lock::None)?;
             rules::ensure_sku_not_taken(stock.seller_id, body.seller_id)?;
@@ -203,8 +176,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 },
             )?;
             json::respond(201, &StockAnswer::from(stock))
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }

@@ -52,6 +52,7 @@ pub fn router() -> Router {
         .with_workflows(ENGINE)
         .with_outbox()
         .post("/internal/sink", sink)
+        .key_required()
         .post("/api/v1/lab/workflows/:workflow", start)
         .post("/api/v1/lab/signals", send_signal)
         .get("/api/v1/lab/ledger/:invocation", ledger)
@@ -172,10 +173,7 @@ struct TransferOutput {
 
 /// A local debit, a remote effect (creating stock in inventory with the step's idempotency
 /// key) and a local credit.
-async fn transfer(
-    run: &mut Run<'_, NoUndo>,
-    input: TransferInput,
-) -> Result<TransferOutput, Stop> {
+async fn transfer(run: &mut Run<'_, NoUndo>, input: TransferInput) -> Result<TransferOutput, Stop> {
     let id = run.id();
     let amount = input.amount;
     let debit: i64 = run
@@ -486,7 +484,10 @@ async fn late(run: &mut Run<'_, LabUndo>, refuse: bool) -> Result<Value, Stop> {
             invocation: id,
         });
         if refuse {
-            return Err(ApiError::conflict("lab_refused", "refused after the effect"));
+            return Err(ApiError::conflict(
+                "lab_refused",
+                "refused after the effect",
+            ));
         }
         Err::<(), _>(ApiError::unavailable("lab_down", "failed after the effect"))
     })
@@ -531,18 +532,10 @@ async fn sink(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .as_str()
         .and_then(|s| s.parse().ok())
         .unwrap_or(Uuid::nil());
-    kit::idempotency::run(
-        &ctx,
-        &req,
-        "lab",
-        "internal",
-        kit::idempotency::KeyPolicy::Required,
-        async |db: &Db| {
-            write(db, invocation, "sink", body["n"].as_i64())?;
-            json::ok(&json!({ "received": true }))
-        },
-    )
-    .await
+    ctx.db()?
+        .transaction(async |db: &Db| write(db, invocation, "sink", body["n"].as_i64()))
+        .await?;
+    json::ok(&json!({ "received": true }))
 }
 
 /// `POST /api/v1/lab/bench/plain?steps=n` — the bench workflow's work without a journal: `n`
