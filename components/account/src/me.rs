@@ -2,9 +2,10 @@
 
 use chrono::NaiveDate;
 use kit::db::{Db, Param, optional_text, optional_uuid, text, uuid};
+use kit::patch::Field;
 use kit::validate::{CountryCode, Email, Phone, Username};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::accounts::{self, Account};
@@ -21,32 +22,26 @@ pub async fn public(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     json::ok(&accounts::load(ctx.db()?, id, false)?.public())
 }
 
-/// A field that may be absent (unchanged), `null` (cleared) or a value.
-fn patch<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
-    #[serde(default, deserialize_with = "patch")]
-    username: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    phone: Option<Option<String>>,
     #[serde(default)]
-    name: Option<String>,
-    #[serde(default, deserialize_with = "patch")]
-    gender: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    date_of_birth: Option<Option<String>>,
-    #[serde(default, deserialize_with = "patch")]
-    avatar_resource_id: Option<Option<Uuid>>,
-    #[serde(default, deserialize_with = "patch")]
-    description: Option<Option<String>>,
+    username: Field<String>,
+    #[serde(default)]
+    email: Field<String>,
+    #[serde(default)]
+    phone: Field<String>,
+    /// Cannot be cleared: an empty name is `""`.
+    #[serde(default)]
+    name: Field<String>,
+    #[serde(default)]
+    gender: Field<String>,
+    #[serde(default)]
+    date_of_birth: Field<String>,
+    #[serde(default)]
+    avatar_resource_id: Field<Uuid>,
+    #[serde(default)]
+    description: Field<String>,
 }
 
 fn date_of_birth(s: &str) -> ApiResult<NaiveDate> {
@@ -65,22 +60,22 @@ impl UpdateBody {
     /// The validated column changes (column names are constants, never input).
     fn changes(self) -> ApiResult<Vec<(&'static str, Param)>> {
         let mut out = Vec::new();
-        if let Some(v) = self.username {
+        if let Some(v) = self.username.into_change() {
             let v = v.map(|u| Username::parse("username", &u)).transpose()?;
             out.push(("username", optional_text(v.as_ref().map(Username::as_str))));
         }
-        if let Some(v) = self.email {
+        if let Some(v) = self.email.into_change() {
             let v = v.map(|e| Email::parse("email", &e)).transpose()?;
             out.push(("email", optional_text(v.as_ref().map(Email::as_str))));
         }
-        if let Some(v) = self.phone {
+        if let Some(v) = self.phone.into_change() {
             let v = v.map(|p| Phone::parse("phone", &p)).transpose()?;
             out.push(("phone", optional_text(v.as_ref().map(Phone::as_str))));
         }
-        if let Some(v) = self.name {
+        if let Some(v) = self.name.required("name")? {
             out.push(("name", text(kit::validate::text("name", &v, 0, 100)?)));
         }
-        if let Some(v) = self.gender {
+        if let Some(v) = self.gender.into_change() {
             if let Some(g) = &v
                 && !["male", "female", "other"].contains(&g.as_str())
             {
@@ -90,7 +85,7 @@ impl UpdateBody {
             }
             out.push(("gender", optional_text(v.as_deref())));
         }
-        if let Some(v) = self.date_of_birth {
+        if let Some(v) = self.date_of_birth.into_change() {
             let param = match v {
                 Some(s) => {
                     use chrono::Datelike;
@@ -101,10 +96,10 @@ impl UpdateBody {
             };
             out.push(("date_of_birth", param));
         }
-        if let Some(v) = self.avatar_resource_id {
+        if let Some(v) = self.avatar_resource_id.into_change() {
             out.push(("avatar_resource_id", optional_uuid(v)));
         }
-        if let Some(v) = self.description {
+        if let Some(v) = self.description.into_change() {
             let v = v
                 .map(|d| kit::validate::text("description", &d, 0, 500))
                 .transpose()?;
