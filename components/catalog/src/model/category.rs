@@ -143,7 +143,8 @@ pub fn previews(db: &Db, per_category: i64) -> ApiResult<Vec<Preview>> {
     db.fetch_all(
         "WITH RECURSIVE below AS ( \
            SELECT id AS root, id FROM catalog.category \
-           UNION ALL SELECT b.root, c.id FROM catalog.category c JOIN below b ON c.parent_id = b.id) \
+           UNION ALL SELECT b.root, c.id \
+           FROM catalog.category c JOIN below b ON c.parent_id = b.id) \
          SELECT r.root, p.id, p.slug, p.name, p.images[1] AS image \
          FROM (SELECT DISTINCT root FROM below) r \
          CROSS JOIN LATERAL ( \

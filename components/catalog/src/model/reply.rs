@@ -25,8 +25,8 @@ pub struct Reply {
 }
 
 /// Columns [`Reply::from_row`] reads.
-const COLUMNS: &str = "id, review_id, author_id, body, created_at AT TIME ZONE 'UTC' AS created_at, \
-    updated_at AT TIME ZONE 'UTC' AS updated_at";
+const COLUMNS: &str = "id, review_id, author_id, body, \
+    created_at AT TIME ZONE 'UTC' AS created_at, updated_at AT TIME ZONE 'UTC' AS updated_at";
 
 impl FromRow for Reply {
     fn from_row(row: &Row<'_>) -> ApiResult<Reply> {

@@ -258,7 +258,8 @@ pub fn set_vote(db: &Db, review: Uuid, account: Uuid, vote: Vote) -> ApiResult<(
 /// Moves review `id`'s vote counters by `up` and `down`.
 pub fn add_votes(db: &Db, id: Uuid, up: i32, down: i32) -> ApiResult<()> {
     db.execute(
-        "UPDATE catalog.review SET upvotes = upvotes + $2, downvotes = downvotes + $3 WHERE id = $1",
+        "UPDATE catalog.review SET upvotes = upvotes + $2, downvotes = downvotes + $3 \
+         WHERE id = $1",
         &[uuid(id), up.into(), down.into()],
     )?;
     Ok(())

@@ -49,8 +49,8 @@ pub fn read(db: &Db, words: &[String]) -> ApiResult<Vec<QueryWord>> {
          WHERE EXISTS (SELECT 1 FROM catalog.search_word k WHERE k.word = q.qw) \
          UNION ALL \
          SELECT q.qw, c.word FROM (SELECT * FROM q WHERE length(qw) >= $2) q CROSS JOIN LATERAL ( \
-           SELECT w.word, \
-                  s.shared::float8 / (cardinality(w.trigrams) + cardinality(q.tg) - s.shared) AS sim \
+           SELECT w.word, s.shared::float8 \
+                  / (cardinality(w.trigrams) + cardinality(q.tg) - s.shared) AS sim \
            FROM catalog.search_word w \
            CROSS JOIN LATERAL ( \
              SELECT count(*) AS shared FROM unnest(w.trigrams) x WHERE x = ANY(q.tg)) s \

@@ -112,7 +112,8 @@ pub fn of_products(db: &Db, products: &[Uuid]) -> ApiResult<Vec<Sku>> {
 /// The live SKU `id` of `product`: 404 `sku_not_found` otherwise.
 pub fn load(db: &Db, product: Uuid, id: Uuid, lock: Lock) -> ApiResult<Sku> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM catalog.sku WHERE id = $1 AND product_id = $2 AND deleted_at IS NULL{}",
+        "SELECT {COLUMNS} FROM catalog.sku \
+         WHERE id = $1 AND product_id = $2 AND deleted_at IS NULL{}",
         lock.clause()
     );
     db.fetch_optional(&sql, &[uuid(id), uuid(product)])?
@@ -147,8 +148,8 @@ pub fn update(db: &Db, id: Uuid, draft: &Draft) -> ApiResult<Sku> {
     let [weight, length, width, height] = draft.sizes();
     db.fetch_optional(
         &format!(
-            "UPDATE catalog.sku SET price = $2, attributes = $3, weight_grams = $4, length_cm = $5, \
-               width_cm = $6, height_cm = $7 \
+            "UPDATE catalog.sku SET price = $2, attributes = $3, weight_grams = $4, \
+               length_cm = $5, width_cm = $6, height_cm = $7 \
              WHERE id = $1 RETURNING {COLUMNS}"
         ),
         &[

@@ -103,7 +103,8 @@ impl Sort {
             Some(other) => Err(ApiError::bad_request(
                 "invalid_sort",
                 format!(
-                    "unknown sort `{other}`; one of newest, price_asc, price_desc, rating, relevance"
+                    "unknown sort `{other}`; one of newest, price_asc, price_desc, rating, \
+                     relevance"
                 ),
             )),
         }
