@@ -28,17 +28,17 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 static WORKFLOWS: &[Registered] = &[
-    register::<Transfer>(),
-    register::<Faulty>(),
-    register::<Saga>(),
-    register::<SagaFaulty>(),
+    register::<Transfer<false>>(),
+    register::<Transfer<true>>(),
+    register::<Saga<false>>(),
+    register::<Saga<true>>(),
     register::<Timer>(),
     register::<Signal>(),
     register::<Flaky>(),
     register::<Bench>(),
     register::<Nested>(),
-    register::<LateRefusal>(),
-    register::<LateFailure>(),
+    register::<Late<true>>(),
+    register::<Late<false>>(),
 ];
 
 const ENGINE: Engine = Engine {
@@ -208,26 +208,12 @@ async fn transfer(run: &mut Run<'_, NoUndo>, input: TransferInput) -> Result<Tra
     })
 }
 
-/// `transfer`.
-struct Transfer;
+/// `transfer`, and the same body as `faulty` for the fault-point tests (more runs allowed).
+struct Transfer<const FAULTY: bool>;
 
-impl Workflow for Transfer {
-    const NAME: &'static str = "transfer";
-    type Input = TransferInput;
-    type Output = TransferOutput;
-    type Undo = NoUndo;
-
-    async fn body(run: &mut Run<'_, NoUndo>, input: TransferInput) -> Result<TransferOutput, Stop> {
-        transfer(run, input).await
-    }
-}
-
-/// `transfer` under another name, for the fault-point tests.
-struct Faulty;
-
-impl Workflow for Faulty {
-    const NAME: &'static str = "faulty";
-    const MAX_FAILURES: i32 = 20;
+impl<const FAULTY: bool> Workflow for Transfer<FAULTY> {
+    const NAME: &'static str = if FAULTY { "faulty" } else { "transfer" };
+    const MAX_FAILURES: i32 = if FAULTY { 20 } else { 10 };
     type Input = TransferInput;
     type Output = TransferOutput;
     type Undo = NoUndo;
@@ -272,27 +258,12 @@ async fn saga(run: &mut Run<'_, LabUndo>, input: SagaInput) -> Result<Value, Sto
     Ok(json!({ "done": true }))
 }
 
-/// `saga`.
-struct Saga;
+/// `saga`, and the same body as `saga_faulty` for the fault-point tests.
+struct Saga<const FAULTY: bool>;
 
-impl Workflow for Saga {
-    const NAME: &'static str = "saga";
-    const MAX_FAILURES: i32 = 5;
-    type Input = SagaInput;
-    type Output = Value;
-    type Undo = LabUndo;
-
-    async fn body(run: &mut Run<'_, LabUndo>, input: SagaInput) -> Result<Value, Stop> {
-        saga(run, input).await
-    }
-}
-
-/// `saga` under another name, for the fault-point tests.
-struct SagaFaulty;
-
-impl Workflow for SagaFaulty {
-    const NAME: &'static str = "saga_faulty";
-    const MAX_FAILURES: i32 = 20;
+impl<const FAULTY: bool> Workflow for Saga<FAULTY> {
+    const NAME: &'static str = if FAULTY { "saga_faulty" } else { "saga" };
+    const MAX_FAILURES: i32 = if FAULTY { 20 } else { 5 };
     type Input = SagaInput;
     type Output = Value;
     type Undo = LabUndo;
@@ -495,32 +466,23 @@ async fn late(run: &mut Run<'_, LabUndo>, refuse: bool) -> Result<Value, Stop> {
     Ok(json!({ "held": true }))
 }
 
-/// See [`late`].
-struct LateRefusal;
+/// See [`late`]: `late_refusal` refuses after the effect, `late_failure` fails with an error
+/// worth retrying and gives up at once.
+struct Late<const REFUSE: bool>;
 
-impl Workflow for LateRefusal {
-    const NAME: &'static str = "late_refusal";
+impl<const REFUSE: bool> Workflow for Late<REFUSE> {
+    const NAME: &'static str = if REFUSE {
+        "late_refusal"
+    } else {
+        "late_failure"
+    };
+    const MAX_FAILURES: i32 = if REFUSE { 10 } else { 1 };
     type Input = Nothing;
     type Output = Value;
     type Undo = LabUndo;
 
     async fn body(run: &mut Run<'_, LabUndo>, _: Nothing) -> Result<Value, Stop> {
-        late(run, true).await
-    }
-}
-
-/// See [`late`].
-struct LateFailure;
-
-impl Workflow for LateFailure {
-    const NAME: &'static str = "late_failure";
-    const MAX_FAILURES: i32 = 1;
-    type Input = Nothing;
-    type Output = Value;
-    type Undo = LabUndo;
-
-    async fn body(run: &mut Run<'_, LabUndo>, _: Nothing) -> Result<Value, Stop> {
-        late(run, false).await
+        late(run, REFUSE).await
     }
 }
 
