@@ -4,7 +4,6 @@
 //! rating (count and sum) changes in the same transaction as its reviews.
 
 use kit::db::Db;
-use kit::idempotency::{self, KeyPolicy};
 use kit::page::{self, Page, PageRequest};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -177,14 +176,9 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .map(|s| s.id)
         .collect();
     require_purchase(&OrderModule(&ctx), user.sub, body.order_id, &skus).await?;
-    let caller = user.sub.to_string();
-    let response = idempotency::run(
-        &ctx,
-        &req,
-        "catalog",
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    let response = ctx
+        .db()?
+        .transaction(async |db: &Db| {
             let id = kit::ids::new_id();
             review::insert(db, id, product_id, user.sub, body.order_id, &draft)?;
             product::add_rating(db, product_id, 1, i32::from(draft.score))?;
@@ -193,9 +187,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 &format!("/api/v1/catalog/reviews/{id}"),
                 &review::load(db, id, Some(user.sub), Lock::None)?,
             )
-        },
-    )
-    .await?;
+        })
+        .await?;
     kit::outbox::wake(&ctx, "catalog");
     Ok(response)
 }

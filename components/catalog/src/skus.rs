@@ -4,7 +4,6 @@
 
 use contracts::inventory::{CreateStockRequest, StockAnswer};
 use kit::db::Db;
-use kit::idempotency::{self, KeyPolicy};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::Deserialize;
 
@@ -99,14 +98,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             Some(&format!("catalog:sku:{sku_id}:stock")),
         )
         .await?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        "catalog",
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             rules::ensure_seller(product::lock(db, product_id)?.seller_id, user.sub)?;
             let draft = Draft {
                 price,
@@ -122,9 +115,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 &format!("/api/v1/catalog/products/{product_id}/skus/{sku_id}"),
                 &sku,
             )
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// `PATCH /api/v1/catalog/products/:id/skus/:sku_id` — the owner changes price, attributes or
@@ -134,45 +126,31 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let product_id = ctx.param_id("id", "product")?;
     let sku_id = ctx.param_id("sku_id", "sku")?;
     let body = json::read::<SkuBody>(&req)?.check()?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        "catalog",
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             rules::ensure_seller(product::lock(db, product_id)?.seller_id, user.sub)?;
             let stored = sku::load(db, product_id, sku_id, Lock::ForUpdate)?;
             let updated = sku::update(db, sku_id, &body.applied_to(Draft::of(&stored)))?;
             product::refresh_prices(db, product_id)?;
             json::ok(&updated)
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// `DELETE /api/v1/catalog/products/:id/skus/:sku_id` — the owner removes a SKU; if it was the
 /// featured one, the product shows its cheapest SKU again. 204.
-pub async fn delete(ctx: Ctx, req: Request) -> ApiResult<Response> {
+pub async fn delete(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let product_id = ctx.param_id("id", "product")?;
     let sku_id = ctx.param_id("sku_id", "sku")?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        "catalog",
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             rules::ensure_seller(product::lock(db, product_id)?.seller_id, user.sub)?;
             sku::load(db, product_id, sku_id, Lock::ForUpdate)?;
             sku::delete(db, sku_id)?;
             product::unfeature(db, product_id, sku_id)?;
             product::refresh_prices(db, product_id)?;
             json::no_content()
-        },
-    )
-    .await
+        })
+        .await
 }

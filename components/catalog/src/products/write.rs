@@ -5,7 +5,6 @@
 
 use contracts::account::CurrencyAnswer;
 use kit::db::Db;
-use kit::idempotency::{self, KeyPolicy};
 use kit::patch::Field;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -170,14 +169,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             format!("products are priced in the seller's currency, {currency}, not {given}"),
         ));
     }
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        "catalog",
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let id = kit::ids::new_id();
             let draft = Draft {
                 category_id: category.id,
@@ -201,10 +194,9 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     skus: &[],
                 },
             )
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, "catalog"))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, "catalog"))
 }
 
 /// `PATCH /api/v1/catalog/products/:id` — the owner changes any of its fields; `tags`,
@@ -221,14 +213,8 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .category_id
         .map(|c| named_category(db, c))
         .transpose()?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        "catalog",
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let product = product::lock(db, id)?;
             rules::ensure_seller(product.seller_id, user.sub)?;
             let text_before = product::embedding_text(db, id)?;
@@ -260,31 +246,23 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 product: &product,
                 skus: &skus,
             })
-        },
-    )
-    .await
-    .inspect(|_| kit::outbox::wake(&ctx, "catalog"))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, "catalog"))
 }
 
 /// `DELETE /api/v1/catalog/products/:id` — the owner removes the product (and its SKUs) from
 /// the catalog; orders that reference it keep their own copies. 204.
-pub async fn delete(ctx: Ctx, req: Request) -> ApiResult<Response> {
+pub async fn delete(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let id = ctx.param_id("id", "product")?;
-    let caller = user.sub.to_string();
-    idempotency::run(
-        &ctx,
-        &req,
-        "catalog",
-        &caller,
-        KeyPolicy::Optional,
-        async |db: &Db| {
+    ctx.db()?
+        .transaction(async |db: &Db| {
             let product = product::lock(db, id)?;
             rules::ensure_seller(product.seller_id, user.sub)?;
             sku::delete_of_product(db, id)?;
             product::delete(db, id)?;
             json::no_content()
-        },
-    )
-    .await
+        })
+        .await
 }
