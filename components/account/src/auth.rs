@@ -1,14 +1,16 @@
 //! Registration, sign-in, refresh and sign-out.
 
-use kit::db::{Db, optional_text, text, uuid};
+use kit::db::{Db, text, uuid};
 use kit::validate::{CountryCode, Email, Phone, Username};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 
-use crate::accounts::{self, Account, Status};
 use crate::config::Config;
+use crate::model::Lock;
+use crate::model::account::{self, NewAccount, OwnerView};
 use crate::password;
 use crate::rate_limit::Throttle;
+use crate::rules::account::{self as rules, MAX_NAME_CHARS};
 use crate::tokens::{self, Presented, Tokens};
 
 #[derive(Deserialize)]
@@ -26,8 +28,8 @@ struct RegisterBody {
     name: Option<String>,
 }
 
-/// A new account, validated.
-struct NewAccount {
+/// A registration, validated.
+struct Registration {
     username: Option<Username>,
     email: Option<Email>,
     phone: Option<Phone>,
@@ -37,8 +39,8 @@ struct NewAccount {
 }
 
 impl RegisterBody {
-    fn parse(self) -> ApiResult<NewAccount> {
-        let new = NewAccount {
+    fn parse(self) -> ApiResult<Registration> {
+        let new = Registration {
             username: self
                 .username
                 .as_deref()
@@ -55,15 +57,19 @@ impl RegisterBody {
                 .map(|p| Phone::parse("phone", p))
                 .transpose()?,
             country: CountryCode::parse("country", &self.country)?,
-            name: kit::validate::text("name", self.name.as_deref().unwrap_or(""), 0, 100)?,
+            name: kit::validate::text(
+                "name",
+                self.name.as_deref().unwrap_or(""),
+                0,
+                MAX_NAME_CHARS,
+            )?,
             password: self.password,
         };
-        if new.username.is_none() && new.email.is_none() && new.phone.is_none() {
-            return Err(ApiError::unprocessable(
-                "identifier_required",
-                "give a username, an e-mail address or a phone number",
-            ));
-        }
+        rules::ensure_identifier(
+            new.username.as_ref(),
+            new.email.as_ref(),
+            new.phone.as_ref(),
+        )?;
         password::check(&new.password)?;
         Ok(new)
     }
@@ -72,7 +78,7 @@ impl RegisterBody {
 /// What registration and sign-in answer.
 #[derive(Serialize)]
 struct Session {
-    account: accounts::Private,
+    account: OwnerView,
     #[serde(flatten)]
     tokens: Tokens,
 }
@@ -86,19 +92,18 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let id = kit::ids::new_id();
     let session = db
         .transaction(async |db: &Db| {
-            db.execute(
-                "INSERT INTO account.account (id, username, email, phone, password_hash, country, name) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    uuid(id),
-                    optional_text(new.username.as_ref().map(Username::as_str)),
-                    optional_text(new.email.as_ref().map(Email::as_str)),
-                    optional_text(new.phone.as_ref().map(Phone::as_str)),
-                    text(&hash),
-                    text(new.country.as_str()),
-                    text(&new.name),
-                ],
-            )
-            .map_err(|e| e.to_api(&accounts::constraint_errors()))?;
+            account::insert(
+                db,
+                &NewAccount {
+                    id,
+                    username: new.username,
+                    email: new.email,
+                    phone: new.phone,
+                    password_hash: hash,
+                    country: new.country,
+                    name: new.name,
+                },
+            )?;
             db.execute("INSERT INTO account.wallet (account_id) VALUES ($1)", &[uuid(id)])?;
             // The welcome notification is account's own row, so it commits with the account.
             db.execute(
@@ -111,7 +116,11 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 ],
             )?;
             let tokens = tokens::issue(&ctx, &config, db, id, kit::ids::random_id())?;
-            Ok(Session { account: accounts::load(db, id, false)?.private()?, tokens })
+            let account = account::load(db, id, Lock::None)?;
+            Ok(Session {
+                account: OwnerView::from(account),
+                tokens,
+            })
         })
         .await?;
     json::created(&format!("/api/v1/account/accounts/{id}"), &session)
@@ -132,25 +141,14 @@ fn client_address(req: &Request) -> Option<String> {
 }
 
 /// The account an identifier names: username, e-mail or phone.
-fn find(db: &Db, identifier: &str) -> ApiResult<Option<Account>> {
-    let lowered = identifier.trim().to_lowercase();
-    let phone = Phone::parse("identifier", identifier)
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let sql = format!(
-        "SELECT {} FROM account.account WHERE username = $1 OR email = $1 OR phone = $2 LIMIT 1",
-        accounts::COLUMNS
-    );
-    db.fetch_optional(&sql, &[text(lowered), text(phone)])
+fn find(db: &Db, identifier: &str) -> ApiResult<Option<account::Account>> {
+    let phone = Phone::parse("identifier", identifier).ok();
+    account::by_identifier(db, &identifier.trim().to_lowercase(), phone.as_ref())
 }
 
 fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("the identifier or the password is wrong")
         .with_code("invalid_credentials")
-}
-
-fn suspended() -> ApiError {
-    ApiError::forbidden("this account is suspended").with_code("account_suspended")
 }
 
 /// `POST /api/v1/account/auth/login` — the same answer whether the identifier is unknown or
@@ -180,15 +178,13 @@ pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
         return Err(invalid_credentials());
     }
     let account = account.ok_or_else(invalid_credentials)?;
-    if account.status() == Status::Suspended {
-        return Err(suspended());
-    }
+    rules::ensure_active(account.status)?;
     throttle.succeeded()?;
     let session = db
         .transaction(async |db: &Db| {
             let tokens = tokens::issue(&ctx, &config, db, account.id, kit::ids::random_id())?;
             Ok(Session {
-                account: accounts::load(db, account.id, false)?.private()?,
+                account: OwnerView::from(account::load(db, account.id, Lock::None)?),
                 tokens,
             })
         })
@@ -221,9 +217,10 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 Presented::Invalid => Refreshed::Refused(tokens::invalid()),
                 Presented::Reused => Refreshed::Refused(tokens::reused()),
                 Presented::Valid { account, family } => {
-                    if accounts::load(db, account, false)?.status() == Status::Suspended {
+                    let status = account::load(db, account, Lock::None)?.status;
+                    if let Err(refused) = rules::ensure_active(status) {
                         tokens::revoke_family(db, family)?;
-                        Refreshed::Refused(suspended())
+                        Refreshed::Refused(refused)
                     } else {
                         Refreshed::Issued(tokens::issue(&ctx, &config, db, account, family)?)
                     }

@@ -136,8 +136,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let contact = ctx
         .db()?
         .transaction(async |db: &Db| {
-            let country = crate::accounts::load(db, user.sub, true)?.country;
-            address_in_country(&address, &country)?;
+            let country = crate::model::account::load(db, user.sub, crate::model::Lock::ForUpdate)?.country;
+            address_in_country(&address, country.as_str())?;
             let count: i64 = db.scalar("SELECT count(*) FROM account.contact WHERE account_id = $1", &[uuid(user.sub)])?;
             if count >= MAX_CONTACTS {
                 return Err(ApiError::conflict("too_many_contacts", format!("an account keeps at most {MAX_CONTACTS} contacts")));
@@ -165,7 +165,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .transaction(async |db: &Db| {
             let current = load(db, user.sub, id, true)?;
             if let Some(address) = &f.address {
-                address_in_country(address, &crate::accounts::load(db, user.sub, false)?.country)?;
+                address_in_country(address, crate::model::account::load(db, user.sub, crate::model::Lock::None)?.country.as_str())?;
             }
             db.fetch_optional::<Contact>(
                 &format!(
@@ -195,7 +195,7 @@ pub async fn delete(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     ctx.db()?
         .transaction(async |db: &Db| {
             // Lock the account so concurrent deletes of its last two contacts serialise.
-            crate::accounts::load(db, user.sub, true)?;
+            crate::model::account::load(db, user.sub, crate::model::Lock::ForUpdate)?;
             let contact = load(db, user.sub, id, true)?;
             let count: i64 = db.scalar("SELECT count(*) FROM account.contact WHERE account_id = $1", &[uuid(user.sub)])?;
             if count <= 1 {

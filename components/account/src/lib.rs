@@ -5,13 +5,18 @@
 //! - [`me`]: the signed-in account's profile and country; others' public profiles.
 //! - [`contacts`], [`favorites`], [`notifications`], [`payment_methods`]: the account's own
 //!   collections, each for its owner only.
+//! - [`accounts`]: other accounts' public profiles, and accounts as other modules read them.
 //! - [`wallet`]: balance, ledger, and exactly-once internal debits and credits.
 //! - [`internal`]: batch reads other modules need.
-//! - [`accounts`]: the account row and its private and public views.
 //! - [`tokens`]: access tokens and rotating refresh-token families.
 //! - [`password`]: argon2id hashing.
 //! - [`rate_limit`]: failed-login counters in Redis.
 //! - [`config`]: account's own variables, read once per request.
+//!
+//! Below them, used by all of them and using none of them:
+//!
+//! - [`model`]: the tables, their row types and every SQL statement.
+//! - [`rules`]: the decisions as pure functions, tested natively.
 //!
 //! It owns the `account` schema and no other.
 
@@ -22,10 +27,12 @@ mod contacts;
 mod favorites;
 mod internal;
 mod me;
+mod model;
 mod notifications;
 mod password;
 mod payment_methods;
 mod rate_limit;
+mod rules;
 mod tokens;
 mod wallet;
 
@@ -42,7 +49,7 @@ pub fn router() -> Router {
         .get("/api/v1/account/me", me::get)
         .patch("/api/v1/account/me", me::update)
         .put("/api/v1/account/me/country", me::country)
-        .get("/api/v1/account/accounts/:id", me::public)
+        .get("/api/v1/account/accounts/:id", accounts::public)
         .get("/api/v1/account/contacts", contacts::list)
         .post("/api/v1/account/contacts", contacts::create)
         .get("/api/v1/account/contacts/:id", contacts::get)
@@ -76,8 +83,8 @@ pub fn router() -> Router {
             "/api/v1/account/payment-methods/:id",
             payment_methods::remove,
         )
-        .post("/internal/accounts/batch", internal::accounts_batch)
-        .get("/internal/accounts/:id/currency", internal::currency)
+        .post("/internal/accounts/batch", accounts::batch)
+        .get("/internal/accounts/:id/currency", accounts::currency)
         .post("/internal/contacts/default", internal::default_contacts)
         .post("/internal/favorites/check", favorites::check)
         .post("/internal/notifications", notifications::create)

@@ -1,30 +1,26 @@
-//! The signed-in account's own profile, its country, and other accounts' public profiles.
+//! `/api/v1/account/me`: the signed-in account's own profile, and its country.
 
-use chrono::NaiveDate;
-use kit::db::{Db, Param, optional_text, optional_uuid, text, uuid};
+use kit::db::{Db, uuid};
 use kit::patch::Field;
 use kit::validate::{CountryCode, Email, Phone, Username};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::{self, Account};
+use crate::model::Lock;
+use crate::model::account::{self, OwnerView, ProfileChanges};
+use crate::rules::account::{self as rules, Gender, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 
 /// `GET /api/v1/account/me`.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    json::ok(&accounts::load(ctx.db()?, user.sub, false)?.private()?)
-}
-
-/// `GET /api/v1/account/accounts/:id` — public: no e-mail, phone, birth date or status.
-pub async fn public(ctx: Ctx, _req: Request) -> ApiResult<Response> {
-    let id = ctx.param_id("id", "account")?;
-    json::ok(&accounts::load(ctx.db()?, id, false)?.public())
+    let account = account::load(ctx.db()?, user.sub, Lock::None)?;
+    json::ok(&OwnerView::from(account))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct UpdateBody {
+struct UpdateRequest {
     #[serde(default)]
     username: Field<String>,
     #[serde(default)]
@@ -35,7 +31,7 @@ struct UpdateBody {
     #[serde(default)]
     name: Field<String>,
     #[serde(default)]
-    gender: Field<String>,
+    gender: Field<Gender>,
     #[serde(default)]
     date_of_birth: Field<String>,
     #[serde(default)]
@@ -44,113 +40,56 @@ struct UpdateBody {
     description: Field<String>,
 }
 
-fn date_of_birth(s: &str) -> ApiResult<NaiveDate> {
-    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| ApiError::validation("date_of_birth: must be a date like 1990-05-31"))?;
-    let today = kit::time::now().date_naive();
-    if date > today || date < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(date) {
-        return Err(ApiError::validation(
-            "date_of_birth: must be between 1900-01-01 and today",
-        ));
-    }
-    Ok(date)
-}
-
-impl UpdateBody {
-    /// The validated column changes (column names are constants, never input).
-    fn changes(self) -> ApiResult<Vec<(&'static str, Param)>> {
-        let mut out = Vec::new();
-        if let Some(v) = self.username.into_change() {
-            let v = v.map(|u| Username::parse("username", &u)).transpose()?;
-            out.push(("username", optional_text(v.as_ref().map(Username::as_str))));
-        }
-        if let Some(v) = self.email.into_change() {
-            let v = v.map(|e| Email::parse("email", &e)).transpose()?;
-            out.push(("email", optional_text(v.as_ref().map(Email::as_str))));
-        }
-        if let Some(v) = self.phone.into_change() {
-            let v = v.map(|p| Phone::parse("phone", &p)).transpose()?;
-            out.push(("phone", optional_text(v.as_ref().map(Phone::as_str))));
-        }
-        if let Some(v) = self.name.required("name")? {
-            out.push(("name", text(kit::validate::text("name", &v, 0, 100)?)));
-        }
-        if let Some(v) = self.gender.into_change() {
-            if let Some(g) = &v
-                && !["male", "female", "other"].contains(&g.as_str())
-            {
-                return Err(ApiError::validation(
-                    "gender: must be male, female or other",
-                ));
-            }
-            out.push(("gender", optional_text(v.as_deref())));
-        }
-        if let Some(v) = self.date_of_birth.into_change() {
-            let param = match v {
-                Some(s) => {
-                    use chrono::Datelike;
-                    let d = date_of_birth(&s)?;
-                    Param::Date((d.year(), d.month() as u8, d.day() as u8))
-                }
-                None => Param::DbNull,
-            };
-            out.push(("date_of_birth", param));
-        }
-        if let Some(v) = self.avatar_resource_id.into_change() {
-            out.push(("avatar_resource_id", optional_uuid(v)));
-        }
-        if let Some(v) = self.description.into_change() {
-            let v = v
-                .map(|d| kit::validate::text("description", &d, 0, 500))
-                .transpose()?;
-            out.push(("description", optional_text(v.as_deref())));
-        }
-        Ok(out)
+impl UpdateRequest {
+    fn parse(self) -> ApiResult<ProfileChanges> {
+        let today = kit::time::now().date_naive();
+        Ok(ProfileChanges {
+            username: self.username.try_map(|u| Username::parse("username", &u))?,
+            email: self.email.try_map(|e| Email::parse("email", &e))?,
+            phone: self.phone.try_map(|p| Phone::parse("phone", &p))?,
+            name: self
+                .name
+                .required("name")?
+                .map(|n| kit::validate::text("name", &n, 0, MAX_NAME_CHARS))
+                .transpose()?,
+            gender: self.gender,
+            date_of_birth: self
+                .date_of_birth
+                .try_map(|d| rules::date_of_birth(&d, today))?,
+            avatar_resource_id: self.avatar_resource_id,
+            description: self
+                .description
+                .try_map(|d| kit::validate::text("description", &d, 0, MAX_DESCRIPTION_CHARS))?,
+        })
     }
 }
 
 /// `PATCH /api/v1/account/me` — any profile field; the account's status is not one of them.
 pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    let changes = json::read::<UpdateBody>(&req)?.changes()?;
-    let db = ctx.db()?;
-    if changes.is_empty() {
-        return json::ok(&accounts::load(db, user.sub, false)?.private()?);
-    }
-    let sets: Vec<String> = changes
-        .iter()
-        .enumerate()
-        .map(|(i, (col, _))| format!("{col} = ${}", i + 2))
-        .collect();
-    let sql = format!(
-        "UPDATE account.account SET {}, updated_at = now() WHERE id = $1 RETURNING {}",
-        sets.join(", "),
-        accounts::COLUMNS
-    );
-    let mut params = vec![uuid(user.sub)];
-    params.extend(changes.into_iter().map(|(_, p)| p));
-    let set = db
-        .query(&sql, &params)
-        .map_err(|e| e.to_api(&accounts::constraint_errors()))?;
-    let account = kit::db::rows(&set)
-        .next()
-        .map(|r| <Account as kit::db::FromRow>::from_row(&r))
-        .transpose()?
-        .ok_or_else(|| ApiError::not_found("account_not_found", "the account no longer exists"))?;
-    json::ok(&account.private()?)
+    let changes = json::read::<UpdateRequest>(&req)?.parse()?;
+    let account = account::update_profile(ctx.db()?, user.sub, &changes)?;
+    json::ok(&OwnerView::from(account))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CountryBody {
+struct CountryRequest {
     country: String,
+}
+
+/// The answer to a change of country.
+#[derive(Serialize)]
+struct CountryAnswer {
+    country: String,
+    currency: String,
 }
 
 /// `PUT /api/v1/account/me/country` — refused while the wallet holds money, since the
 /// wallet's currency follows the country.
 pub async fn country(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    let country = CountryCode::parse("country", &json::read::<CountryBody>(&req)?.country)?;
+    let country = CountryCode::parse("country", &json::read::<CountryRequest>(&req)?.country)?;
     ctx.db()?
         .transaction(async |db: &Db| {
             let balance: i64 = db.scalar(
@@ -160,14 +99,16 @@ pub async fn country(ctx: Ctx, req: Request) -> ApiResult<Response> {
             if balance != 0 {
                 return Err(ApiError::conflict(
                     "wallet_not_empty",
-                    format!("the wallet holds {balance} minor units; empty it before changing country"),
+                    format!(
+                        "the wallet holds {balance} minor units; empty it before changing country"
+                    ),
                 ));
             }
-            db.execute(
-                "UPDATE account.account SET country = $2, updated_at = now() WHERE id = $1",
-                &[uuid(user.sub), text(country.as_str())],
-            )?;
-            json::ok(&serde_json::json!({ "country": country.as_str(), "currency": country.currency().as_str() }))
+            account::set_country(db, user.sub, country)
         })
-        .await
+        .await?;
+    json::ok(&CountryAnswer {
+        country: country.as_str().to_string(),
+        currency: country.currency().as_str().to_string(),
+    })
 }

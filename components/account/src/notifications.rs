@@ -123,7 +123,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let title = kit::validate::text("title", &body.title, 1, 200)?;
     let content = kit::validate::text("content", &body.content, 0, 5000)?;
     ctx.db()?.transaction(async |db: &Db| {
-        crate::accounts::load(db, body.account_id, false)?;
+        crate::model::account::load(db, body.account_id, crate::model::Lock::None)?;
         let metadata = match &body.metadata {
             Some(m) => kit::db::json(m)?,
             None => kit::db::Param::DbNull,

@@ -128,7 +128,7 @@ pub async fn add(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let method = ctx
         .db()?
         .transaction(async |db: &Db| {
-            crate::accounts::load(db, user.sub, true)?;
+            crate::model::account::load(db, user.sub, crate::model::Lock::ForUpdate)?;
             let count: i64 = db.scalar("SELECT count(*) FROM account.payment_method WHERE account_id = $1", &[uuid(user.sub)])?;
             if count >= MAX_METHODS {
                 return Err(ApiError::conflict("too_many_payment_methods", format!("an account saves at most {MAX_METHODS} payment methods")));

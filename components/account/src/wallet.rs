@@ -9,7 +9,8 @@ use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts;
+use crate::model::Lock;
+use crate::model::account;
 
 /// One ledger entry.
 #[derive(Serialize)]
@@ -48,12 +49,12 @@ created_at AT TIME ZONE 'UTC' AS created_at";
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let db = ctx.db()?;
-    let account = accounts::load(db, user.sub, false)?;
+    let account = account::load(db, user.sub, Lock::None)?;
     let balance: i64 = db.scalar(
         "SELECT balance FROM account.wallet WHERE account_id = $1",
         &[uuid(user.sub)],
     )?;
-    json::ok(&serde_json::json!({ "balance": balance, "currency": account.currency()? }))
+    json::ok(&serde_json::json!({ "balance": balance, "currency": account.currency().as_str() }))
 }
 
 /// `GET /api/v1/account/wallet/entries` — the ledger, newest first.
@@ -99,8 +100,8 @@ async fn movement(ctx: Ctx, req: Request, kind: Kind) -> ApiResult<Response> {
         .map(|r| kit::validate::text("reference", r, 1, 200))
         .transpose()?;
     ctx.db()?.transaction(async |db: &Db| {
-        let account = accounts::load(db, body.account_id, false)?;
-        let currency = account.currency()?;
+        let account = account::load(db, body.account_id, Lock::None)?;
+        let currency = account.currency().as_str().to_string();
         if body.currency != currency {
             return Err(ApiError::unprocessable(
                 "currency_mismatch",

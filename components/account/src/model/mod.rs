@@ -1,0 +1,29 @@
+//! The data layer, below every handler: one file per table, each with its row type, its column
+//! list, its decoding and its named queries. Every SQL statement of the module is here, written
+//! out in full or from constant pieces, never from input; a statement's failures that mean
+//! something to the client (a violated constraint, a conditional update that matched nothing)
+//! become client errors here, where the statement runs.
+//!
+//! - [`account`]: the account row, its profile, and the owner's view of it.
+
+pub mod account;
+
+/// Whether a read locks the rows it returns until the transaction ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lock {
+    /// A plain read of the last committed state.
+    None,
+    /// `FOR UPDATE`: a change in flight is waited for, and no other can start until this
+    /// transaction ends, so what was read stays true while the handler decides.
+    ForUpdate,
+}
+
+impl Lock {
+    /// The clause that ends a `SELECT` taking this lock.
+    fn clause(self) -> &'static str {
+        match self {
+            Lock::None => "",
+            Lock::ForUpdate => " FOR UPDATE",
+        }
+    }
+}

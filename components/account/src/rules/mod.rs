@@ -1,0 +1,41 @@
+//! account's rules as pure functions: what a request may contain and what the module decides
+//! from what it loaded, without I/O, tested natively with `cargo test -p account`. Nothing
+//! here imports from the rest of the module, so the model can use these types without an
+//! import circle.
+//!
+//! - [`account`]: an account's status and what its profile fields may hold.
+
+pub mod account;
+
+use kit::{ApiError, ApiResult};
+
+/// Most ids one batch may name: accounts another module reads, notifications marked read,
+/// products checked against the favourites.
+pub const MAX_BATCH: usize = 500;
+
+/// A batch names 1 to [`MAX_BATCH`] `what` in `field`.
+pub fn ensure_batch(field: &str, what: &str, len: usize) -> ApiResult<()> {
+    if len == 0 || len > MAX_BATCH {
+        return Err(ApiError::validation(format!(
+            "{field}: name 1 to {MAX_BATCH} {what}"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_names_one_to_five_hundred_ids() {
+        assert!(ensure_batch("account_ids", "accounts", 0).is_err());
+        assert!(ensure_batch("account_ids", "accounts", 1).is_ok());
+        assert!(ensure_batch("account_ids", "accounts", MAX_BATCH).is_ok());
+        let e = ensure_batch("account_ids", "accounts", MAX_BATCH + 1).unwrap_err();
+        assert_eq!(
+            (e.status, e.message.as_str()),
+            (422, "account_ids: name 1 to 500 accounts")
+        );
+    }
+}
