@@ -408,6 +408,26 @@ impl Db {
     }
 }
 
+/// Whether a read locks the rows it returns until the transaction ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lock {
+    /// A plain read of the last committed state.
+    None,
+    /// `FOR UPDATE`: a change in flight is waited for, and no other can start until this
+    /// transaction ends, so what was read stays true while the handler decides.
+    ForUpdate,
+}
+
+impl Lock {
+    /// The clause that ends a `SELECT` taking this lock.
+    pub fn clause(self) -> &'static str {
+        match self {
+            Lock::None => "",
+            Lock::ForUpdate => " FOR UPDATE",
+        }
+    }
+}
+
 /// The rows of a result set.
 pub fn rows(set: &RowSet) -> impl Iterator<Item = Row<'_>> {
     set.rows.iter().map(|values| Row {

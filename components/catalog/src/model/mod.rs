@@ -33,25 +33,7 @@ use kit::db::Row;
 /// The schema catalog owns; its idempotency records and its outbox live in it as well.
 pub const SCHEMA: &str = "catalog";
 
-/// Whether a read locks the rows it returns until the transaction ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lock {
-    /// A plain read of the last committed state.
-    None,
-    /// `FOR UPDATE`: a change in flight is waited for, and no other can start until this
-    /// transaction ends, so what was read stays true while the handler decides.
-    ForUpdate,
-}
-
-impl Lock {
-    /// The clause that ends a `SELECT` taking this lock.
-    fn clause(self) -> &'static str {
-        match self {
-            Lock::None => "",
-            Lock::ForUpdate => " FOR UPDATE",
-        }
-    }
-}
+pub use kit::db::Lock;
 
 /// A `text[]` column as a list. Spin decodes an array's elements as nullable; catalog's arrays
 /// hold no NULLs, and one that did would be dropped rather than fail the whole row.
