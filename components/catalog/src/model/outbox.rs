@@ -8,9 +8,9 @@
 
 use contracts::account::NotificationRequest;
 use contracts::catalog::EmbedRequest;
+use kit::ApiResult;
 use kit::db::Db;
 use kit::outbox::Message;
-use kit::{ApiError, ApiResult};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -27,7 +27,13 @@ const NEW_REVIEW: &str = "new_review";
 pub fn embed_product(db: &Db, id: Uuid) -> ApiResult<()> {
     let key = format!("catalog:embed:{id}:{}", kit::ids::new_id());
     let path = format!("/internal/products/{id}/embed");
-    enqueue(db, "catalog", &path, &EmbedRequest {}, key)
+    let message = Message {
+        target: "catalog",
+        path: &path,
+        body: &EmbedRequest {},
+        key,
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
 }
 
 /// What a new-review notification links to.
@@ -59,27 +65,11 @@ pub fn new_review(
         }),
     };
     let key = format!("catalog:review:{review}:notify");
-    enqueue(db, "account", "/internal/notifications", &body, key)
-}
-
-/// Writes one message into catalog's outbox.
-fn enqueue<T: Serialize>(
-    db: &Db,
-    target: &str,
-    path: &str,
-    body: &T,
-    key: String,
-) -> ApiResult<()> {
-    // Plain fields under string keys always serialise; the error is mapped all the same.
-    let body = serde_json::to_value(body).map_err(ApiError::internal)?;
-    kit::outbox::enqueue(
-        db,
-        SCHEMA,
-        &Message {
-            target,
-            path,
-            body,
-            key,
-        },
-    )
+    let message = Message {
+        target: "account",
+        path: "/internal/notifications",
+        body: &body,
+        key,
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
 }

@@ -30,7 +30,13 @@ pub fn stock_levels(db: &Db, levels: &Levels) -> ApiResult<()> {
         version: levels.version,
     };
     let key = format!("inventory:stock:{}:{}", levels.sku_id, levels.version);
-    enqueue(db, "catalog", "/internal/stock-levels", &body, key)
+    let message = Message {
+        target: "catalog",
+        path: "/internal/stock-levels",
+        body: &body,
+        key,
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
 }
 
 /// What a sold-out notification links to.
@@ -53,25 +59,11 @@ pub fn sold_out(db: &Db, reservation: Uuid, sku: Uuid, seller: Uuid) -> ApiResul
         }),
     };
     let key = format!("inventory:sold-out:{reservation}:{sku}");
-    enqueue(db, "account", "/internal/notifications", &body, key)
-}
-
-/// Writes one message into inventory's outbox.
-fn enqueue<B: Serialize>(
-    db: &Db,
-    target: &str,
-    path: &str,
-    body: &B,
-    key: String,
-) -> ApiResult<()> {
-    kit::outbox::enqueue(
-        db,
-        SCHEMA,
-        &Message {
-            target,
-            path,
-            body,
-            key,
-        },
-    )
+    let message = Message {
+        target: "account",
+        path: "/internal/notifications",
+        body: &body,
+        key,
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
 }
