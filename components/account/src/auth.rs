@@ -1,21 +1,60 @@
-//! Registration, sign-in, refresh and sign-out.
+//! `/api/v1/account/auth/…`: registration, sign-in (throttled), refresh (rotating), sign-out of
+//! one session or of all of them.
 
 use kit::db::{Db, text, uuid};
 use kit::validate::{CountryCode, Email, Phone, Username};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::config::Config;
 use crate::model::Lock;
 use crate::model::account::{self, NewAccount, OwnerView};
-use crate::password;
-use crate::rate_limit::Throttle;
-use crate::rules::account::{self as rules, MAX_NAME_CHARS};
-use crate::tokens::{self, Presented, Tokens};
+use crate::model::login_failure::LoginFailures;
+use crate::model::refresh_token;
+use crate::rules::account::{self as accounts, MAX_NAME_CHARS};
+use crate::rules::password::{self, Password};
+use crate::rules::session::{self, Identifier, Presented};
+
+/// A token pair: what registration, sign-in and refresh give.
+#[derive(Serialize)]
+struct Tokens {
+    /// The bearer token for API calls.
+    access_token: String,
+    /// Always `Bearer`.
+    token_type: &'static str,
+    /// Seconds until the access token expires.
+    expires_in: i64,
+    /// Exchange it at `/auth/refresh` for a new pair; it works once.
+    refresh_token: String,
+}
+
+/// Issues a token pair for `account` in session `family`, storing the refresh token's digest.
+fn issue(ctx: &Ctx, config: &Config, db: &Db, account: Uuid, family: Uuid) -> ApiResult<Tokens> {
+    let secret = session::new_refresh_token();
+    refresh_token::insert(db, family, account, &session::digest(&secret))?;
+    let ttl = config.access_token_ttl_secs;
+    let claims = kit::auth::claims(account, family, kit::time::now(), ttl);
+    let key = ctx.settings().jwt_signing_key()?;
+    Ok(Tokens {
+        access_token: kit::auth::sign(&claims, key.expose().as_bytes()),
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: secret,
+    })
+}
+
+/// What registration and sign-in answer.
+#[derive(Serialize)]
+struct Session {
+    account: OwnerView,
+    #[serde(flatten)]
+    tokens: Tokens,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RegisterBody {
+struct RegisterRequest {
     #[serde(default)]
     username: Option<String>,
     #[serde(default)]
@@ -33,14 +72,14 @@ struct Registration {
     username: Option<Username>,
     email: Option<Email>,
     phone: Option<Phone>,
-    password: String,
+    password: Password,
     country: CountryCode,
     name: String,
 }
 
-impl RegisterBody {
+impl RegisterRequest {
     fn parse(self) -> ApiResult<Registration> {
-        let new = Registration {
+        let registration = Registration {
             username: self
                 .username
                 .as_deref()
@@ -63,47 +102,37 @@ impl RegisterBody {
                 0,
                 MAX_NAME_CHARS,
             )?,
-            password: self.password,
+            password: Password::parse(self.password)?,
         };
-        rules::ensure_identifier(
-            new.username.as_ref(),
-            new.email.as_ref(),
-            new.phone.as_ref(),
+        accounts::ensure_identifier(
+            registration.username.as_ref(),
+            registration.email.as_ref(),
+            registration.phone.as_ref(),
         )?;
-        password::check(&new.password)?;
-        Ok(new)
+        Ok(registration)
     }
 }
 
-/// What registration and sign-in answer.
-#[derive(Serialize)]
-struct Session {
-    account: OwnerView,
-    #[serde(flatten)]
-    tokens: Tokens,
-}
-
-/// `POST /api/v1/account/auth/register`.
+/// `POST /api/v1/account/auth/register` — the account, its empty wallet and a welcome
+/// notification, in one transaction, and a first session.
 pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let config = Config::read(ctx.settings());
-    let new = json::read::<RegisterBody>(&req)?.parse()?;
-    let hash = password::hash(&new.password)?;
-    let db = ctx.db()?;
+    let registration = json::read::<RegisterRequest>(&req)?.parse()?;
+    let password_hash = password::hash(&registration.password)?;
     let id = kit::ids::new_id();
-    let session = db
+    let new = NewAccount {
+        id,
+        username: registration.username,
+        email: registration.email,
+        phone: registration.phone,
+        password_hash,
+        country: registration.country,
+        name: registration.name,
+    };
+    let session = ctx
+        .db()?
         .transaction(async |db: &Db| {
-            account::insert(
-                db,
-                &NewAccount {
-                    id,
-                    username: new.username,
-                    email: new.email,
-                    phone: new.phone,
-                    password_hash: hash,
-                    country: new.country,
-                    name: new.name,
-                },
-            )?;
+            account::insert(db, &new)?;
             db.execute("INSERT INTO account.wallet (account_id) VALUES ($1)", &[uuid(id)])?;
             // The welcome notification is account's own row, so it commits with the account.
             db.execute(
@@ -115,7 +144,7 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     text("Your account is ready: you can buy, and you can sell."),
                 ],
             )?;
-            let tokens = tokens::issue(&ctx, &config, db, id, kit::ids::random_id())?;
+            let tokens = issue(&ctx, &config, db, id, kit::ids::random_id())?;
             let account = account::load(db, id, Lock::None)?;
             Ok(Session {
                 account: OwnerView::from(account),
@@ -128,73 +157,48 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+struct LoginRequest {
     identifier: String,
     password: String,
-}
-
-/// The client's address without its port (`spin-client-addr` is `ip:port`).
-fn client_address(req: &Request) -> Option<String> {
-    let addr = req.header("spin-client-addr")?.as_str()?;
-    let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
-    (!ip.is_empty() && ip != "0.0.0.0").then(|| ip.trim_matches(['[', ']']).to_string())
-}
-
-/// The account an identifier names: username, e-mail or phone.
-fn find(db: &Db, identifier: &str) -> ApiResult<Option<account::Account>> {
-    let phone = Phone::parse("identifier", identifier).ok();
-    account::by_identifier(db, &identifier.trim().to_lowercase(), phone.as_ref())
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::unauthorized("the identifier or the password is wrong")
-        .with_code("invalid_credentials")
 }
 
 /// `POST /api/v1/account/auth/login` — the same answer whether the identifier is unknown or
 /// the password wrong; failures are throttled per identifier and per client address.
 pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let config = Config::read(ctx.settings());
-    let body: LoginBody = json::read(&req)?;
-    if body.identifier.trim().is_empty()
-        || body.identifier.len() > 254
-        || body.password.len() > 4 * password::MAX_LEN
-    {
-        return Err(invalid_credentials());
-    }
-    let throttle = Throttle::new(
+    let body: LoginRequest = json::read(&req)?;
+    session::ensure_plausible_login(&body.identifier, &body.password)?;
+    let identifier = Identifier::parse(&body.identifier);
+    let address = session::client_address(req.header("spin-client-addr").and_then(|v| v.as_str()));
+    let failures = LoginFailures::open(
         ctx.settings().redis_url()?.expose(),
-        &body.identifier,
-        client_address(&req).as_deref(),
+        &identifier.name,
+        address.as_deref(),
     )?;
-    throttle.check()?;
-    let db = ctx.db()?;
-    let account = find(db, &body.identifier)?;
-    if !password::verify(
-        &body.password,
-        account.as_ref().map(|a| a.password_hash.as_str()),
-    ) {
-        throttle.failed()?;
-        return Err(invalid_credentials());
+    if let Some(counter) = session::throttled(failures.counts()?) {
+        return Err(ApiError::too_many_requests(failures.retry_after(counter)));
     }
-    let account = account.ok_or_else(invalid_credentials)?;
-    rules::ensure_active(account.status)?;
-    throttle.succeeded()?;
-    let session = db
-        .transaction(async |db: &Db| {
-            let tokens = tokens::issue(&ctx, &config, db, account.id, kit::ids::random_id())?;
-            Ok(Session {
-                account: OwnerView::from(account::load(db, account.id, Lock::None)?),
-                tokens,
-            })
-        })
+    let db = ctx.db()?;
+    let found = account::by_identifier(db, &identifier.name, identifier.phone.as_ref())?;
+    let stored_hash = found.as_ref().map(|a| a.password_hash.as_str());
+    if !password::verify(&body.password, stored_hash) {
+        failures.record()?;
+        return Err(session::invalid_credentials());
+    }
+    let account = found.ok_or_else(session::invalid_credentials)?;
+    accounts::ensure_active(account.status)?;
+    failures.clear()?;
+    let id = account.id;
+    let account = OwnerView::from(account);
+    let tokens = db
+        .transaction(async |db: &Db| issue(&ctx, &config, db, id, kit::ids::random_id()))
         .await?;
-    json::ok(&session)
+    json::ok(&Session { account, tokens })
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RefreshBody {
+struct RefreshRequest {
     refresh_token: String,
 }
 
@@ -208,21 +212,37 @@ enum Refreshed {
 /// already rotated revokes its whole session.
 pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let config = Config::read(ctx.settings());
-    let body: RefreshBody = json::read(&req)?;
+    let body: RefreshRequest = json::read(&req)?;
+    let digest = session::digest(&body.refresh_token);
     let outcome = ctx
         .db()?
         .transaction(async |db: &Db| {
-            // Revocations commit even though the request is refused.
-            Ok(match tokens::rotate(db, &body.refresh_token)? {
-                Presented::Invalid => Refreshed::Refused(tokens::invalid()),
-                Presented::Reused => Refreshed::Refused(tokens::reused()),
-                Presented::Valid { account, family } => {
-                    let status = account::load(db, account, Lock::None)?.status;
-                    if let Err(refused) = rules::ensure_active(status) {
-                        tokens::revoke_family(db, family)?;
-                        Refreshed::Refused(refused)
-                    } else {
-                        Refreshed::Issued(tokens::issue(&ctx, &config, db, account, family)?)
+            // Refusals are answers of this transaction, not errors, so that the revocations
+            // they bring commit.
+            let Some(token) = refresh_token::find_locked(db, &digest)? else {
+                return Ok(Refreshed::Refused(session::invalid_refresh_token()));
+            };
+            Ok(match session::presented(token.state, token.expired) {
+                Presented::Invalid => Refreshed::Refused(session::invalid_refresh_token()),
+                Presented::Reused => {
+                    refresh_token::revoke_family(db, token.family_id)?;
+                    Refreshed::Refused(session::refresh_token_reused())
+                }
+                Presented::Valid => {
+                    refresh_token::mark_rotated(db, &digest)?;
+                    let status = account::load(db, token.account_id, Lock::None)?.status;
+                    match accounts::ensure_active(status) {
+                        Err(suspended) => {
+                            refresh_token::revoke_family(db, token.family_id)?;
+                            Refreshed::Refused(suspended)
+                        }
+                        Ok(()) => Refreshed::Issued(issue(
+                            &ctx,
+                            &config,
+                            db,
+                            token.account_id,
+                            token.family_id,
+                        )?),
                     }
                 }
             })
@@ -238,13 +258,13 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
 /// Access tokens already issued stay valid until they expire (minutes).
 pub async fn logout(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    tokens::revoke_family(ctx.db()?, user.sid)?;
+    refresh_token::revoke_family(ctx.db()?, user.sid)?;
     json::no_content()
 }
 
 /// `POST /api/v1/account/auth/logout-all` — ends every session of the account.
 pub async fn logout_all(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    tokens::revoke_account(ctx.db()?, user.sub)?;
+    refresh_token::revoke_account(ctx.db()?, user.sub)?;
     json::no_content()
 }

@@ -8,9 +8,6 @@
 //! - [`accounts`]: other accounts' public profiles, and accounts as other modules read them.
 //! - [`wallet`]: balance, ledger, and exactly-once internal debits and credits.
 //! - [`internal`]: batch reads other modules need.
-//! - [`tokens`]: access tokens and rotating refresh-token families.
-//! - [`password`]: argon2id hashing.
-//! - [`rate_limit`]: failed-login counters in Redis.
 //! - [`config`]: account's own variables, read once per request.
 //!
 //! Below them, used by all of them and using none of them:
@@ -29,11 +26,8 @@ mod internal;
 mod me;
 mod model;
 mod notifications;
-mod password;
 mod payment_methods;
-mod rate_limit;
 mod rules;
-mod tokens;
 mod wallet;
 
 use kit::Router;

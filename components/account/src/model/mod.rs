@@ -5,8 +5,12 @@
 //! become client errors here, where the statement runs.
 //!
 //! - [`account`]: the account row, its profile, and the owner's view of it.
+//! - [`refresh_token`]: sessions' refresh tokens, stored as digests.
+//! - [`login_failure`]: failed sign-ins, counted in Redis.
 
 pub mod account;
+pub mod login_failure;
+pub mod refresh_token;
 
 /// Whether a read locks the rows it returns until the transaction ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,8 +4,12 @@
 //! import circle.
 //!
 //! - [`account`]: an account's status and what its profile fields may hold.
+//! - [`password`]: the password policy, argon2id hashing and verification.
+//! - [`session`]: sign-in identifiers and throttling, refresh tokens and their rotation.
 
 pub mod account;
+pub mod password;
+pub mod session;
 
 use kit::{ApiError, ApiResult};
 

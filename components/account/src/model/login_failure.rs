@@ -1,0 +1,121 @@
+//! Failed sign-ins, counted in Redis in fixed windows per identifier and per client address
+//! (the limits and the decision are `rules::session`'s). A counter's window starts at its
+//! first failure and ends with the key's expiry; a successful sign-in clears its identifier's
+//! counter.
+//!
+//! The keys carry Souk's prefix (Spin's Redis has no namespaces of its own); identifiers are
+//! personal data, so their key holds a digest rather than the identifier.
+
+use kit::{ApiError, ApiResult};
+use sha2::{Digest, Sha256};
+use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
+
+use crate::rules::session::{Counter, Failures, WINDOW_SECS};
+
+/// The prefix of every key here.
+const PREFIX: &str = "souk:account:login-failures";
+
+/// The two counters one sign-in touches.
+pub struct LoginFailures {
+    conn: Connection,
+    identifier_key: String,
+    address_key: Option<String>,
+}
+
+fn redis_error(e: spin_sdk::redis::Error) -> ApiError {
+    ApiError::unavailable(
+        "rate_limiter_unavailable",
+        format!("sign-in is unavailable right now ({e:?})"),
+    )
+}
+
+fn int(results: &[RedisResult]) -> i64 {
+    match results.first() {
+        Some(RedisResult::Int64(n)) => *n,
+        Some(RedisResult::Binary(b)) => String::from_utf8_lossy(b).parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl LoginFailures {
+    /// The counters of `identifier` (as looked up: trimmed, lower-case) and of `address`, on
+    /// the Redis at `redis_url`; 503 `rate_limiter_unavailable` when it cannot be reached
+    /// (sign-in fails closed rather than unthrottled).
+    pub fn open(
+        redis_url: &str,
+        identifier: &str,
+        address: Option<&str>,
+    ) -> ApiResult<LoginFailures> {
+        let conn = Connection::open(redis_url).map_err(redis_error)?;
+        let digest = hex::encode(Sha256::digest(identifier.as_bytes()));
+        Ok(LoginFailures {
+            conn,
+            identifier_key: format!("{PREFIX}:id:{digest}"),
+            address_key: address.map(|a| format!("{PREFIX}:ip:{a}")),
+        })
+    }
+
+    fn count(&self, key: &str) -> ApiResult<i64> {
+        Ok(self
+            .conn
+            .get(key)
+            .map_err(redis_error)?
+            .and_then(|b| String::from_utf8_lossy(&b).parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// The failures counted in the current windows.
+    pub fn counts(&self) -> ApiResult<Failures> {
+        Ok(Failures {
+            identifier: self.count(&self.identifier_key)?,
+            address: self
+                .address_key
+                .as_deref()
+                .map(|key| self.count(key))
+                .transpose()?,
+        })
+    }
+
+    /// Seconds until the window of `counter` ends (a whole window when Redis cannot say).
+    pub fn retry_after(&self, counter: Counter) -> u64 {
+        let key = match counter {
+            Counter::Identifier => Some(&self.identifier_key),
+            Counter::Address => self.address_key.as_ref(),
+        };
+        key.and_then(|key| {
+            self.conn
+                .execute("TTL", &[RedisParameter::Binary(key.as_bytes().to_vec())])
+                .ok()
+        })
+        .map(|r| int(&r))
+        .and_then(|secs| u64::try_from(secs).ok())
+        .filter(|secs| *secs > 0)
+        .unwrap_or(WINDOW_SECS.unsigned_abs())
+    }
+
+    /// Counts a failure on both counters; a counter's window starts at its first failure.
+    pub fn record(&self) -> ApiResult<()> {
+        for key in std::iter::once(&self.identifier_key).chain(self.address_key.as_ref()) {
+            self.conn.incr(key).map_err(redis_error)?;
+            self.conn
+                .execute(
+                    "EXPIRE",
+                    &[
+                        RedisParameter::Binary(key.as_bytes().to_vec()),
+                        RedisParameter::Int64(WINDOW_SECS),
+                        RedisParameter::Binary(b"NX".to_vec()),
+                    ],
+                )
+                .map_err(redis_error)?;
+        }
+        Ok(())
+    }
+
+    /// Clears the identifier's failures after a successful sign-in.
+    pub fn clear(&self) -> ApiResult<()> {
+        self.conn
+            .del(std::slice::from_ref(&self.identifier_key))
+            .map_err(redis_error)?;
+        Ok(())
+    }
+}
