@@ -12,22 +12,4 @@ pub mod account;
 pub mod login_failure;
 pub mod refresh_token;
 
-/// Whether a read locks the rows it returns until the transaction ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lock {
-    /// A plain read of the last committed state.
-    None,
-    /// `FOR UPDATE`: a change in flight is waited for, and no other can start until this
-    /// transaction ends, so what was read stays true while the handler decides.
-    ForUpdate,
-}
-
-impl Lock {
-    /// The clause that ends a `SELECT` taking this lock.
-    fn clause(self) -> &'static str {
-        match self {
-            Lock::None => "",
-            Lock::ForUpdate => " FOR UPDATE",
-        }
-    }
-}
+pub use kit::db::Lock;
