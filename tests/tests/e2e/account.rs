@@ -858,3 +858,39 @@ async fn other_modules_read_accounts_contacts_and_currency_in_batches() {
         .await
         .assert_error(422, "validation");
 }
+
+#[tokio::test]
+async fn a_contact_created_twice_with_one_idempotency_key_exists_once() {
+    let (_, token) = user().await;
+    let key = unique("contact");
+    let create = || {
+        stack()
+            .api()
+            .post("/api/v1/account/contacts")
+            .bearer(&token)
+            .header("idempotency-key", &key)
+            .json(json!({
+                "full_name": "Lan", "phone": "+84901234567", "address": "1 Lê Lợi, Huế",
+                "address_type": "home",
+            }))
+            .send()
+    };
+    let first = create().await;
+    first.assert_status(201);
+    let again = create().await;
+    again.assert_status(201);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        again["id"], first["id"],
+        "the first answer, not a second contact"
+    );
+    assert_eq!(again.header("location"), first.header("location"));
+    let listed = stack()
+        .api()
+        .get("/api/v1/account/contacts")
+        .bearer(&token)
+        .send()
+        .await;
+    listed.assert_status(200);
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+}
