@@ -2,12 +2,11 @@
 //! notifications, the wallet ledger and saved payment methods.
 //!
 //! - [`auth`]: register, login (throttled), refresh (rotating), logout, logout-all.
-//! - [`me`]: the signed-in account's profile and country; others' public profiles.
+//! - [`me`]: the signed-in account's profile and country.
 //! - [`contacts`], [`favorites`], [`notifications`], [`payment_methods`]: the account's own
 //!   collections, each for its owner only.
 //! - [`accounts`]: other accounts' public profiles, and accounts as other modules read them.
 //! - [`wallet`]: balance, ledger, and exactly-once internal debits and credits.
-//! - [`internal`]: batch reads other modules need.
 //! - [`config`]: account's own variables, read once per request.
 //!
 //! Below them, used by all of them and using none of them:
@@ -22,7 +21,6 @@ mod auth;
 mod config;
 mod contacts;
 mod favorites;
-mod internal;
 mod me;
 mod model;
 mod notifications;
@@ -79,7 +77,7 @@ pub fn router() -> Router {
         )
         .post("/internal/accounts/batch", accounts::batch)
         .get("/internal/accounts/:id/currency", accounts::currency)
-        .post("/internal/contacts/default", internal::default_contacts)
+        .post("/internal/contacts/default", contacts::defaults)
         .post("/internal/favorites/check", favorites::check)
         .post("/internal/notifications", notifications::create)
         .key_required()

@@ -5,10 +5,12 @@
 //! become client errors here, where the statement runs.
 //!
 //! - [`account`]: the account row, its profile, and the owner's view of it.
+//! - [`contact`]: an account's delivery addresses and its default one.
 //! - [`refresh_token`]: sessions' refresh tokens, stored as digests.
 //! - [`login_failure`]: failed sign-ins, counted in Redis.
 
 pub mod account;
+pub mod contact;
 pub mod login_failure;
 pub mod refresh_token;
 
