@@ -500,16 +500,23 @@ async fn wallet_movements_happen_once_per_key_and_in_the_wallets_currency() {
 }
 
 async fn add_contact(token: &str, name: &str) -> Reply {
-    stack()
+    add_contact_keyed(token, name, None).await
+}
+
+/// Adds a contact, with `key` as its `Idempotency-Key` when given.
+async fn add_contact_keyed(token: &str, name: &str, key: Option<&str>) -> Reply {
+    let mut call = stack()
         .api()
         .post("/api/v1/account/contacts")
         .bearer(token)
         .json(json!({
             "full_name": name, "phone": "+84901234567", "address": "1 Lê Lợi, Huế",
             "address_type": "home",
-        }))
-        .send()
-        .await
+        }));
+    if let Some(key) = key {
+        call = call.header("idempotency-key", key);
+    }
+    call.send().await
 }
 
 #[tokio::test]
@@ -863,18 +870,7 @@ async fn other_modules_read_accounts_contacts_and_currency_in_batches() {
 async fn a_contact_created_twice_with_one_idempotency_key_exists_once() {
     let (_, token) = user().await;
     let key = unique("contact");
-    let create = || {
-        stack()
-            .api()
-            .post("/api/v1/account/contacts")
-            .bearer(&token)
-            .header("idempotency-key", &key)
-            .json(json!({
-                "full_name": "Lan", "phone": "+84901234567", "address": "1 Lê Lợi, Huế",
-                "address_type": "home",
-            }))
-            .send()
-    };
+    let create = || add_contact_keyed(&token, "Lan", Some(&key));
     let first = create().await;
     first.assert_status(201);
     let again = create().await;
