@@ -6,11 +6,13 @@
 //!
 //! - [`account`]: the account row, its profile, and the owner's view of it.
 //! - [`contact`]: an account's delivery addresses and its default one.
+//! - [`favorite`]: the products an account favours.
 //! - [`refresh_token`]: sessions' refresh tokens, stored as digests.
 //! - [`login_failure`]: failed sign-ins, counted in Redis.
 
 pub mod account;
 pub mod contact;
+pub mod favorite;
 pub mod login_failure;
 pub mod refresh_token;
 

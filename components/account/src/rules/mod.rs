@@ -4,10 +4,12 @@
 //! import circle.
 //!
 //! - [`account`]: an account's status and what its profile fields may hold.
+//! - [`contact`]: how many contacts an account keeps, and its default.
 //! - [`password`]: the password policy, argon2id hashing and verification.
 //! - [`session`]: sign-in identifiers and throttling, refresh tokens and their rotation.
 
 pub mod account;
+pub mod contact;
 pub mod password;
 pub mod session;
 
@@ -27,6 +29,16 @@ pub fn ensure_batch(field: &str, what: &str, len: usize) -> ApiResult<()> {
     Ok(())
 }
 
+/// A check names at most [`MAX_BATCH`] items in `field`; none is a check with an empty answer.
+pub fn ensure_checkable(field: &str, len: usize) -> ApiResult<()> {
+    if len > MAX_BATCH {
+        return Err(ApiError::validation(format!(
+            "{field}: at most {MAX_BATCH}"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -40,6 +52,18 @@ mod tests {
         assert_eq!(
             (e.status, e.message.as_str()),
             (422, "account_ids: name 1 to 500 accounts")
+        );
+    }
+
+    #[test]
+    fn a_check_names_up_to_five_hundred_ids() {
+        assert!(ensure_checkable("spu_ids", 0).is_ok());
+        assert!(ensure_checkable("spu_ids", MAX_BATCH).is_ok());
+        assert_eq!(
+            ensure_checkable("spu_ids", MAX_BATCH + 1)
+                .unwrap_err()
+                .status,
+            422
         );
     }
 }
