@@ -1,7 +1,7 @@
 //! `/api/v1/account/auth/…`: registration, sign-in (throttled), refresh (rotating), sign-out of
 //! one session or of all of them.
 
-use kit::db::{Db, text, uuid};
+use kit::db::{Db, uuid};
 use kit::validate::{CountryCode, Email, Phone, Username};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -11,10 +11,16 @@ use crate::config::Config;
 use crate::model::Lock;
 use crate::model::account::{self, NewAccount, OwnerView};
 use crate::model::login_failure::LoginFailures;
+use crate::model::notification::{self, NewNotification};
 use crate::model::refresh_token;
 use crate::rules::account::{self as accounts, MAX_NAME_CHARS};
 use crate::rules::password::{self, Password};
 use crate::rules::session::{self, Identifier, Presented};
+
+/// The notification every new account starts with.
+const WELCOME_KIND: &str = "welcome";
+const WELCOME_TITLE: &str = "Welcome to Souk";
+const WELCOME_CONTENT: &str = "Your account is ready: you can buy, and you can sell.";
 
 /// A token pair: what registration, sign-in and refresh give.
 #[derive(Serialize)]
@@ -133,16 +139,20 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .db()?
         .transaction(async |db: &Db| {
             account::insert(db, &new)?;
-            db.execute("INSERT INTO account.wallet (account_id) VALUES ($1)", &[uuid(id)])?;
-            // The welcome notification is account's own row, so it commits with the account.
             db.execute(
-                "INSERT INTO account.notification (id, account_id, type, title, content) VALUES ($1, $2, 'welcome', $3, $4)",
-                &[
-                    uuid(kit::ids::new_id()),
-                    uuid(id),
-                    text("Welcome to Souk"),
-                    text("Your account is ready: you can buy, and you can sell."),
-                ],
+                "INSERT INTO account.wallet (account_id) VALUES ($1)",
+                &[uuid(id)],
+            )?;
+            // The welcome notification is account's own row, so it commits with the account.
+            notification::insert(
+                db,
+                &NewNotification {
+                    account_id: id,
+                    kind: WELCOME_KIND,
+                    title: WELCOME_TITLE,
+                    content: WELCOME_CONTENT,
+                    metadata: None,
+                },
             )?;
             let tokens = issue(&ctx, &config, db, id, kit::ids::random_id())?;
             let account = account::load(db, id, Lock::None)?;

@@ -7,6 +7,7 @@
 //! - [`account`]: the account row, its profile, and the owner's view of it.
 //! - [`contact`]: an account's delivery addresses and its default one.
 //! - [`favorite`]: the products an account favours.
+//! - [`notification`]: what other modules tell an account, and whether it read it.
 //! - [`refresh_token`]: sessions' refresh tokens, stored as digests.
 //! - [`login_failure`]: failed sign-ins, counted in Redis.
 
@@ -14,6 +15,7 @@ pub mod account;
 pub mod contact;
 pub mod favorite;
 pub mod login_failure;
+pub mod notification;
 pub mod refresh_token;
 
 pub use kit::db::Lock;

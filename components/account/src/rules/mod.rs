@@ -5,11 +5,13 @@
 //!
 //! - [`account`]: an account's status and what its profile fields may hold.
 //! - [`contact`]: how many contacts an account keeps, and its default.
+//! - [`notification`]: what a notification sent by another module may hold.
 //! - [`password`]: the password policy, argon2id hashing and verification.
 //! - [`session`]: sign-in identifiers and throttling, refresh tokens and their rotation.
 
 pub mod account;
 pub mod contact;
+pub mod notification;
 pub mod password;
 pub mod session;
 
