@@ -1,7 +1,7 @@
 //! `/api/v1/account/auth/…`: registration, sign-in (throttled), refresh (rotating), sign-out of
 //! one session or of all of them.
 
-use kit::db::{Db, uuid};
+use kit::db::Db;
 use kit::validate::{CountryCode, Email, Phone, Username};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use crate::model::Lock;
 use crate::model::account::{self, NewAccount, OwnerView};
 use crate::model::login_failure::LoginFailures;
 use crate::model::notification::{self, NewNotification};
-use crate::model::refresh_token;
+use crate::model::{refresh_token, wallet};
 use crate::rules::account::{self as accounts, MAX_NAME_CHARS};
 use crate::rules::password::{self, Password};
 use crate::rules::session::{self, Identifier, Presented};
@@ -139,10 +139,7 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .db()?
         .transaction(async |db: &Db| {
             account::insert(db, &new)?;
-            db.execute(
-                "INSERT INTO account.wallet (account_id) VALUES ($1)",
-                &[uuid(id)],
-            )?;
+            wallet::create(db, id)?;
             // The welcome notification is account's own row, so it commits with the account.
             notification::insert(
                 db,

@@ -1,15 +1,17 @@
 //! `/api/v1/account/me`: the signed-in account's own profile, and its country.
 
-use kit::db::{Db, uuid};
+use kit::db::Db;
 use kit::patch::Field;
 use kit::validate::{CountryCode, Email, Phone, Username};
-use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
+use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::model::Lock;
 use crate::model::account::{self, OwnerView, ProfileChanges};
-use crate::rules::account::{self as rules, Gender, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
+use crate::model::wallet;
+use crate::rules;
+use crate::rules::account::{Gender, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 
 /// `GET /api/v1/account/me`.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
@@ -55,7 +57,7 @@ impl UpdateRequest {
             gender: self.gender,
             date_of_birth: self
                 .date_of_birth
-                .try_map(|d| rules::date_of_birth(&d, today))?,
+                .try_map(|d| rules::account::date_of_birth(&d, today))?,
             avatar_resource_id: self.avatar_resource_id,
             description: self
                 .description
@@ -92,18 +94,7 @@ pub async fn country(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let country = CountryCode::parse("country", &json::read::<CountryRequest>(&req)?.country)?;
     ctx.db()?
         .transaction(async |db: &Db| {
-            let balance: i64 = db.scalar(
-                "SELECT balance FROM account.wallet WHERE account_id = $1 FOR UPDATE",
-                &[uuid(user.sub)],
-            )?;
-            if balance != 0 {
-                return Err(ApiError::conflict(
-                    "wallet_not_empty",
-                    format!(
-                        "the wallet holds {balance} minor units; empty it before changing country"
-                    ),
-                ));
-            }
+            rules::wallet::ensure_empty(wallet::balance(db, user.sub, Lock::ForUpdate)?)?;
             account::set_country(db, user.sub, country)
         })
         .await?;

@@ -1,154 +1,116 @@
-//! The wallet: a balance in the account's currency and its append-only ledger. Other modules
-//! debit and credit it through internal routes, exactly once per `Idempotency-Key`; a debit
-//! never takes less than asked and never leaves the balance negative, however many race.
+//! `/api/v1/account/wallet…` and `/internal/wallet/…`: the wallet, a balance in the account's
+//! currency and its append-only ledger. Other modules credit and debit it through the internal
+//! routes, exactly once per `Idempotency-Key` (the router keeps the key); a debit never takes
+//! less than asked and never leaves the balance negative, however many race.
 
-use chrono::{DateTime, Utc};
-use kit::db::{Db, FromRow, Row, optional_text, optional_uuid, rows, text, uuid};
+use contracts::account::{
+    WalletEntry, WalletEntryKind, WalletMovementAnswer, WalletMovementRequest,
+};
+use kit::db::{Db, Lock};
 use kit::page::{self, PageRequest};
-use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
-use serde::{Deserialize, Serialize};
+use kit::validate::{Currency, Money};
+use kit::{ApiResult, Ctx, Request, Response, json};
+use serde::Serialize;
 use uuid::Uuid;
 
-use crate::model::Lock;
-use crate::model::account;
+use crate::model::wallet_entry::{self, NewEntry};
+use crate::model::{account, wallet};
+use crate::rules::wallet::{self as rules, MAX_REASON_CHARS, MAX_REFERENCE_CHARS};
 
-/// One ledger entry.
+/// A wallet's balance.
 #[derive(Serialize)]
-struct Entry {
-    id: Uuid,
-    kind: String,
-    amount: i64,
+struct WalletAnswer {
+    balance: i64,
     currency: String,
-    balance_after: i64,
-    reason: String,
-    reference: Option<String>,
-    idempotency_key: Option<String>,
-    created_at: DateTime<Utc>,
 }
-
-impl FromRow for Entry {
-    fn from_row(row: &Row<'_>) -> ApiResult<Entry> {
-        Ok(Entry {
-            id: row.get("id")?,
-            kind: row.get("kind")?,
-            amount: row.get("amount")?,
-            currency: row.get("currency")?,
-            balance_after: row.get("balance_after")?,
-            reason: row.get("reason")?,
-            reference: row.get("reference")?,
-            idempotency_key: row.get("idempotency_key")?,
-            created_at: row.time("created_at")?,
-        })
-    }
-}
-
-const ENTRY_COLUMNS: &str = "id, kind, amount, currency, balance_after, reason, reference, idempotency_key, \
-created_at AT TIME ZONE 'UTC' AS created_at";
 
 /// `GET /api/v1/account/wallet` — balance and currency.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let db = ctx.db()?;
     let account = account::load(db, user.sub, Lock::None)?;
-    let balance: i64 = db.scalar(
-        "SELECT balance FROM account.wallet WHERE account_id = $1",
-        &[uuid(user.sub)],
-    )?;
-    json::ok(&serde_json::json!({ "balance": balance, "currency": account.currency().as_str() }))
+    let balance = wallet::balance(db, user.sub, Lock::None)?;
+    json::ok(&WalletAnswer {
+        balance,
+        currency: account.currency().as_str().to_string(),
+    })
 }
 
 /// `GET /api/v1/account/wallet/entries` — the ledger, newest first.
 pub async fn entries(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    let page: PageRequest<Uuid> = page::request(&ctx)?;
-    let entries: Vec<Entry> = ctx.db()?.fetch_all(
-        &format!(
-            "SELECT {ENTRY_COLUMNS} FROM account.wallet_entry WHERE account_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) \
-             ORDER BY id DESC LIMIT $3"
-        ),
-        &[uuid(user.sub), optional_uuid(page.after), page.fetch().into()],
-    )?;
-    json::ok(&page.page(entries, |e| e.id))
+    let request: PageRequest<Uuid> = page::request(&ctx)?;
+    let rows = wallet_entry::page(ctx.db()?, user.sub, &request)?;
+    let items: Vec<WalletEntry> = rows.into_iter().map(WalletEntry::from).collect();
+    json::ok(&request.page(items, |e| e.id))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MovementBody {
+/// A movement, validated.
+struct Movement {
     account_id: Uuid,
-    amount: i64,
-    /// Must be the account's currency: a caller holding another currency converts first.
-    currency: String,
+    amount: Money,
     reason: String,
-    #[serde(default)]
     reference: Option<String>,
 }
 
-/// Whether money goes in or out.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Credit,
-    Debit,
+impl Movement {
+    fn parse(body: WalletMovementRequest) -> ApiResult<Movement> {
+        Ok(Movement {
+            account_id: body.account_id,
+            amount: Money {
+                amount: kit::validate::positive_amount("amount", body.amount)?,
+                currency: Currency::parse("currency", &body.currency)?,
+            },
+            reason: kit::validate::text("reason", &body.reason, 1, MAX_REASON_CHARS)?,
+            reference: body
+                .reference
+                .as_deref()
+                .map(|r| kit::validate::text("reference", r, 1, MAX_REFERENCE_CHARS))
+                .transpose()?,
+        })
+    }
 }
 
-async fn movement(ctx: Ctx, req: Request, kind: Kind) -> ApiResult<Response> {
-    let body: MovementBody = json::read(&req)?;
-    let amount = kit::validate::positive_amount("amount", body.amount)?;
-    let reason = kit::validate::text("reason", &body.reason, 1, 200)?;
-    let reference = body
-        .reference
-        .as_deref()
-        .map(|r| kit::validate::text("reference", r, 1, 200))
-        .transpose()?;
-    ctx.db()?.transaction(async |db: &Db| {
-        let account = account::load(db, body.account_id, Lock::None)?;
-        let currency = account.currency().as_str().to_string();
-        if body.currency != currency {
-            return Err(ApiError::unprocessable(
-                "currency_mismatch",
-                format!("the wallet holds {currency}, not {}", body.currency),
-            ));
-        }
-        let sql = match kind {
-            Kind::Credit => "UPDATE account.wallet SET balance = balance + $2, updated_at = now() WHERE account_id = $1 RETURNING balance",
-            // The condition is re-checked after waiting for a concurrent debit's row lock, so
-            // racing debits can never take the balance below zero.
-            Kind::Debit => "UPDATE account.wallet SET balance = balance - $2, updated_at = now() WHERE account_id = $1 AND balance >= $2 RETURNING balance",
-        };
-        let set = db.query(sql, &[uuid(body.account_id), amount.into()])?;
-        let Some(row) = rows(&set).next() else {
-            return Err(ApiError::conflict("insufficient_funds", format!("the wallet holds less than {amount} {currency}")));
-        };
-        let balance: i64 = row.get("balance")?;
-        let entry: Entry = db
-            .fetch_optional(
-                &format!(
-                    "INSERT INTO account.wallet_entry (id, account_id, kind, amount, currency, balance_after, reason, reference, idempotency_key) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {ENTRY_COLUMNS}"
-                ),
-                &[
-                    uuid(kit::ids::new_id()),
-                    uuid(body.account_id),
-                    text(if kind == Kind::Credit { "credit" } else { "debit" }),
-                    amount.into(),
-                    text(&currency),
-                    balance.into(),
-                    text(&reason),
-                    optional_text(reference.as_deref()),
-                    optional_text(ctx.idempotency_key()),
-                ],
-            )?
-            .ok_or_else(|| ApiError::internal("the ledger insert returned nothing"))?;
-        json::ok(&serde_json::json!({ "entry": entry, "balance": balance, "currency": currency }))
-    })
-    .await
+async fn movement(ctx: Ctx, req: Request, kind: WalletEntryKind) -> ApiResult<Response> {
+    let movement = Movement::parse(json::read(&req)?)?;
+    let id = movement.account_id;
+    let answer = ctx
+        .db()?
+        .transaction(async |db: &Db| {
+            let currency = account::load(db, id, Lock::None)?.currency();
+            rules::ensure_currency(currency, movement.amount.currency)?;
+            let balance = match kind {
+                WalletEntryKind::Credit => wallet::credit(db, id, movement.amount.amount)?,
+                WalletEntryKind::Debit => wallet::debit(db, id, movement.amount)?,
+            };
+            let entry = wallet_entry::insert(
+                db,
+                &NewEntry {
+                    account_id: id,
+                    kind,
+                    amount: movement.amount,
+                    balance_after: balance,
+                    reason: &movement.reason,
+                    reference: movement.reference.as_deref(),
+                    idempotency_key: ctx.idempotency_key(),
+                },
+            )?;
+            Ok(WalletMovementAnswer {
+                entry: WalletEntry::from(entry),
+                balance,
+                currency: currency.as_str().to_string(),
+            })
+        })
+        .await?;
+    json::ok(&answer)
 }
 
 /// `POST /internal/wallet/credit`.
 pub async fn credit(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    movement(ctx, req, Kind::Credit).await
+    movement(ctx, req, WalletEntryKind::Credit).await
 }
 
 /// `POST /internal/wallet/debit` — 409 `insufficient_funds` rather than a partial debit.
 pub async fn debit(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    movement(ctx, req, Kind::Debit).await
+    movement(ctx, req, WalletEntryKind::Debit).await
 }

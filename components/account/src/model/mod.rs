@@ -9,6 +9,8 @@
 //! - [`favorite`]: the products an account favours.
 //! - [`notification`]: what other modules tell an account, and whether it read it.
 //! - [`refresh_token`]: sessions' refresh tokens, stored as digests.
+//! - [`wallet`]: an account's balance; debits that never overdraw it.
+//! - [`wallet_entry`]: the wallet's append-only ledger.
 //! - [`login_failure`]: failed sign-ins, counted in Redis.
 
 pub mod account;
@@ -17,5 +19,7 @@ pub mod favorite;
 pub mod login_failure;
 pub mod notification;
 pub mod refresh_token;
+pub mod wallet;
+pub mod wallet_entry;
 
 pub use kit::db::Lock;

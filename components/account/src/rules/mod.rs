@@ -8,12 +8,14 @@
 //! - [`notification`]: what a notification sent by another module may hold.
 //! - [`password`]: the password policy, argon2id hashing and verification.
 //! - [`session`]: sign-in identifiers and throttling, refresh tokens and their rotation.
+//! - [`wallet`]: a movement's currency and texts, and when the currency may change.
 
 pub mod account;
 pub mod contact;
 pub mod notification;
 pub mod password;
 pub mod session;
+pub mod wallet;
 
 use kit::{ApiError, ApiResult};
 
