@@ -8,6 +8,7 @@
 //! - [`contact`]: an account's delivery addresses and its default one.
 //! - [`favorite`]: the products an account favours.
 //! - [`notification`]: what other modules tell an account, and whether it read it.
+//! - [`payment_method`]: the payment methods an account saved.
 //! - [`refresh_token`]: sessions' refresh tokens, stored as digests.
 //! - [`wallet`]: an account's balance; debits that never overdraw it.
 //! - [`wallet_entry`]: the wallet's append-only ledger.
@@ -18,6 +19,7 @@ pub mod contact;
 pub mod favorite;
 pub mod login_failure;
 pub mod notification;
+pub mod payment_method;
 pub mod refresh_token;
 pub mod wallet;
 pub mod wallet_entry;

@@ -7,6 +7,7 @@
 //! - [`contact`]: how many contacts an account keeps, and its default.
 //! - [`notification`]: what a notification sent by another module may hold.
 //! - [`password`]: the password policy, argon2id hashing and verification.
+//! - [`payment_method`]: provider references, never card numbers; the default method.
 //! - [`session`]: sign-in identifiers and throttling, refresh tokens and their rotation.
 //! - [`wallet`]: a movement's currency and texts, and when the currency may change.
 
@@ -14,6 +15,7 @@ pub mod account;
 pub mod contact;
 pub mod notification;
 pub mod password;
+pub mod payment_method;
 pub mod session;
 pub mod wallet;
 
