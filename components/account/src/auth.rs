@@ -8,11 +8,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::model::Lock;
 use crate::model::account::{self, NewAccount, OwnerView};
 use crate::model::login_failure::LoginFailures;
 use crate::model::notification::{self, NewNotification};
-use crate::model::{refresh_token, wallet};
+use crate::model::{Lock, refresh_token, wallet};
 use crate::rules::account::{self as accounts, MAX_NAME_CHARS};
 use crate::rules::password::{self, Password};
 use crate::rules::session::{self, Identifier, Presented};

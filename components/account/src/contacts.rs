@@ -9,14 +9,14 @@
 use contracts::account::{
     AddressType, Contact, DefaultContact, DefaultContactsAnswer, DefaultContactsRequest,
 };
-use kit::db::{Db, Lock};
+use kit::db::Db;
 use kit::patch::Field;
 use kit::validate::{CountryCode, Phone};
 use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 
-use crate::model::account;
 use crate::model::contact::{self, ContactChanges, NewContact};
+use crate::model::{Lock, account};
 use crate::rules::contact::{self as rules, MAX_ADDRESS_CHARS, MAX_FULL_NAME_CHARS};
 
 /// The seam for the common module's geocoding: the address must resolve to `country`.

@@ -7,9 +7,8 @@ use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::Lock;
 use crate::model::account::{self, OwnerView, ProfileChanges};
-use crate::model::wallet;
+use crate::model::{Lock, wallet};
 use crate::rules;
 use crate::rules::account::{Gender, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS};
 

@@ -3,14 +3,14 @@
 //! read by their account.
 
 use contracts::account::{NotificationAnswer, NotificationRequest};
-use kit::db::{Db, Lock};
+use kit::db::Db;
 use kit::page::{self, PageRequest};
 use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::account;
 use crate::model::notification::{self, NewNotification};
+use crate::model::{Lock, account};
 use crate::rules;
 use crate::rules::notification::{MAX_CONTENT_CHARS, MAX_TITLE_CHARS};
 

@@ -7,9 +7,8 @@ use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::model::Lock;
-use crate::model::account;
 use crate::model::payment_method::{self, Method, NewMethod};
+use crate::model::{Lock, account};
 use crate::rules::payment_method::{
     self as rules, MAX_BRAND_CHARS, MAX_LABEL_CHARS, MAX_REFERENCE_CHARS,
 };

@@ -6,7 +6,7 @@
 use contracts::account::{
     WalletEntry, WalletEntryKind, WalletMovementAnswer, WalletMovementRequest,
 };
-use kit::db::{Db, Lock};
+use kit::db::Db;
 use kit::page::{self, PageRequest};
 use kit::validate::{Currency, Money};
 use kit::{ApiResult, Ctx, Request, Response, json};
@@ -14,7 +14,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::model::wallet_entry::{self, NewEntry};
-use crate::model::{account, wallet};
+use crate::model::{Lock, account, wallet};
 use crate::rules::wallet::{self as rules, MAX_REASON_CHARS, MAX_REFERENCE_CHARS};
 
 /// A wallet's balance.

@@ -3,10 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use contracts::account::{self, AddressType};
-use kit::db::{Db, FromRow, Lock, Row, optional_text, text, uuid, uuids};
+use kit::db::{Db, FromRow, Row, optional_text, text, uuid, uuids};
 use kit::validate::Phone;
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
+
+use super::Lock;
 
 /// A contact as stored.
 #[derive(Debug)]

@@ -3,10 +3,12 @@
 //! would take it below is refused here as 409 `insufficient_funds`. Every change has its entry
 //! in the ledger ([`super::wallet_entry`]), written in the same transaction.
 
-use kit::db::{Db, Lock, uuid};
+use kit::db::{Db, uuid};
 use kit::validate::Money;
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
+
+use super::Lock;
 
 /// Creates the empty wallet of a new account.
 pub fn create(db: &Db, account: Uuid) -> ApiResult<()> {
