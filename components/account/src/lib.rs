@@ -1,20 +1,28 @@
 //! Souk's `account` module: accounts and sign-in, profiles, contacts, favourites,
-//! notifications, the wallet ledger and saved payment methods.
+//! notifications, the wallet ledger and saved payment methods. It owns the `account` schema
+//! and no other.
+//!
+//! Resources, one file each, named after their path; each parses its requests, then loads,
+//! decides, persists and answers:
 //!
 //! - [`auth`]: register, login (throttled), refresh (rotating), logout, logout-all.
 //! - [`me`]: the signed-in account's profile and country.
-//! - [`contacts`], [`favorites`], [`notifications`], [`payment_methods`]: the account's own
-//!   collections, each for its owner only.
-//! - [`accounts`]: other accounts' public profiles, and accounts as other modules read them.
-//! - [`wallet`]: balance, ledger, and exactly-once internal debits and credits.
-//! - [`config`]: account's own variables, read once per request.
+//! - [`accounts`]: other accounts' public profiles, and accounts as other modules read them
+//!   (internal: batch, currency).
+//! - [`contacts`]: delivery addresses and the default one (internal: accounts' defaults).
+//! - [`favorites`]: favourite products (internal: the check catalog flags its cards with).
+//! - [`notifications`]: the account's notifications (internal: other modules create them).
+//! - [`wallet`]: balance and ledger (internal: exactly-once credits and debits).
+//! - [`payment_methods`]: saved provider references, never card numbers.
 //!
 //! Below them, used by all of them and using none of them:
 //!
-//! - [`model`]: the tables, their row types and every SQL statement.
+//! - [`model`]: the tables (and the sign-in counters in Redis), their row types and every
+//!   SQL statement.
 //! - [`rules`]: the decisions as pure functions, tested natively.
+//! - [`config`]: account's own variables, read once per request.
 //!
-//! It owns the `account` schema and no other.
+//! The bodies of the internal routes are `contracts::account`.
 
 mod accounts;
 mod auth;
