@@ -12,7 +12,8 @@ use crate::model::account::{self, NewAccount, OwnerView};
 use crate::model::login_failure::LoginFailures;
 use crate::model::notification::{self, NewNotification};
 use crate::model::{Lock, refresh_token, wallet};
-use crate::rules::account::{self as accounts, MAX_NAME_CHARS};
+use crate::rules;
+use crate::rules::account::MAX_NAME_CHARS;
 use crate::rules::password::{self, Password};
 use crate::rules::session::{self, Identifier, Presented};
 
@@ -109,7 +110,7 @@ impl RegisterRequest {
             )?,
             password: Password::parse(self.password)?,
         };
-        accounts::ensure_identifier(
+        rules::account::ensure_identifier(
             registration.username.as_ref(),
             registration.email.as_ref(),
             registration.phone.as_ref(),
@@ -192,7 +193,7 @@ pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
         return Err(session::invalid_credentials());
     }
     let account = found.ok_or_else(session::invalid_credentials)?;
-    accounts::ensure_active(account.status)?;
+    rules::account::ensure_active(account.status)?;
     failures.clear()?;
     let id = account.id;
     let account = OwnerView::from(account);
@@ -237,7 +238,7 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 Presented::Valid => {
                     refresh_token::mark_rotated(db, &digest)?;
                     let status = account::load(db, token.account_id, Lock::None)?.status;
-                    match accounts::ensure_active(status) {
+                    match rules::account::ensure_active(status) {
                         Err(suspended) => {
                             refresh_token::revoke_family(db, token.family_id)?;
                             Refreshed::Refused(suspended)

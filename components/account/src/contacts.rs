@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::contact::{self, ContactChanges, NewContact};
 use crate::model::{Lock, account};
-use crate::rules::contact::{self as rules, MAX_ADDRESS_CHARS, MAX_FULL_NAME_CHARS};
+use crate::rules;
+use crate::rules::contact::{MAX_ADDRESS_CHARS, MAX_FULL_NAME_CHARS};
 
 /// The seam for the common module's geocoding: the address must resolve to `country`.
 /// Until common lands, every address is accepted.
@@ -85,8 +86,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             let country = account::load(db, user.sub, Lock::ForUpdate)?.country;
             address_in_country(&new.address, country)?;
             let count = contact::count(db, user.sub)?;
-            rules::ensure_room(count)?;
-            contact::insert(db, &new, rules::first_is_default(count))
+            rules::contact::ensure_room(count)?;
+            contact::insert(db, &new, rules::contact::first_is_default(count))
         })
         .await?;
     json::created(
@@ -161,7 +162,7 @@ pub async fn delete(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             // Lock the account so concurrent deletes of its last two contacts serialise.
             account::load(db, user.sub, Lock::ForUpdate)?;
             let deleted = contact::load(db, user.sub, id, Lock::ForUpdate)?;
-            rules::ensure_not_last(contact::count(db, user.sub)?)?;
+            rules::contact::ensure_not_last(contact::count(db, user.sub)?)?;
             contact::delete(db, user.sub, id)?;
             if deleted.is_default {
                 contact::promote_oldest(db, user.sub)?;
@@ -191,7 +192,7 @@ pub async fn make_default(ctx: Ctx, _req: Request) -> ApiResult<Response> {
 /// accounts without one are absent.
 pub async fn defaults(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: DefaultContactsRequest = json::read(&req)?;
-    crate::rules::ensure_batch("account_ids", "accounts", body.account_ids.len())?;
+    rules::ensure_batch("account_ids", "accounts", body.account_ids.len())?;
     let found = contact::defaults(ctx.db()?, &body.account_ids)?;
     json::ok(&DefaultContactsAnswer {
         items: found

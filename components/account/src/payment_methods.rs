@@ -9,9 +9,8 @@ use uuid::Uuid;
 
 use crate::model::payment_method::{self, Method, NewMethod};
 use crate::model::{Lock, account};
-use crate::rules::payment_method::{
-    self as rules, MAX_BRAND_CHARS, MAX_LABEL_CHARS, MAX_REFERENCE_CHARS,
-};
+use crate::rules;
+use crate::rules::payment_method::{MAX_BRAND_CHARS, MAX_LABEL_CHARS, MAX_REFERENCE_CHARS};
 
 /// A saved payment method.
 #[derive(Serialize)]
@@ -73,7 +72,7 @@ struct AddRequest {
 
 impl AddRequest {
     fn parse(self, id: Uuid, account_id: Uuid) -> ApiResult<NewMethod> {
-        rules::ensure_provider(&self.provider)?;
+        rules::payment_method::ensure_provider(&self.provider)?;
         let reference = kit::validate::text(
             "provider_reference",
             &self.provider_reference,
@@ -86,7 +85,7 @@ impl AddRequest {
             0,
             MAX_LABEL_CHARS,
         )?;
-        rules::ensure_no_card_number(
+        rules::payment_method::ensure_no_card_number(
             [
                 Some(reference.as_str()),
                 Some(label.as_str()),
@@ -96,7 +95,7 @@ impl AddRequest {
             .flatten(),
         )?;
         if let Some(last4) = &self.last4 {
-            rules::ensure_last4(last4)?;
+            rules::payment_method::ensure_last4(last4)?;
         }
         Ok(NewMethod {
             id,
@@ -128,8 +127,8 @@ pub async fn add(ctx: Ctx, req: Request) -> ApiResult<Response> {
             // The account's lock orders its concurrent additions, so the count holds.
             account::load(db, user.sub, Lock::ForUpdate)?;
             let count = payment_method::count(db, user.sub)?;
-            rules::ensure_room(count)?;
-            let is_default = rules::is_default(count, make_default);
+            rules::payment_method::ensure_room(count)?;
+            let is_default = rules::payment_method::is_default(count, make_default);
             if is_default {
                 payment_method::clear_default(db, user.sub)?;
             }

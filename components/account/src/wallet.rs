@@ -15,7 +15,8 @@ use uuid::Uuid;
 
 use crate::model::wallet_entry::{self, NewEntry};
 use crate::model::{Lock, account, wallet};
-use crate::rules::wallet::{self as rules, MAX_REASON_CHARS, MAX_REFERENCE_CHARS};
+use crate::rules;
+use crate::rules::wallet::{MAX_REASON_CHARS, MAX_REFERENCE_CHARS};
 
 /// A wallet's balance.
 #[derive(Serialize)]
@@ -78,7 +79,7 @@ async fn movement(ctx: Ctx, req: Request, kind: WalletEntryKind) -> ApiResult<Re
         .db()?
         .transaction(async |db: &Db| {
             let currency = account::load(db, id, Lock::None)?.currency();
-            rules::ensure_currency(currency, movement.amount.currency)?;
+            rules::wallet::ensure_currency(currency, movement.amount.currency)?;
             let balance = match kind {
                 WalletEntryKind::Credit => wallet::credit(db, id, movement.amount.amount)?,
                 WalletEntryKind::Debit => wallet::debit(db, id, movement.amount)?,
