@@ -225,8 +225,8 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .db()?
         .transaction(async |db: &Db| {
             // Refusals are answers of this transaction, not errors, so that the revocations
-            // they bring commit. Under an Idempotency-Key they do not: the router runs this
-            // inside the key's transaction, which the refusal then rolls back.
+            // they bring commit (the route is `unkeyed()`, so no outer transaction of the
+            // router's could roll them back).
             let Some(token) = refresh_token::find_locked(db, &digest)? else {
                 return Ok(Refreshed::Refused(session::invalid_refresh_token()));
             };

@@ -41,11 +41,19 @@ use kit::Router;
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("account")
+        // Sessions are never kept under an Idempotency-Key: the answers carry tokens (stored,
+        // they would be replayable and kept in clear), and a refused refresh must commit the
+        // revocation it decided on, which the key's transaction would roll back.
         .post("/api/v1/account/auth/register", auth::register)
+        .unkeyed()
         .post("/api/v1/account/auth/login", auth::login)
+        .unkeyed()
         .post("/api/v1/account/auth/refresh", auth::refresh)
+        .unkeyed()
         .post("/api/v1/account/auth/logout", auth::logout)
+        .unkeyed()
         .post("/api/v1/account/auth/logout-all", auth::logout_all)
+        .unkeyed()
         .get("/api/v1/account/me", me::get)
         .patch("/api/v1/account/me", me::update)
         .put("/api/v1/account/me/country", me::country)

@@ -890,3 +890,38 @@ async fn a_contact_created_twice_with_one_idempotency_key_exists_once() {
     listed.assert_status(200);
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn sign_in_answers_are_never_kept_under_an_idempotency_key() {
+    let (username, _) = new_user().await;
+    let key = unique("login");
+    let login_keyed = || {
+        stack()
+            .api()
+            .post("/api/v1/account/auth/login")
+            .header("idempotency-key", &key)
+            .json(json!({ "identifier": username, "password": "correct horse" }))
+            .send()
+    };
+    let first = login_keyed().await;
+    first.assert_status(200);
+    let again = login_keyed().await;
+    again.assert_status(200);
+    assert_eq!(
+        again.header("idempotent-replayed"),
+        None,
+        "a fresh sign-in, not a replay"
+    );
+    assert_ne!(again["refresh_token"], first["refresh_token"]);
+    let kept: i64 = stack()
+        .db()
+        .await
+        .query_one(
+            "SELECT count(*) FROM account.idempotency_key WHERE key = $1",
+            &[&key],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 0, "tokens are never stored with a key");
+}
