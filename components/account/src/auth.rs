@@ -182,19 +182,25 @@ pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
         &identifier.name,
         address.as_deref(),
     )?;
-    if let Some(counter) = session::throttled(failures.counts()?) {
+    // Counted before the check, decided on the count: see model::login_failure.
+    if let Some(counter) = session::throttled(failures.begin()?) {
+        failures.take_back()?;
         return Err(ApiError::too_many_requests(failures.retry_after(counter)));
     }
     let db = ctx.db()?;
     let found = account::by_identifier(db, &identifier.name, identifier.phone.as_ref())?;
     let stored_hash = found.as_ref().map(|a| a.password_hash.as_str());
     if !password::verify(&body.password, stored_hash) {
-        failures.record()?;
+        // The count stays: it was this failure's.
         return Err(session::invalid_credentials());
     }
     let account = found.ok_or_else(session::invalid_credentials)?;
-    rules::account::ensure_active(account.status)?;
-    failures.clear()?;
+    if let Err(suspended) = rules::account::ensure_active(account.status) {
+        // The right password: not a guess to count against the identifier.
+        failures.take_back()?;
+        return Err(suspended);
+    }
+    failures.succeeded()?;
     let id = account.id;
     let account = OwnerView::from(account);
     let tokens = db

@@ -925,3 +925,24 @@ async fn sign_in_answers_are_never_kept_under_an_idempotency_key() {
         .get(0);
     assert_eq!(kept, 0, "tokens are never stored with a key");
 }
+
+#[tokio::test]
+async fn guesses_sent_at_once_get_no_more_password_checks_than_the_limit() {
+    let (username, _) = new_user().await;
+    let guesses = (0..12).map(|_| login(&username, "wrong horse!"));
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|a| a.status == 401).count();
+    let throttled = answers.iter().filter(|a| a.status == 429).count();
+    assert_eq!(
+        checked + throttled,
+        12,
+        "every guess is refused one way or the other"
+    );
+    assert_eq!(
+        checked, 5,
+        "five guesses per window reach the password check, however sent"
+    );
+    login(&username, "correct horse")
+        .await
+        .assert_error(429, "too_many_requests");
+}

@@ -1,7 +1,10 @@
 //! Failed sign-ins, counted in Redis in fixed windows per identifier and per client address
-//! (the limits and the decision are `rules::session`'s). A counter's window starts at its
-//! first failure and ends with the key's expiry; a successful sign-in clears its identifier's
-//! counter.
+//! (the limits and the decision are `rules::session`'s). Every attempt is counted first, with
+//! `INCR`, before its password is checked, and the decision is made on the value that `INCR`
+//! returned: attempts sent at once each get their own count, so no more of them reach the
+//! password check than the limit allows. An attempt refused unchecked, or one with the right password,
+//! takes its count back; a successful sign-in also clears its identifier's counter. A
+//! counter's window starts at its first count and ends with the key's expiry.
 //!
 //! The keys carry Souk's prefix (Spin's Redis has no namespaces of its own); identifiers are
 //! personal data, so their key holds a digest rather than the identifier.
@@ -55,25 +58,42 @@ impl LoginFailures {
         })
     }
 
-    fn count(&self, key: &str) -> ApiResult<i64> {
-        Ok(self
-            .conn
-            .get(key)
-            .map_err(redis_error)?
-            .and_then(|b| String::from_utf8_lossy(&b).parse().ok())
-            .unwrap_or(0))
+    fn keys(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.identifier_key).chain(self.address_key.as_ref())
     }
 
-    /// The failures counted in the current windows.
-    pub fn counts(&self) -> ApiResult<Failures> {
+    /// Counts this attempt on both counters before its password is checked, and returns the
+    /// counts it got (this attempt included).
+    pub fn begin(&self) -> ApiResult<Failures> {
+        let mut counts = Vec::with_capacity(2);
+        for key in self.keys() {
+            counts.push(self.conn.incr(key).map_err(redis_error)?);
+            self.conn
+                .execute(
+                    "EXPIRE",
+                    &[
+                        RedisParameter::Binary(key.as_bytes().to_vec()),
+                        RedisParameter::Int64(WINDOW_SECS),
+                        RedisParameter::Binary(b"NX".to_vec()),
+                    ],
+                )
+                .map_err(redis_error)?;
+        }
         Ok(Failures {
-            identifier: self.count(&self.identifier_key)?,
-            address: self
-                .address_key
-                .as_deref()
-                .map(|key| self.count(key))
-                .transpose()?,
+            identifier: counts[0],
+            address: counts.get(1).copied(),
         })
+    }
+
+    /// Takes back this attempt's count: it was refused before its password was checked, or
+    /// its password was right.
+    pub fn take_back(&self) -> ApiResult<()> {
+        for key in self.keys() {
+            self.conn
+                .execute("DECR", &[RedisParameter::Binary(key.as_bytes().to_vec())])
+                .map_err(redis_error)?;
+        }
+        Ok(())
     }
 
     /// Seconds until the window of `counter` ends (a whole window when Redis cannot say).
@@ -93,29 +113,17 @@ impl LoginFailures {
         .unwrap_or(WINDOW_SECS.unsigned_abs())
     }
 
-    /// Counts a failure on both counters; a counter's window starts at its first failure.
-    pub fn record(&self) -> ApiResult<()> {
-        for key in std::iter::once(&self.identifier_key).chain(self.address_key.as_ref()) {
-            self.conn.incr(key).map_err(redis_error)?;
-            self.conn
-                .execute(
-                    "EXPIRE",
-                    &[
-                        RedisParameter::Binary(key.as_bytes().to_vec()),
-                        RedisParameter::Int64(WINDOW_SECS),
-                        RedisParameter::Binary(b"NX".to_vec()),
-                    ],
-                )
-                .map_err(redis_error)?;
-        }
-        Ok(())
-    }
-
-    /// Clears the identifier's failures after a successful sign-in.
-    pub fn clear(&self) -> ApiResult<()> {
+    /// After a successful sign-in: clears the identifier's failures, and takes this attempt's
+    /// count back from the address.
+    pub fn succeeded(&self) -> ApiResult<()> {
         self.conn
             .del(std::slice::from_ref(&self.identifier_key))
             .map_err(redis_error)?;
+        if let Some(key) = &self.address_key {
+            self.conn
+                .execute("DECR", &[RedisParameter::Binary(key.as_bytes().to_vec())])
+                .map_err(redis_error)?;
+        }
         Ok(())
     }
 }

@@ -84,7 +84,9 @@ pub enum Counter {
     Address,
 }
 
-/// The failures counted in the current windows.
+/// The sign-in attempts counted in the current windows, this one included: every attempt is
+/// counted before its password is checked (and uncounted when it succeeds or is refused
+/// unchecked), so attempts sent at once each see a different count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Failures {
     /// With this identifier.
@@ -93,12 +95,14 @@ pub struct Failures {
     pub address: Option<i64>,
 }
 
-/// The counter that refuses a sign-in now (answered 429 until its window ends), if one does.
+/// The counter that refuses this attempt (answered 429 until its window ends), if one does:
+/// one past the limit of failures is refused, so no window allows more password checks than
+/// its limit, however many attempts arrive at once.
 pub fn throttled(failures: Failures) -> Option<Counter> {
-    if failures.identifier >= PER_IDENTIFIER {
+    if failures.identifier > PER_IDENTIFIER {
         return Some(Counter::Identifier);
     }
-    if failures.address.is_some_and(|n| n >= PER_ADDRESS) {
+    if failures.address.is_some_and(|n| n > PER_ADDRESS) {
         return Some(Counter::Address);
     }
     None
@@ -222,17 +226,17 @@ mod tests {
     }
 
     #[test]
-    fn failures_throttle_per_identifier_first_then_per_address() {
+    fn attempts_past_the_limit_are_throttled_per_identifier_first_then_per_address() {
         let at = |identifier, address| {
             throttled(Failures {
                 identifier,
                 address,
             })
         };
-        assert_eq!(at(4, Some(29)), None);
-        assert_eq!(at(4, None), None);
-        assert_eq!(at(5, Some(30)), Some(Counter::Identifier));
-        assert_eq!(at(0, Some(30)), Some(Counter::Address));
+        assert_eq!(at(5, Some(30)), None, "the limit's own attempt is checked");
+        assert_eq!(at(5, None), None);
+        assert_eq!(at(6, Some(31)), Some(Counter::Identifier));
+        assert_eq!(at(1, Some(31)), Some(Counter::Address));
     }
 
     #[test]
