@@ -25,10 +25,13 @@ pub struct LoginFailures {
     address_key: Option<String>,
 }
 
+/// Redis's failure as the client sees it: its text (which can carry the configured URL, with
+/// its password) goes to the log only.
 fn redis_error(e: spin_sdk::redis::Error) -> ApiError {
+    kit::log::error(format_args!("sign-in counters unavailable: {e:?}"));
     ApiError::unavailable(
         "rate_limiter_unavailable",
-        format!("sign-in is unavailable right now ({e:?})"),
+        "sign-in is unavailable right now; retry shortly",
     )
 }
 
@@ -125,5 +128,22 @@ impl LoginFailures {
                 .map_err(redis_error)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redis_failure_tells_the_client_nothing_of_its_cause() {
+        let cause = "connection to redis://:hunter2@cache.internal:6379 refused";
+        let e = redis_error(spin_sdk::redis::Error::Other(cause.into()));
+        assert_eq!(
+            (e.status, e.code.as_ref()),
+            (503, "rate_limiter_unavailable")
+        );
+        assert!(!e.message.contains("hunter2") && !e.message.contains("redis://"));
+        assert!(!e.body("r").to_string().contains("hunter2"));
     }
 }
