@@ -946,3 +946,27 @@ async fn guesses_sent_at_once_get_no_more_password_checks_than_the_limit() {
         .await
         .assert_error(429, "too_many_requests");
 }
+
+#[tokio::test]
+async fn a_wallet_movement_retried_after_its_idempotency_record_expired_is_refused_not_repeated() {
+    let (id, token) = user().await;
+    let k = unique("k");
+    wallet_move("credit", id, 250, &k).await.assert_status(200);
+    // The record expires (idempotency_ttl_hours) while, say, an operator's retry is pending.
+    stack()
+        .db()
+        .await
+        .execute("DELETE FROM account.idempotency_key WHERE key = $1", &[&k])
+        .await
+        .unwrap();
+    wallet_move("credit", id, 250, &k)
+        .await
+        .assert_error(409, "wallet_entry_exists");
+    let wallet = stack()
+        .api()
+        .get("/api/v1/account/wallet")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(wallet["balance"], 250, "credited once");
+}

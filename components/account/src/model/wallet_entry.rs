@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use contracts::account::{WalletEntry, WalletEntryKind};
-use kit::db::{Db, FromRow, Row, optional_text, optional_uuid, text, uuid};
+use kit::db::{Db, FromRow, Row, constraint, optional_text, optional_uuid, rows, text, uuid};
 use kit::page::PageRequest;
 use kit::validate::Money;
 use kit::{ApiError, ApiResult};
@@ -122,7 +122,19 @@ pub fn insert(db: &Db, new: &NewEntry<'_>) -> ApiResult<Entry> {
         optional_text(new.reference),
         optional_text(new.idempotency_key),
     ];
-    db.fetch_optional(&sql, &params)?
+    let set = db.query(&sql, &params).map_err(|e| {
+        e.to_api(&[constraint(
+            "wallet_entry_key_unique",
+            ApiError::conflict(
+                "wallet_entry_exists",
+                "a wallet movement with this Idempotency-Key was already made",
+            ),
+        )])
+    })?;
+    rows(&set)
+        .next()
+        .map(|r| Entry::from_row(&r))
+        .transpose()?
         .ok_or_else(|| ApiError::internal("the ledger insert returned nothing"))
 }
 

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS account.wallet_entry_key_unique;
