@@ -134,7 +134,7 @@ bench_stack() {
     "$ROOT/spin.toml" >"$BENCH_WORK/spin.toml"
   sed "s|@RELEASE@|$release|" "$ROOT/tests/test-components.toml" >>"$BENCH_WORK/spin.toml"
   printf '[key_value_store.default]\ntype = "redis"\nurl = "%s"\n' "$REDIS_URL" >"$BENCH_WORK/runtime-config.toml"
-  BENCH_TOKEN=bench-service-token
+  BENCH_TOKEN=bench-service-token-of-thirty-two-bytes
   BENCH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local runner="$ROOT/target/host/souk-host"
   if [ "${SOUK_BENCH_RUNNER:-souk-host}" = spin ]; then
@@ -148,7 +148,7 @@ bench_stack() {
   env SPIN_VARIABLE_DATABASE_URL="$BENCH_URL" SPIN_VARIABLE_DATABASE_HOST="127.0.0.1:$PG_PORT" \
     SPIN_VARIABLE_REDIS_URL="$REDIS_URL" SPIN_VARIABLE_REDIS_HOST="127.0.0.1:$REDIS_PORT" \
     SPIN_VARIABLE_SERVICE_TOKEN="$BENCH_TOKEN" SPIN_VARIABLE_ADMIN_TOKEN=bench-admin-token \
-    SPIN_VARIABLE_JWT_SIGNING_KEY=bench-signing-key SPIN_VARIABLE_APP_HOST="127.0.0.1:$BENCH_PORT" "$@" \
+    SPIN_VARIABLE_JWT_SIGNING_KEY=bench-signing-key-of-thirty-two-bytes SPIN_VARIABLE_APP_HOST="127.0.0.1:$BENCH_PORT" "$@" \
     "$runner" up -f "$BENCH_WORK/spin.toml" --listen "127.0.0.1:$BENCH_PORT" \
     --runtime-config-file "$BENCH_WORK/runtime-config.toml" >"$BENCH_WORK/host.log" 2>&1 &
   BENCH_HOST=$!

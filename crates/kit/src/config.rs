@@ -13,6 +13,9 @@ use std::rc::Rc;
 use crate::error::{ApiError, ApiResult};
 use crate::platform::Platform;
 
+/// The shortest signing key or token accepted: 32 bytes, a 256-bit key's worth of text.
+pub const MIN_KEY_BYTES: usize = 32;
+
 /// A secret variable's value: shown as `Secret(..)` by `Debug`, never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -88,6 +91,20 @@ impl Settings {
         Ok(Secret(value))
     }
 
+    /// A required key (a signing key, a token): a secret of at least [`MIN_KEY_BYTES`] bytes,
+    /// since a short one can be guessed; shorter, it is a configuration error naming it.
+    pub fn key(&self, name: &str) -> ApiResult<Secret> {
+        let secret = self.secret(name)?;
+        if secret.0.len() < MIN_KEY_BYTES {
+            return Err(ApiError::internal(format_args!(
+                "variable `{name}` is {} bytes long: keys need at least {MIN_KEY_BYTES} \
+                 (for example 64 hex characters from `openssl rand -hex 32`)",
+                secret.0.len()
+            )));
+        }
+        Ok(secret)
+    }
+
     /// `database_url`: the PostgreSQL every module uses (its own schema).
     pub fn database_url(&self) -> ApiResult<Secret> {
         self.secret("database_url")
@@ -100,12 +117,12 @@ impl Settings {
 
     /// `jwt_signing_key`: verifies access tokens (account also signs with it).
     pub fn jwt_signing_key(&self) -> ApiResult<Secret> {
-        self.secret("jwt_signing_key")
+        self.key("jwt_signing_key")
     }
 
     /// `service_token`: authorises `/internal/...` calls between modules.
     pub fn service_token(&self) -> ApiResult<Secret> {
-        self.secret("service_token")
+        self.key("service_token")
     }
 }
 
@@ -152,13 +169,28 @@ mod tests {
         Settings::new(Rc::new(Vars(vars)))
     }
 
+    const TOKEN: &str = "0123456789abcdef0123456789abcdef";
+
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let s = settings(&[("service_token", "hunter2")]);
+        let s = settings(&[("service_token", TOKEN)]);
         let token = s.service_token().unwrap();
-        assert_eq!(token.expose(), "hunter2");
+        assert_eq!(token.expose(), TOKEN);
         assert_eq!(format!("{token:?}"), "Secret(..)");
-        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
+        assert!(!format!("{s:?}").contains(TOKEN), "{s:?}");
+    }
+
+    #[test]
+    fn keys_shorter_than_32_bytes_are_refused_but_urls_are_not_keys() {
+        const SHORT: &[(&str, &str)] = &[
+            ("service_token", "0123456789abcdef0123456789abcde"),
+            ("jwt_signing_key", TOKEN),
+            ("redis_url", "redis://cache:6379"),
+        ];
+        let s = settings(SHORT);
+        assert_eq!(s.service_token().unwrap_err().status, 500);
+        assert!(s.jwt_signing_key().is_ok());
+        assert!(s.redis_url().is_ok(), "a URL is a secret, not a key");
     }
 
     #[test]

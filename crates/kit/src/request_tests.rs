@@ -154,14 +154,14 @@ fn the_internal_guard_follows_the_route_however_the_path_is_spelled() {
     }
     let with_token = s.send(
         request(Method::Post, "//internal/ping")
-            .header(SERVICE_TOKEN_HEADER, "test-service-token")
+            .header(SERVICE_TOKEN_HEADER, crate::testing::SERVICE_TOKEN)
             .header("idempotency-key", "k")
             .build(),
     );
     assert_eq!(*with_token.status(), 200);
     let without_key = s.send(
         request(Method::Post, "/internal/ping")
-            .header(SERVICE_TOKEN_HEADER, "test-service-token")
+            .header(SERVICE_TOKEN_HEADER, crate::testing::SERVICE_TOKEN)
             .build(),
     );
     assert_eq!(*without_key.status(), 400, "the route requires a key");
@@ -258,7 +258,7 @@ fn the_relay_delivers_retries_and_dead_letters_by_the_one_retry_rule() {
     enqueue(&ctx, 200).unwrap();
     let router = Router::new(s.db.schema).with_outbox();
     let relay = request(Method::Post, "/internal/outbox/relay")
-        .header(SERVICE_TOKEN_HEADER, "test-service-token")
+        .header(SERVICE_TOKEN_HEADER, crate::testing::SERVICE_TOKEN)
         .build();
     let report = block_on(router.handle_on(s.platform.dyn_rc(), relay));
     assert_eq!(*report.status(), 200);

@@ -246,6 +246,9 @@ impl Drop for TestDb {
     }
 }
 
+/// The service token of every test platform.
+pub const SERVICE_TOKEN: &str = "test-service-token-of-thirty-two-bytes";
+
 /// The platform of a native test: variables from a map, databases through [`Native`], Redis
 /// commands recorded, internal calls served by the routers mounted under their module names.
 pub struct TestPlatform {
@@ -268,8 +271,8 @@ impl TestPlatform {
         platform
             .set("database_url", &db.url)
             .set("redis_url", "redis://redis.test")
-            .set("service_token", "test-service-token")
-            .set("jwt_signing_key", "test-signing-key");
+            .set("service_token", SERVICE_TOKEN)
+            .set("jwt_signing_key", "test-signing-key-of-thirty-two-bytes");
         platform
     }
 
