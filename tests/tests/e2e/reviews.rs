@@ -233,3 +233,37 @@ async fn reviews_are_listed_voted_on_replied_to_and_rate_the_product() {
         (&json!(2), &json!(2), &json!(3.5), &json!(0))
     );
 }
+
+#[tokio::test]
+async fn one_account_gets_one_vote_however_many_it_sends_at_once() {
+    let (_, seller) = account("VN").await;
+    let (a, _) = account("VN").await;
+    let (_, voter) = account("VN").await;
+    let p = product(&seller, "Contested Lamp", BOOKS, &[]).await;
+    let id = p["id"].as_str().unwrap();
+    add_sku(&seller, id, 900).await;
+    let review = seed_review(id, a, 5).await;
+    let api = stack().api();
+    let votes = (0..10).map(|_| {
+        api.post(&format!("/api/v1/catalog/reviews/{review}/vote"))
+            .bearer(&voter)
+            .json(json!({ "vote": "up" }))
+            .send()
+    });
+    for answer in futures::future::join_all(votes).await {
+        answer.assert_status(200);
+    }
+    let listed = api
+        .get(&format!("/api/v1/catalog/products/{id}/reviews"))
+        .send()
+        .await;
+    listed.assert_status(200);
+    let shown = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"].as_str() == Some(&review.to_string()))
+        .cloned()
+        .expect("the review is listed");
+    assert_eq!(shown["upvotes"], 1, "{shown}");
+}

@@ -229,8 +229,14 @@ pub fn breakdown(db: &Db, product: Uuid) -> ApiResult<BTreeMap<i16, i64>> {
     Ok(out)
 }
 
-/// `account`'s vote on `review`, its row locked until the transaction ends.
+/// `account`'s vote on `review`, and the right to change it, until the transaction ends. The
+/// lock is taken on the pair (an advisory lock), not only on the vote's row: before a first
+/// vote there is no row to lock, and two first votes sent at once would both count.
 pub fn lock_vote(db: &Db, review: Uuid, account: Uuid) -> ApiResult<Vote> {
+    db.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[text(format!("catalog.review_vote:{review}:{account}"))],
+    )?;
     let set = db.query(
         "SELECT vote FROM catalog.review_vote WHERE review_id = $1 AND account_id = $2 FOR UPDATE",
         &[uuid(review), uuid(account)],
