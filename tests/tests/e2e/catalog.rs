@@ -737,3 +737,22 @@ async fn availability_filters_and_popularity_sorts_follow_inventory() {
         .await
         .assert_error(400, "invalid_in_stock");
 }
+
+#[tokio::test]
+async fn the_price_filter_finds_products_with_a_sku_priced_inside_the_range() {
+    let (seller, token) = account("VN").await;
+    let p = product(&token, "Split Price Lamp", BOOKS, &[]).await;
+    let id = p["id"].as_str().unwrap();
+    add_sku(&token, id, 100).await;
+    add_sku(&token, id, 900).await;
+    let s = format!("seller_id={seller}");
+    let between = list(&format!("{s}&price_min=400&price_max=600"), None).await;
+    assert!(
+        names(&between).is_empty(),
+        "no SKU costs 400-600, though 100-900 overlaps it"
+    );
+    let low = list(&format!("{s}&price_min=50&price_max=150"), None).await;
+    assert_eq!(names(&low), ["Split Price Lamp"]);
+    let high = list(&format!("{s}&price_min=850"), None).await;
+    assert_eq!(names(&high), ["Split Price Lamp"]);
+}

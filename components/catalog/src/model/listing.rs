@@ -165,18 +165,22 @@ fn conditions(filters: &Filters, params: &mut Params) -> Vec<String> {
         let p = params.bind(strings(&filters.tags));
         out.push(format!("p.tags @> {p}::text[]"));
     }
-    if let Some(lo) = filters.price_min {
-        let p = params.bind(lo.into());
-        out.push(format!("p.max_price >= {p}"));
-    }
     match filters.in_stock {
         None => {}
         Some(true) => out.push("p.in_stock".into()),
         Some(false) => out.push("NOT p.in_stock".into()),
     }
-    if let Some(hi) = filters.price_max {
-        let p = params.bind(hi.into());
-        out.push(format!("p.min_price <= {p}"));
+    // "Priced in the range" means one live SKU's price is in it, not that the product's range
+    // of prices overlaps it (SKUs at 100 and 900 are not "between 400 and 600"). The bounds on
+    // the product's own range are implied, and let its price index narrow the scan first.
+    if filters.price_min.is_some() || filters.price_max.is_some() {
+        let lo = params.bind(filters.price_min.unwrap_or(0).into());
+        let hi = params.bind(filters.price_max.unwrap_or(i64::MAX).into());
+        out.push(format!(
+            "p.max_price >= {lo} AND p.min_price <= {hi} AND EXISTS ( \
+               SELECT 1 FROM catalog.sku s WHERE s.product_id = p.id AND s.deleted_at IS NULL \
+                 AND s.price BETWEEN {lo} AND {hi})"
+        ));
     }
     out
 }
