@@ -316,10 +316,11 @@ mod tests {
                 "p.deleted_at IS NULL",
                 "p.tags @> $1::text[]",
                 "NOT p.in_stock",
-                "p.min_price <= $2"
+                "p.max_price >= $2 AND p.min_price <= $3 AND EXISTS ( SELECT 1 FROM catalog.sku s \
+                 WHERE s.product_id = p.id AND s.deleted_at IS NULL AND s.price BETWEEN $2 AND $3)"
             ]
         );
-        assert_eq!(params.0.len(), 2);
+        assert_eq!(params.0.len(), 3, "the tag, and the price range's two ends");
     }
 
     #[test]
