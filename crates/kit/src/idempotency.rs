@@ -78,15 +78,6 @@ pub const MAX_KEY_LEN: usize = 255;
 /// Response header telling a client whether it got a stored response.
 pub const REPLAYED_HEADER: &str = "idempotent-replayed";
 
-/// Whether the endpoint insists on a key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyPolicy {
-    /// Without a key the request runs once, unprotected (public endpoints).
-    Optional,
-    /// Without a key the request is refused (internal calls that must be exactly-once).
-    Required,
-}
-
 /// Whether a response was produced now or replayed from the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -228,28 +219,6 @@ fn store(db: &Db, schema: &str, caller: &str, key: &str, response: &Response) ->
         ],
     )?;
     Ok(())
-}
-
-/// Runs `work` in a transaction, exactly once per `Idempotency-Key`. The router already does
-/// this for every mutating route — there it only opens the transaction (a savepoint in the
-/// router's) and checks `policy`; kept so that handlers written before the router did it read
-/// the same. New handlers call `ctx.db()?.transaction(...)` and mark a route that needs a
-/// key with [`crate::Router::key_required`].
-pub async fn run(
-    ctx: &Ctx,
-    _req: &Request,
-    _schema: &str,
-    _caller: &str,
-    policy: KeyPolicy,
-    work: impl AsyncFnOnce(&Db) -> ApiResult<Response>,
-) -> ApiResult<Response> {
-    if ctx.idempotency_key().is_none() && policy == KeyPolicy::Required {
-        return Err(ApiError::bad_request(
-            "idempotency_key_required",
-            "this call needs an Idempotency-Key header",
-        ));
-    }
-    ctx.db()?.transaction(work).await
 }
 
 /// The stored response for a key that was already used.
