@@ -24,7 +24,7 @@ pub struct Ctx {
     pub(crate) authorization: Option<String>,
     pub(crate) idempotency_key: Option<String>,
     platform: Rc<dyn Platform>,
-    pub(crate) settings: Settings,
+    pub(crate) settings: Rc<Settings>,
     shared: Rc<Shared>,
 }
 
@@ -48,7 +48,7 @@ impl Ctx {
             query: String::new(),
             authorization: None,
             idempotency_key: None,
-            settings: Settings::new(platform.clone()),
+            settings: Rc::new(Settings::new(platform.clone())),
             platform,
             shared: Rc::default(),
         }
@@ -64,7 +64,7 @@ impl Ctx {
             query: self.query.clone(),
             authorization: self.authorization.clone(),
             idempotency_key: self.idempotency_key.clone(),
-            settings: Settings::new(self.platform.clone()),
+            settings: self.settings.clone(),
             platform: self.platform.clone(),
             shared: self.shared.clone(),
         }
