@@ -2,7 +2,7 @@
 //! listed by their UUIDv7 id, newest first.
 
 use chrono::{DateTime, Utc};
-use kit::db::{Db, FromRow, Row, optional_uuid, uuid, uuids};
+use kit::db::{Db, FromRow, Row, uuid, uuids};
 use kit::page::PageRequest;
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
@@ -70,19 +70,7 @@ pub fn remove(db: &Db, account: Uuid, spu: Uuid) -> ApiResult<()> {
 /// A page of the favourites of `account`, newest first (one more than the page, as
 /// `PageRequest::page` expects).
 pub fn page(db: &Db, account: Uuid, page: &PageRequest<Uuid>) -> ApiResult<Vec<Favorite>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM account.favorite \
-         WHERE account_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) \
-         ORDER BY id DESC LIMIT $3"
-    );
-    db.fetch_all(
-        &sql,
-        &[
-            uuid(account),
-            optional_uuid(page.after),
-            page.fetch().into(),
-        ],
-    )
+    super::newest_first(db, "favorite", COLUMNS, account, page)
 }
 
 const AMONG: &str = "SELECT spu_id FROM account.favorite \

@@ -25,3 +25,33 @@ pub mod wallet;
 pub mod wallet_entry;
 
 pub use kit::db::Lock;
+
+use kit::ApiResult;
+use kit::db::{Db, FromRow, optional_uuid, uuid};
+use kit::page::PageRequest;
+use uuid::Uuid;
+
+/// A page of `account`'s rows of `table` (a constant, with UUIDv7 ids), newest first: one more
+/// than the page, as `PageRequest::page` expects. The favourites, notifications and ledger
+/// pages are this query.
+fn newest_first<T: FromRow>(
+    db: &Db,
+    table: &str,
+    columns: &str,
+    account: Uuid,
+    page: &PageRequest<Uuid>,
+) -> ApiResult<Vec<T>> {
+    let sql = format!(
+        "SELECT {columns} FROM account.{table} \
+         WHERE account_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) \
+         ORDER BY id DESC LIMIT $3"
+    );
+    db.fetch_all(
+        &sql,
+        &[
+            uuid(account),
+            optional_uuid(page.after),
+            page.fetch().into(),
+        ],
+    )
+}

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use contracts::account::NotificationAnswer;
-use kit::db::{Db, FromRow, Param, Row, optional_uuid, text, uuid, uuids};
+use kit::db::{Db, FromRow, Param, Row, text, uuid, uuids};
 use kit::page::PageRequest;
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
@@ -102,19 +102,7 @@ pub fn insert(db: &Db, new: &NewNotification<'_>) -> ApiResult<Notification> {
 /// A page of the notifications of `account`, newest first (one more than the page, as
 /// `PageRequest::page` expects).
 pub fn page(db: &Db, account: Uuid, page: &PageRequest<Uuid>) -> ApiResult<Vec<Notification>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM account.notification \
-         WHERE account_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) \
-         ORDER BY id DESC LIMIT $3"
-    );
-    db.fetch_all(
-        &sql,
-        &[
-            uuid(account),
-            optional_uuid(page.after),
-            page.fetch().into(),
-        ],
-    )
+    super::newest_first(db, "notification", COLUMNS, account, page)
 }
 
 /// How many notifications of `account` are unread (`notification_unread_idx` serves it).

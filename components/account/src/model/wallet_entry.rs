@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use contracts::account::{WalletEntry, WalletEntryKind};
-use kit::db::{Db, FromRow, Row, constraint, optional_text, optional_uuid, rows, text, uuid};
+use kit::db::{Db, FromRow, Row, constraint, optional_text, rows, text, uuid};
 use kit::page::PageRequest;
 use kit::validate::Money;
 use kit::{ApiError, ApiResult};
@@ -141,17 +141,5 @@ pub fn insert(db: &Db, new: &NewEntry<'_>) -> ApiResult<Entry> {
 /// A page of the ledger of `account`, newest first (one more than the page, as
 /// `PageRequest::page` expects).
 pub fn page(db: &Db, account: Uuid, page: &PageRequest<Uuid>) -> ApiResult<Vec<Entry>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM account.wallet_entry \
-         WHERE account_id = $1 AND ($2::uuid IS NULL OR id < $2::uuid) \
-         ORDER BY id DESC LIMIT $3"
-    );
-    db.fetch_all(
-        &sql,
-        &[
-            uuid(account),
-            optional_uuid(page.after),
-            page.fetch().into(),
-        ],
-    )
+    super::newest_first(db, "wallet_entry", COLUMNS, account, page)
 }
