@@ -107,6 +107,19 @@ redis_running() {
   [ -f "$REDIS_PID" ] && kill -0 "$(cat "$REDIS_PID")" 2>/dev/null
 }
 
+# Oldest Redis Souk runs on: the sign-in throttle sets its window with `EXPIRE key secs NX`,
+# which Redis 7.0 introduced (older servers answer a syntax error on every sign-in).
+REDIS_MIN_MAJOR=7
+
+# Refuses, in one line, a redis-server older than REDIS_MIN_MAJOR.
+check_redis_version() {
+  local version
+  version="$(redis-server --version 2>/dev/null | sed -n 's/.* v=\([0-9][0-9.]*\).*/\1/p')"
+  [ -n "$version" ] || die "redis-server --version printed no version: is redis-server installed?"
+  [ "${version%%.*}" -ge "$REDIS_MIN_MAJOR" ] \
+    || die "redis-server $version is too old: Souk needs Redis $REDIS_MIN_MAJOR or later (the sign-in throttle uses EXPIRE … NX); install a newer redis-server"
+}
+
 # The database names the test harness creates; dropped when the test instance starts.
 psql_admin() {
   "$(pg_bin)/psql" -X -q -v ON_ERROR_STOP=1 "$ADMIN_DATABASE_URL" "$@"
