@@ -150,6 +150,8 @@ pub async fn delete(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             sku::delete(db, sku_id)?;
             product::unfeature(db, product_id, sku_id)?;
             product::refresh_prices(db, product_id)?;
+            // A removed SKU's units are no longer for sale here, nor counted as sold.
+            product::refresh_stock(db, product_id)?;
             json::no_content()
         })
         .await

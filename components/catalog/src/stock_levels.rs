@@ -18,9 +18,13 @@ pub async fn apply(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let applied = ctx
         .db()?
         .transaction(async |db: &Db| {
-            let Some(product) = sku::apply_level(db, &level)? else {
+            // Levels of one product's SKUs apply one at a time (see `product::lock_of_sku`).
+            let Some(product) = product::lock_of_sku(db, level.sku_id)? else {
                 return Ok(false);
             };
+            if sku::apply_level(db, &level)?.is_none() {
+                return Ok(false);
+            }
             product::refresh_stock(db, product)?;
             Ok(true)
         })

@@ -756,3 +756,107 @@ async fn the_price_filter_finds_products_with_a_sku_priced_inside_the_range() {
     let high = list(&format!("{s}&price_min=850"), None).await;
     assert_eq!(names(&high), ["Split Price Lamp"]);
 }
+
+/// The product row's stock summary, as listing filters and sorts read it.
+async fn stock_summary(product: &str) -> (bool, i64) {
+    let id: Uuid = product.parse().unwrap();
+    let row = stack()
+        .db()
+        .await
+        .query_one(
+            "SELECT in_stock, sold FROM catalog.product WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn stock_levels_of_sibling_skus_arriving_at_once_keep_the_product_totals_exact() {
+    let (seller, token) = account("VN").await;
+    let p = product(&token, "Sibling Cups", BOOKS, &[]).await;
+    let id = p["id"].as_str().unwrap();
+    let mut skus = Vec::new();
+    for price in 100..108 {
+        skus.push(
+            add_sku(&token, id, price).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let internal = stack().internal("catalog");
+    let level = |sku: &String, available: i64, sold: i64, version: i64| {
+        internal
+            .post("/internal/stock-levels")
+            .json(
+                json!({ "sku_id": sku, "available": available, "sold": sold, "version": version }),
+            )
+            .send()
+    };
+    let s = format!("seller_id={seller}");
+    // Versions far above inventory's own announcements of these SKUs, which are then stale.
+    for round in 0..4_i64 {
+        let version = 1_000 + 2 * round;
+        let restocked =
+            futures::future::join_all(skus.iter().map(|k| level(k, 3, round, version))).await;
+        assert!(
+            restocked
+                .iter()
+                .all(|r| r.status == 200 && r["applied"] == true)
+        );
+        assert_eq!(stock_summary(id).await, (true, 8 * round));
+        // Every SKU sells out at once, each in its own message.
+        let sold_out =
+            futures::future::join_all(skus.iter().map(|k| level(k, 0, round + 1, version + 1)))
+                .await;
+        assert!(
+            sold_out
+                .iter()
+                .all(|r| r.status == 200 && r["applied"] == true)
+        );
+        assert_eq!(
+            stock_summary(id).await,
+            (false, 8 * (round + 1)),
+            "round {round}: every SKU is sold out"
+        );
+        assert!(names(&list(&format!("{s}&in_stock=true"), None).await).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn removing_the_last_sku_in_stock_takes_the_product_out_of_stock() {
+    let (seller, token) = account("VN").await;
+    let p = product(&token, "Last Stocked Bowl", BOOKS, &[]).await;
+    let id = p["id"].as_str().unwrap();
+    let stocked = add_sku(&token, id, 100).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    add_sku(&token, id, 200).await;
+    stack()
+        .internal("catalog")
+        .post("/internal/stock-levels")
+        .json(json!({ "sku_id": stocked, "available": 4, "sold": 2, "version": 1_000 }))
+        .send()
+        .await
+        .assert_status(200);
+    let s = format!("seller_id={seller}");
+    assert_eq!(
+        names(&list(&format!("{s}&in_stock=true"), None).await),
+        ["Last Stocked Bowl"]
+    );
+    stack()
+        .api()
+        .delete(&format!("/api/v1/catalog/products/{id}/skus/{stocked}"))
+        .bearer(&token)
+        .send()
+        .await
+        .assert_status(204);
+    assert_eq!(stock_summary(id).await, (false, 0));
+    assert_eq!(
+        names(&list(&format!("{s}&in_stock=false"), None).await),
+        ["Last Stocked Bowl"]
+    );
+}

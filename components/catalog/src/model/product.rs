@@ -168,6 +168,21 @@ pub fn lock(db: &Db, id: Uuid) -> ApiResult<Product> {
         .ok_or_else(|| not_found(&id))
 }
 
+/// Locks the product of SKU `sku` (live or removed) for the rest of the transaction, as
+/// [`lock`] does, and answers its id; `None` for a SKU catalog does not know. A stock level
+/// takes this lock before it stores its SKU's counts, so that the product's totals, recomputed
+/// after it, see every sibling SKU's level committed before: without it, two levels of sibling
+/// SKUs applied at once each recompute from a snapshot missing the other, and a product whose
+/// SKUs all sold out stays in stock.
+pub fn lock_of_sku(db: &Db, sku: Uuid) -> ApiResult<Option<Uuid>> {
+    let set = db.query(
+        "SELECT p.id FROM catalog.product p JOIN catalog.sku s ON s.product_id = p.id \
+         WHERE s.id = $1 FOR UPDATE OF p",
+        &[uuid(sku)],
+    )?;
+    rows(&set).next().map(|r| r.get("id")).transpose()
+}
+
 /// Writes a new product of `seller`, priced in `currency`.
 pub fn insert(db: &Db, id: Uuid, seller: Uuid, currency: &str, draft: &Draft) -> ApiResult<()> {
     db.execute(
@@ -268,7 +283,8 @@ pub fn refresh_prices(db: &Db, id: Uuid) -> ApiResult<()> {
 }
 
 /// Keeps the product's units sold and whether any SKU is in stock in step with its live SKUs'
-/// stock levels.
+/// stock levels. The caller holds the product's lock ([`lock`], [`lock_of_sku`]) from before
+/// it changed a SKU, so this statement's snapshot holds every other change of those SKUs.
 pub fn refresh_stock(db: &Db, id: Uuid) -> ApiResult<()> {
     db.execute(
         "UPDATE catalog.product p SET sold = t.sold, in_stock = t.in_stock \
