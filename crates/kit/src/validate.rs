@@ -12,14 +12,16 @@ fn invalid(field: &str, why: &str) -> ApiError {
 }
 
 /// An e-mail address: one `@`, a non-empty local part, a dotted domain, at most 254 bytes,
-/// stored lower-case.
+/// stored lower-case — every letter, not only ASCII ones, so that one address is one value
+/// whoever writes it (registration, a profile change, sign-in all parse it here) and agrees with
+/// PostgreSQL's `lower()`, which the column's check compares it with.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Email(String);
 
 impl Email {
     /// Parses the `field` value.
     pub fn parse(field: &str, s: &str) -> ApiResult<Email> {
-        let s = s.trim().to_ascii_lowercase();
+        let s = s.trim().to_lowercase();
         let ok = s.len() <= 254
             && s.split_once('@').is_some_and(|(local, domain)| {
                 !local.is_empty()
@@ -300,18 +302,19 @@ impl Slug {
         Ok(Slug(s.to_string()))
     }
 
-    /// Derives a slug from a name (`"Red Bike 2"` → `red-bike-2`), if anything is left.
+    /// Derives a slug from a name: letters folded to unaccented ASCII ([`fold_to_ascii`]:
+    /// `"Điện thoại Đỏ 2"` → `dien-thoai-do-2`), runs of anything else one `-`, at most 120
+    /// characters; `None` when no letter or digit is left.
     pub fn from_name(name: &str) -> Option<Slug> {
         let mut out = String::new();
-        for c in name.chars() {
+        for c in fold_to_ascii(name).chars() {
             if c.is_ascii_alphanumeric() {
                 out.push(c.to_ascii_lowercase());
             } else if !out.ends_with('-') && !out.is_empty() {
                 out.push('-');
             }
         }
-        let out = out.trim_end_matches('-');
-        let out: String = out.chars().take(120).collect();
+        out.truncate(120);
         let out = out.trim_end_matches('-').to_string();
         (!out.is_empty()).then_some(Slug(out))
     }
@@ -322,10 +325,116 @@ impl Slug {
     }
 }
 
-/// Text trimmed of surrounding space, between `min` and `max` characters, without control
-/// characters other than newlines and tabs.
+/// Lower-case letters of the Latin alphabets (Latin-1, Latin Extended-A and B, Vietnamese) and
+/// the ASCII letters they fold to. Upper-case letters are lower-cased before the lookup.
+const FOLDS: &[(&str, &str)] = &[
+    ("àáâãäåāăąǎǟǡǻạảấầẩẫậắằẳẵặ", "a"),
+    ("çćĉċč", "c"),
+    ("ďđð", "d"),
+    ("èéêëēĕėęěẹẻẽếềểễệ", "e"),
+    ("ĝğġģǧ", "g"),
+    ("ĥħ", "h"),
+    ("ìíîïĩīĭįıǐỉị", "i"),
+    ("ĵ", "j"),
+    ("ķǩ", "k"),
+    ("ĺļľŀł", "l"),
+    ("ñńņňŉ", "n"),
+    ("òóôõöøōŏőǒǫǭǿọỏốồổỗộớờởỡợơ", "o"),
+    ("ŕŗř", "r"),
+    ("śŝşšș", "s"),
+    ("ţťŧț", "t"),
+    ("ùúûüũūŭůűųưǔǖǘǚǜụủứừửữự", "u"),
+    ("ŵ", "w"),
+    ("ýÿŷỳỵỷỹ", "y"),
+    ("źżž", "z"),
+    ("ß", "ss"),
+    ("æǽ", "ae"),
+    ("œ", "oe"),
+    ("þ", "th"),
+    ("ĳ", "ij"),
+];
+
+/// `s` with every letter of [`FOLDS`] replaced by its unaccented ASCII letters (`Đường` →
+/// `Duong`: the case of the first letter is kept), and combining accents (U+0300–U+036F, as in
+/// text typed in decomposed form) dropped. Other characters are kept as they are.
+pub fn fold_to_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c);
+            continue;
+        }
+        if ('\u{300}'..='\u{36f}').contains(&c) {
+            continue;
+        }
+        let lower = c.to_lowercase().next().unwrap_or(c);
+        match FOLDS.iter().find(|(letters, _)| letters.contains(lower)) {
+            Some((_, ascii)) if lower != c => {
+                let mut letters = ascii.chars();
+                out.extend(letters.next().map(|f| f.to_ascii_uppercase()));
+                out.extend(letters);
+            }
+            Some((_, ascii)) => out.push_str(ascii),
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `c` is a line break: CR, LF, NEL, or the Unicode line and paragraph separators.
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+/// Whether a text field refuses `c` wherever it is: a control character (C0, DEL, C1) other
+/// than a line break or a tab, or a bidirectional embedding, override or isolate control
+/// (U+202A–U+202E, U+2066–U+2069), which can make text read otherwise than it is stored.
+fn is_refused(c: char) -> bool {
+    (c.is_control() && !is_break(c) && c != '\t')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `s` with every line break — CRLF, CR, NEL, U+2028, U+2029 — written as one `\n`.
+fn normalise_breaks(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() == Some(&'\n') {
+            continue;
+        }
+        out.push(if is_break(c) { '\n' } else { c });
+    }
+    out
+}
+
+/// Text of several lines (a description, a review, a message, a reason): trimmed of
+/// surrounding space, line breaks normalised to `\n` (CRLF, CR, NEL, U+2028 and U+2029 are
+/// stored as `\n`), tabs kept; then `min` to `max` characters. Any other control character and
+/// the bidirectional controls are refused (422), so what is stored reads as it is written and
+/// can be passed on to any other module. [`line`] is the one-line variant.
 pub fn text(field: &str, s: &str, min: usize, max: usize) -> ApiResult<String> {
+    let t = normalise_breaks(s.trim());
+    if t.chars().any(is_refused) {
+        return Err(invalid(field, "must not contain control characters"));
+    }
+    bounded(field, t, min, max)
+}
+
+/// One line of text (a name, a title, a label): as [`text`], but a line break or a tab is
+/// refused too.
+pub fn line(field: &str, s: &str, min: usize, max: usize) -> ApiResult<String> {
     let t = s.trim();
+    if t.chars().any(|c| is_refused(c) || is_break(c) || c == '\t') {
+        return Err(invalid(
+            field,
+            "must be one line, without control characters",
+        ));
+    }
+    bounded(field, t.to_string(), min, max)
+}
+
+fn bounded(field: &str, t: String, min: usize, max: usize) -> ApiResult<String> {
     let n = t.chars().count();
     if n < min || n > max {
         return Err(invalid(
@@ -333,10 +442,46 @@ pub fn text(field: &str, s: &str, min: usize, max: usize) -> ApiResult<String> {
             &format!("must be {min} to {max} characters"),
         ));
     }
-    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(invalid(field, "must not contain control characters"));
+    Ok(t)
+}
+
+/// What [`text`] accepts of at most `max` characters, made of any `s`: for a sender whose
+/// receiver validates with [`text`] (a notification built from stored text). Refused
+/// characters become spaces, breaks `\n`; a longer text is cut and ends in `…`.
+pub fn fit_text(s: &str, max: usize) -> String {
+    let t: String = normalise_breaks(s)
+        .chars()
+        .map(|c| if is_refused(c) { ' ' } else { c })
+        .collect();
+    cut(t.trim(), max)
+}
+
+/// What [`line`] (and so [`text`]) accepts of at most `max` characters, made of any `s`:
+/// refused characters, breaks and tabs become spaces; a longer line is cut and ends in `…`.
+pub fn fit_line(s: &str, max: usize) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| {
+            if is_refused(c) || is_break(c) || c == '\t' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    cut(t.trim(), max)
+}
+
+/// `t` (trimmed) if it has at most `max` characters; else its first `max - 1`, trimmed, and `…`.
+fn cut(t: &str, max: usize) -> String {
+    if t.chars().count() <= max {
+        return t.to_string();
     }
-    Ok(t.to_string())
+    if max == 0 {
+        return String::new();
+    }
+    let head: String = t.chars().take(max - 1).collect();
+    format!("{}…", head.trim_end())
 }
 
 #[cfg(test)]
@@ -349,6 +494,13 @@ mod tests {
             Email::parse("email", " Ann@Example.COM ").unwrap().as_str(),
             "ann@example.com"
         );
+        for spelling in ["ÜNAL@Example.com", "Ünal@example.COM", "ünal@example.com"] {
+            assert_eq!(
+                Email::parse("email", spelling).unwrap().as_str(),
+                "ünal@example.com",
+                "{spelling}: non-ASCII letters fold too"
+            );
+        }
         for bad in [
             "",
             "a",
@@ -432,6 +584,83 @@ mod tests {
             "red-bike-2"
         );
         assert!(Slug::from_name("!!!").is_none());
+    }
+
+    #[test]
+    fn slugs_of_non_ascii_names_are_their_unaccented_words() {
+        let cases = [
+            ("Điện thoại", "dien-thoai"),
+            ("Đồng hồ thông minh đẹp", "dong-ho-thong-minh-dep"),
+            ("Bàn phím cơ Ưu việt", "ban-phim-co-uu-viet"),
+            ("Crème brûlée à la française", "creme-brulee-a-la-francaise"),
+            ("Straße Œuvre Æble Łódź", "strasse-oeuvre-aeble-lodz"),
+            ("Nguyễn Thị Mỹ Dung", "nguyen-thi-my-dung"),
+            // Decomposed: `e` and a combining acute accent.
+            ("Cafe\u{301} Noi", "cafe-noi"),
+            ("手机 Pro", "pro"),
+        ];
+        for (name, slug) in cases {
+            assert_eq!(Slug::from_name(name).unwrap().as_str(), slug, "{name}");
+        }
+        assert!(Slug::from_name("手机").is_none());
+        assert_eq!(fold_to_ascii("Đường ĐẸP"), "Duong DEP");
+        let long = "Ả".repeat(300);
+        assert_eq!(Slug::from_name(&long).unwrap().as_str().len(), 120);
+    }
+
+    #[test]
+    fn text_normalises_line_breaks_and_refuses_other_controls() {
+        assert_eq!(
+            text("body", "one\r\ntwo\rthree\u{2028}four\tfive", 0, 100).unwrap(),
+            "one\ntwo\nthree\nfour\tfive"
+        );
+        for bad in [
+            "a\u{0}b",
+            "a\u{7}b",
+            "a\u{1b}[31mb",
+            "a\u{7f}b",
+            "a\u{9b}b",
+            "a\u{202e}b",
+        ] {
+            assert!(text("body", bad, 0, 100).is_err(), "{bad:?}");
+            assert!(line("name", bad, 0, 100).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            line("name", "  Lamp 🛋️ ‍ Ưu  ", 1, 20).unwrap(),
+            "Lamp 🛋️ ‍ Ưu"
+        );
+        for bad in ["a\nb", "a\rb", "a\tb", "a\u{2029}b"] {
+            assert!(line("name", bad, 0, 100).is_err(), "{bad:?}");
+        }
+        // A CRLF counts as one character.
+        assert!(text("body", "ab\r\ncd", 0, 5).is_ok());
+    }
+
+    #[test]
+    fn fitted_text_is_always_accepted_by_the_validators() {
+        let strange = [
+            String::new(),
+            "plain".to_string(),
+            "\r\n\r\n  x \r".to_string(),
+            "\u{0}\u{1}\u{7f}\u{85}\u{9b}\u{202e}\u{2066}evil\u{2069}".to_string(),
+            "é".repeat(5000),
+            "👩‍👩‍👧‍👦".repeat(300),
+            format!("{}\r\n{}", "Ư".repeat(199), "x".repeat(10)),
+            "a ".repeat(400),
+            "\t\t\t".to_string(),
+        ];
+        for s in &strange {
+            for max in [1, 2, 10, 200, 5000] {
+                let fitted = fit_text(s, max);
+                assert!(text("content", &fitted, 0, max).is_ok(), "{s:?} / {max}");
+                let one = fit_line(s, max);
+                assert!(line("title", &one, 0, max).is_ok(), "{s:?} / {max}");
+                assert!(text("title", &one, 0, max).is_ok(), "{s:?} / {max}");
+            }
+        }
+        assert_eq!(fit_line("abcdef", 4), "abc…");
+        assert_eq!(fit_line("a\r\nb", 10), "a  b");
+        assert_eq!(fit_text("a\r\nb\u{0}", 10), "a\nb");
     }
 
     #[test]
