@@ -11,7 +11,7 @@ use crate::config::Config;
 use crate::model::account::{self, NewAccount, OwnerView};
 use crate::model::login_failure::LoginFailures;
 use crate::model::notification::{self, NewNotification};
-use crate::model::{Lock, refresh_token, wallet};
+use crate::model::{Lock, refresh_token, registration, wallet};
 use crate::rules;
 use crate::rules::account::MAX_NAME_CHARS;
 use crate::rules::password::{self, Password};
@@ -122,8 +122,16 @@ impl RegisterRequest {
 /// `POST /api/v1/account/auth/register` — the account, its empty wallet and a welcome
 /// notification, in one transaction, and a first session.
 pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    let config = Config::read(ctx.settings());
+    let config = Config::read(ctx.settings())?;
     let registration = json::read::<RegisterRequest>(&req)?.parse()?;
+    // Counted before the password is hashed: the hash is what a flood of registrations costs.
+    if let Some(address) = client_address(&req, &config) {
+        registration::admit(
+            ctx.settings().redis_url()?.expose(),
+            &address,
+            config.registrations_per_address,
+        )?;
+    }
     let password_hash = password::hash(&registration.password)?;
     let id = kit::ids::new_id();
     let new = NewAccount {
@@ -169,26 +177,40 @@ struct LoginRequest {
     password: String,
 }
 
+/// The client's address bucket, as the per-address limits count it: the peer Spin reports, or
+/// the client a trusted proxy forwarded for (see `rules::address`). spin-sdk keeps the last line
+/// of a repeated header, which holds the hops nearest to us.
+fn client_address(req: &Request, config: &Config) -> Option<String> {
+    let header = |name| req.header(name).and_then(|v| v.as_str());
+    let forwarded: Vec<&str> = header("x-forwarded-for").into_iter().collect();
+    rules::address::client(
+        header("spin-client-addr"),
+        &forwarded,
+        &config.trusted_proxies,
+    )
+    .map(rules::address::bucket)
+}
+
 /// `POST /api/v1/account/auth/login` — the same answer whether the identifier is unknown or
-/// the password wrong; failures are throttled per identifier and per client address.
+/// the password wrong; failures are throttled per account (whichever identifier names it,
+/// however written) and per client address.
 pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    let config = Config::read(ctx.settings());
+    let config = Config::read(ctx.settings())?;
     let body: LoginRequest = json::read(&req)?;
     session::ensure_plausible_login(&body.identifier, &body.password)?;
     let identifier = Identifier::parse(&body.identifier);
-    let address = session::client_address(req.header("spin-client-addr").and_then(|v| v.as_str()));
+    let db = ctx.db()?;
+    let found = account::by_identifier(db, &identifier)?;
     let failures = LoginFailures::open(
         ctx.settings().redis_url()?.expose(),
-        &identifier.name,
-        address.as_deref(),
+        &session::failure_subject(&identifier, found.as_ref().map(|a| a.id)),
+        client_address(&req, &config).as_deref(),
     )?;
     // Counted before the check, decided on the count: see model::login_failure.
     if let Some(counter) = session::throttled(failures.begin()?) {
         failures.take_back()?;
         return Err(ApiError::too_many_requests(failures.retry_after(counter)));
     }
-    let db = ctx.db()?;
-    let found = account::by_identifier(db, &identifier.name, identifier.phone.as_ref())?;
     let stored_hash = found.as_ref().map(|a| a.password_hash.as_str());
     if !password::verify(&body.password, stored_hash) {
         // The count stays: it was this failure's.
@@ -224,7 +246,7 @@ enum Refreshed {
 /// `POST /api/v1/account/auth/refresh` — rotates the refresh token; presenting one that was
 /// already rotated revokes its whole session.
 pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    let config = Config::read(ctx.settings());
+    let config = Config::read(ctx.settings())?;
     let body: RefreshRequest = json::read(&req)?;
     let digest = session::digest(&body.refresh_token);
     let outcome = ctx

@@ -3,35 +3,61 @@
 //! `jwt_signing_key`, …) are kit's (`kit::config::Settings`).
 
 use kit::config::Settings;
+use kit::{ApiError, ApiResult};
+
+use crate::rules::address::TrustedProxies;
 
 /// Access-token lifetime when `access_token_ttl_seconds` is absent or not a positive number.
 pub const DEFAULT_ACCESS_TOKEN_TTL_SECS: i64 = 900;
 
+/// Registrations allowed per client address per hour when `registrations_per_address_per_hour`
+/// is absent or not a positive number.
+pub const DEFAULT_REGISTRATIONS_PER_ADDRESS: i64 = 20;
+
 /// What account reads from its variables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     /// `access_token_ttl_seconds`: how long an access token is valid. Kept short, since a
     /// token stays valid until it expires, whatever happens to its session.
     pub access_token_ttl_secs: i64,
+    /// `trusted_proxies`: the proxies whose `X-Forwarded-For` names the client (none by
+    /// default); see `rules::address`.
+    pub trusted_proxies: TrustedProxies,
+    /// `registrations_per_address_per_hour`: accounts one client address may register per hour.
+    pub registrations_per_address: i64,
 }
 
 impl Config {
-    /// The configuration, from the request's variables.
-    pub fn read(settings: &Settings) -> Config {
-        Config {
-            access_token_ttl_secs: access_token_ttl(
+    /// The configuration, from the request's variables; a `trusted_proxies` entry that is not
+    /// an address or a block is a configuration error naming it (500, logged), never ignored.
+    pub fn read(settings: &Settings) -> ApiResult<Config> {
+        let proxies = settings.optional("trusted_proxies").unwrap_or_default();
+        Ok(Config {
+            access_token_ttl_secs: positive(
                 settings.optional("access_token_ttl_seconds").as_deref(),
+                DEFAULT_ACCESS_TOKEN_TTL_SECS,
             ),
-        }
+            trusted_proxies: TrustedProxies::parse(&proxies).map_err(|entry| {
+                ApiError::internal(format_args!(
+                    "variable `trusted_proxies`: `{entry}` is not an IP address or a CIDR block"
+                ))
+            })?,
+            registrations_per_address: positive(
+                settings
+                    .optional("registrations_per_address_per_hour")
+                    .as_deref(),
+                DEFAULT_REGISTRATIONS_PER_ADDRESS,
+            ),
+        })
     }
 }
 
-/// `access_token_ttl_seconds` as seconds: a positive whole number, the default otherwise.
-fn access_token_ttl(value: Option<&str>) -> i64 {
+/// A positive whole number, `default` otherwise.
+fn positive(value: Option<&str>, default: i64) -> i64 {
     value
         .and_then(|v| v.parse().ok())
-        .filter(|secs: &i64| *secs > 0)
-        .unwrap_or(DEFAULT_ACCESS_TOKEN_TTL_SECS)
+        .filter(|n: &i64| *n > 0)
+        .unwrap_or(default)
 }
 
 #[cfg(test)]
@@ -39,14 +65,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_access_token_ttl_is_a_positive_number_of_seconds_or_the_default() {
-        assert_eq!(access_token_ttl(Some("60")), 60);
+    fn numbers_are_positive_whole_numbers_or_the_default() {
+        assert_eq!(positive(Some("60"), 900), 60);
         for unusable in [None, Some(""), Some("0"), Some("-5"), Some("15m")] {
-            assert_eq!(
-                access_token_ttl(unusable),
-                DEFAULT_ACCESS_TOKEN_TTL_SECS,
-                "{unusable:?}"
-            );
+            assert_eq!(positive(unusable, 900), 900, "{unusable:?}");
         }
     }
 }

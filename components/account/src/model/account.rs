@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::Lock;
 use crate::rules::account::{Gender, Status};
+use crate::rules::session::Identifier;
 
 /// An account as stored.
 pub struct Account {
@@ -191,16 +192,16 @@ pub fn load(db: &Db, id: Uuid, lock: Lock) -> ApiResult<Account> {
     find(db, id, lock)?.ok_or_else(|| not_found(id))
 }
 
-/// The account whose username or e-mail address is `name` (lower-case), or whose phone number
-/// is `phone`: what a sign-in identifier names.
-pub fn by_identifier(db: &Db, name: &str, phone: Option<&Phone>) -> ApiResult<Option<Account>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM account.account \
-         WHERE username = $1 OR email = $1 OR phone = $2 LIMIT 1"
-    );
-    // No stored phone is empty (`account_phone_format`), so "" matches none.
-    let phone = phone.map_or("", Phone::as_str);
-    db.fetch_optional(&sql, &[text(name), text(phone)])
+/// The account a sign-in identifier names, looked up in the one column of its kind.
+pub fn by_identifier(db: &Db, identifier: &Identifier) -> ApiResult<Option<Account>> {
+    let column = match identifier {
+        Identifier::Username(_) => "username",
+        Identifier::Email(_) => "email",
+        Identifier::Phone(_) => "phone",
+        Identifier::Unusable(_) => return Ok(None),
+    };
+    let sql = format!("SELECT {COLUMNS} FROM account.account WHERE {column} = $1");
+    db.fetch_optional(&sql, &[text(identifier.as_str())])
 }
 
 /// Those of `ids` that are accounts, by id, in one query.

@@ -13,14 +13,18 @@
 //! - [`wallet`]: an account's balance; debits that never overdraw it.
 //! - [`wallet_entry`]: the wallet's append-only ledger.
 //! - [`login_failure`]: failed sign-ins, counted in Redis.
+//! - [`registration`]: registrations per client address, counted in Redis.
+//! - [`counter`]: the fixed-window Redis counters both are made of.
 
 pub mod account;
 pub mod contact;
+pub mod counter;
 pub mod favorite;
 pub mod login_failure;
 pub mod notification;
 pub mod payment_method;
 pub mod refresh_token;
+pub mod registration;
 pub mod wallet;
 pub mod wallet_entry;
 

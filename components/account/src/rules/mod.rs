@@ -4,6 +4,7 @@
 //! import circle.
 //!
 //! - [`account`]: an account's status and what its profile fields may hold.
+//! - [`address`]: the client's address behind trusted proxies, as the per-address limits count it.
 //! - [`contact`]: how many contacts an account keeps, and its default.
 //! - [`notification`]: what a notification sent by another module may hold.
 //! - [`password`]: the password policy, argon2id hashing and verification.
@@ -12,6 +13,7 @@
 //! - [`wallet`]: a movement's currency and texts, and when the currency may change.
 
 pub mod account;
+pub mod address;
 pub mod contact;
 pub mod notification;
 pub mod password;

@@ -7,9 +7,10 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use kit::validate::Phone;
+use kit::validate::{Email, Phone, Username};
 use kit::{ApiError, ApiResult};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 use super::password;
 
@@ -37,33 +38,57 @@ pub fn ensure_plausible_login(identifier: &str, password: &str) -> ApiResult<()>
     Ok(())
 }
 
-/// What a sign-in identifier may name: a username or an e-mail address (both stored
-/// lower-case), or a phone number.
+/// What a sign-in identifier names, read the way registration stores each kind, so that every
+/// spelling of one username, e-mail address or phone number is the same identifier. The kinds
+/// cannot be confused: a phone number starts with `+`, only an e-mail address holds `@`, and a
+/// username starts with a letter.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identifier {
-    /// The identifier trimmed and lower-cased, as usernames and e-mail addresses are stored;
-    /// failures are counted under it too.
-    pub name: String,
-    /// The identifier as a phone number, when it reads as one.
-    pub phone: Option<Phone>,
+pub enum Identifier {
+    /// A username, lower-case.
+    Username(Username),
+    /// An e-mail address, folded as [`Email`] folds it at registration.
+    Email(Email),
+    /// A phone number, in E.164 form.
+    Phone(Phone),
+    /// Text no account can have as an identifier (trimmed and lower-cased, so that its failures
+    /// are still counted under one name).
+    Unusable(String),
 }
 
 impl Identifier {
     /// Reads a sign-in identifier; any text is one, it may just name no account.
     pub fn parse(identifier: &str) -> Identifier {
-        Identifier {
-            name: identifier.trim().to_lowercase(),
-            phone: Phone::parse("identifier", identifier).ok(),
+        let field = "identifier";
+        let unusable = |_| Identifier::Unusable(identifier.trim().to_lowercase());
+        if let Ok(phone) = Phone::parse(field, identifier) {
+            Identifier::Phone(phone)
+        } else if identifier.contains('@') {
+            Email::parse(field, identifier).map_or_else(unusable, Identifier::Email)
+        } else {
+            Username::parse(field, identifier).map_or_else(unusable, Identifier::Username)
+        }
+    }
+
+    /// The identifier in its stored form.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Identifier::Username(u) => u.as_str(),
+            Identifier::Email(e) => e.as_str(),
+            Identifier::Phone(p) => p.as_str(),
+            Identifier::Unusable(s) => s,
         }
     }
 }
 
-/// The client's address from `spin-client-addr` (`ip:port`, `[v6]:port`), without its port;
-/// `None` when it is missing or unspecified.
-pub fn client_address(header: Option<&str>) -> Option<String> {
-    let addr = header?;
-    let ip = addr.rsplit_once(':').map_or(addr, |(ip, _)| ip);
-    (!ip.is_empty() && ip != "0.0.0.0").then(|| ip.trim_matches(['[', ']']).to_string())
+/// What a failed sign-in is counted against: the account the identifier names, whichever of its
+/// identifiers was given and however it was written, so that one account has one limit; or, when
+/// it names none, the identifier itself (such guesses can never succeed, but they are refused
+/// alike, so that the answers do not tell which identifiers exist).
+pub fn failure_subject(identifier: &Identifier, account: Option<Uuid>) -> String {
+    match account {
+        Some(id) => format!("account:{id}"),
+        None => format!("identifier:{}", identifier.as_str()),
+    }
 }
 
 /// The window failed sign-ins are counted in.
@@ -74,6 +99,9 @@ pub const PER_IDENTIFIER: i64 = 5;
 
 /// Failures allowed per client address per window (shared networks have several users).
 pub const PER_ADDRESS: i64 = 30;
+
+/// The window registrations are counted in, per client address.
+pub const REGISTRATION_WINDOW_SECS: i64 = 60 * 60;
 
 /// The two counters of failed sign-ins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,26 +231,48 @@ mod tests {
     }
 
     #[test]
-    fn an_identifier_is_looked_up_lower_case_and_as_a_phone_number() {
-        let id = Identifier::parse("  Ann@Example.com ");
-        assert_eq!((id.name.as_str(), id.phone), ("ann@example.com", None));
-        let id = Identifier::parse("+84 90 123 4567");
-        assert_eq!(id.phone.unwrap().as_str(), "+84901234567");
+    fn every_spelling_of_an_identifier_reads_as_its_stored_form() {
+        let same = |spellings: &[&str], stored: &str| {
+            for s in spellings {
+                assert_eq!(Identifier::parse(s).as_str(), stored, "{s}");
+            }
+        };
+        same(&["ann_99", " Ann_99 ", "ANN_99"], "ann_99");
+        same(
+            &["ann@example.com", "  Ann@Example.COM ", "ANN@EXAMPLE.COM"],
+            "ann@example.com",
+        );
+        same(
+            &["Ünal@example.com", "ÜNAL@example.com"],
+            "ünal@example.com",
+        );
+        same(
+            &["+84901234567", "+84 90 123 4567", "+84 (90) 123-4567"],
+            "+84901234567",
+        );
+        assert!(matches!(Identifier::parse("Ann"), Identifier::Username(_)));
+        assert!(matches!(Identifier::parse("a@b.co"), Identifier::Email(_)));
+        assert!(matches!(
+            Identifier::parse("+84 90 123 4567"),
+            Identifier::Phone(_)
+        ));
+        assert_eq!(
+            Identifier::parse(" No Such!Name "),
+            Identifier::Unusable("no such!name".into())
+        );
     }
 
     #[test]
-    fn the_client_address_loses_its_port() {
+    fn failures_count_against_the_account_whatever_identifier_names_it() {
+        let account = Uuid::new_v4();
+        let by_name = failure_subject(&Identifier::parse("Ann_99"), Some(account));
+        let by_phone = failure_subject(&Identifier::parse("+84 90 123 4567"), Some(account));
+        assert_eq!(by_name, by_phone);
         assert_eq!(
-            client_address(Some("203.0.113.7:51234")).as_deref(),
-            Some("203.0.113.7")
+            failure_subject(&Identifier::parse(" ANN_99"), None),
+            failure_subject(&Identifier::parse("ann_99"), None)
         );
-        assert_eq!(
-            client_address(Some("[2001:db8::1]:443")).as_deref(),
-            Some("2001:db8::1")
-        );
-        assert_eq!(client_address(Some("0.0.0.0:0")), None);
-        assert_eq!(client_address(Some(":80")), None);
-        assert_eq!(client_address(None), None);
+        assert_ne!(failure_subject(&Identifier::parse("ann_99"), None), by_name);
     }
 
     #[test]

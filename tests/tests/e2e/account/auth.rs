@@ -265,3 +265,53 @@ async fn guesses_sent_at_once_get_no_more_password_checks_than_the_limit() {
         .await
         .assert_error(429, "too_many_requests");
 }
+
+#[tokio::test]
+async fn every_spelling_of_an_accounts_identifiers_counts_against_one_limit() {
+    let username = unique("s");
+    let email = format!("{}@example.com", unique("spell"));
+    let phone = format!("+8490{:03}{:04}", rand4() % 1000, rand4());
+    register(json!({
+        "username": username, "email": email, "phone": phone, "password": "correct horse",
+        "country": "VN",
+    }))
+    .await
+    .assert_status(201);
+    let digits = &phone[1..];
+    let spellings = [
+        username.to_uppercase(),
+        format!("  {username} "),
+        email.to_uppercase(),
+        format!("+{} {} {}", &digits[..2], &digits[2..5], &digits[5..]),
+        format!("+{}-({})-{}", &digits[..2], &digits[2..5], &digits[5..]),
+    ];
+    for spelling in &spellings {
+        login(spelling, "wrong horse!")
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    login(&phone, "correct horse")
+        .await
+        .assert_error(429, "too_many_requests");
+}
+
+#[tokio::test]
+async fn e_mail_addresses_fold_alike_at_registration_and_sign_in() {
+    let local = unique("Ünal.");
+    let email = format!("{}@Example.COM", local.to_uppercase());
+    let reply =
+        register(json!({ "email": email, "password": "correct horse", "country": "DE" })).await;
+    reply.assert_status(201);
+    let stored = format!("{}@example.com", local.to_lowercase());
+    assert_eq!(reply["account"]["email"], stored);
+    for spelling in [
+        email.clone(),
+        stored.clone(),
+        format!("{local}@example.com"),
+    ] {
+        login(&spelling, "correct horse").await.assert_status(200);
+    }
+    register(json!({ "email": stored, "password": "correct horse", "country": "DE" }))
+        .await
+        .assert_error(409, "email_taken");
+}

@@ -1,7 +1,9 @@
 //! Accounts through the real stack, one file per resource: registration and sign-in
-//! ([`auth`]), profiles and the country rule ([`profile`]), the wallet, contacts, favourites,
-//! notifications and payment methods. The helpers every file uses are here.
+//! ([`auth`]), the client address the limits count ([`addresses`]), profiles and the country
+//! rule ([`profile`]), the wallet, contacts, favourites, notifications and payment methods. The
+//! helpers every file uses are here.
 
+mod addresses;
 mod auth;
 mod contacts;
 mod favorites;
