@@ -167,6 +167,24 @@ pub fn ensure_serials_cover(available: i64, active: i64) -> ApiResult<()> {
     Ok(())
 }
 
+/// Serial tracking cannot start while reservations hold units without serials: released,
+/// those units would be available with no serial to match them, and a reservation counting on
+/// them would find none (`serial_shortage`). `reserved` is the SKU's reserved count,
+/// `reserved_serials` its serials held by reservations.
+pub fn ensure_reservations_tracked(reserved: i64, reserved_serials: i64) -> ApiResult<()> {
+    let untracked = reserved - reserved_serials;
+    if untracked > 0 {
+        return Err(ApiError::conflict(
+            "untracked_units_reserved",
+            format!(
+                "{untracked} reserved units have no serial number; turn serial tracking on \
+                 once their reservations are committed or released"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Validates the serial numbers of an import: required exactly when the SKU tracks serials,
 /// one per unit, each 1–100 visible characters, no repeats.
 pub fn import_serials(
@@ -461,6 +479,19 @@ mod tests {
         assert_eq!(
             ensure_serials_cover(3, 2).unwrap_err().code,
             "serials_missing"
+        );
+    }
+
+    #[test]
+    fn tracking_waits_for_reservations_of_units_without_serials() {
+        assert!(ensure_reservations_tracked(0, 0).is_ok());
+        assert!(
+            ensure_reservations_tracked(2, 2).is_ok(),
+            "held with their serials"
+        );
+        assert_eq!(
+            ensure_reservations_tracked(3, 2).unwrap_err().code,
+            "untracked_units_reserved"
         );
     }
 

@@ -45,7 +45,9 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             let stock = stock::load(db, sku, Lock::ForUpdate)?;
             rules::ensure_owner(stock.seller_id, user.sub)?;
             if body.serial_required && !stock.serial_required {
-                rules::ensure_serials_cover(stock.available, serial::count_active(db, sku)?)?;
+                let serials = serial::counts(db, sku)?;
+                rules::ensure_reservations_tracked(stock.reserved, serials.reserved)?;
+                rules::ensure_serials_cover(stock.available, serials.active)?;
             }
             let stock = stock::set_serial_required(db, sku, body.serial_required)?;
             json::ok(&StockAnswer::from(stock))

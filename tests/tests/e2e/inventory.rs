@@ -353,6 +353,55 @@ async fn serial_tracking_can_only_start_when_every_unit_has_a_serial() {
 }
 
 #[tokio::test]
+async fn serial_tracking_waits_until_no_reservation_holds_units_without_serials() {
+    let owner = seller();
+    let sku = new_sku(&owner, false).await;
+    import(&owner, sku, json!({ "quantity": 1 }))
+        .await
+        .assert_status(200);
+    let held = reserve(json!([{ "sku_id": sku, "quantity": 1 }]), &key()).await;
+    held.assert_status(201);
+    let track = || async {
+        stack()
+            .api()
+            .patch(&format!("/api/v1/inventory/stock/{sku}"))
+            .bearer(&owner.token)
+            .json(json!({ "serial_required": true }))
+            .send()
+            .await
+    };
+    // Nothing is available and no serial is active, but the held unit has no serial: released
+    // under tracking, it would be available with nothing to match it.
+    track().await.assert_error(409, "untracked_units_reserved");
+    let id = held["reservation_id"].as_str().unwrap();
+    finish(id, "release", &key()).await.assert_status(200);
+    let s = stock(sku).await;
+    assert_eq!(
+        (s["available"].as_i64(), s["serial_required"].as_bool()),
+        (Some(1), Some(false)),
+        "the refusal changed nothing"
+    );
+    track().await.assert_error(409, "serials_missing");
+
+    // Once the hold is committed nothing can come back: tracking may start.
+    let sold = reserve(json!([{ "sku_id": sku, "quantity": 1 }]), &key()).await;
+    sold.assert_status(201);
+    track().await.assert_error(409, "untracked_units_reserved");
+    finish(sold["reservation_id"].as_str().unwrap(), "commit", &key())
+        .await
+        .assert_status(200);
+    let reply = track().await;
+    reply.assert_status(200);
+    assert_eq!(
+        (
+            reply["available"].as_i64(),
+            reply["serial_required"].as_bool()
+        ),
+        (Some(0), Some(true))
+    );
+}
+
+#[tokio::test]
 async fn a_reservation_is_all_or_nothing() {
     let owner = seller();
     let (a, b) = (new_sku(&owner, false).await, new_sku(&owner, false).await);

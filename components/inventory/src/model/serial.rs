@@ -66,12 +66,32 @@ pub fn load_locked(db: &Db, sku: Uuid, serial: &str) -> ApiResult<Serial> {
         })
 }
 
-const COUNT_ACTIVE: &str =
-    "SELECT count(*) FROM inventory.serial WHERE sku_id = $1 AND status = 'active'";
+/// How many serials of a SKU are on sale and how many are held by reservations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    /// Serials in `active`: while the SKU tracks serials, its available count.
+    pub active: i64,
+    /// Serials in `reserved`: the units of open reservations that carry a serial.
+    pub reserved: i64,
+}
 
-/// How many serials of `sku` are active.
-pub fn count_active(db: &Db, sku: Uuid) -> ApiResult<i64> {
-    db.scalar(COUNT_ACTIVE, &[uuid(sku)])
+impl FromRow for Counts {
+    fn from_row(row: &Row<'_>) -> ApiResult<Counts> {
+        Ok(Counts {
+            active: row.get("active")?,
+            reserved: row.get("reserved")?,
+        })
+    }
+}
+
+const COUNTS: &str = "SELECT count(*) FILTER (WHERE status = 'active') AS active, \
+                             count(*) FILTER (WHERE status = 'reserved') AS reserved \
+                      FROM inventory.serial WHERE sku_id = $1";
+
+/// How many serials of `sku` are active and how many reserved, in one query.
+pub fn counts(db: &Db, sku: Uuid) -> ApiResult<Counts> {
+    db.fetch_optional(COUNTS, &[uuid(sku)])?
+        .ok_or_else(|| ApiError::internal("an aggregate returned no row"))
 }
 
 const INSERT_ALL: &str = "INSERT INTO inventory.serial (sku_id, serial) \
