@@ -6,6 +6,11 @@
 //! update of its SKU's stock row ([`stock::take`]), lines are taken in SKU order so that two
 //! reservations cannot deadlock, and serials are picked past the ones other reservations are
 //! taking ([`serial::reserve`]).
+//!
+//! A busy SKU answers `out_of_stock` or succeeds, never a timeout: a reservation waits its
+//! turn on the stock row however long the queue (no lock timeout applies past the
+//! idempotency claim), and one asking for more than the last committed count is refused
+//! before it joins the queue ([`stock::ensure_available`]).
 
 use contracts::inventory::{ReservationAnswer, ReservationStatus, ReserveRequest, ReservedLine};
 use kit::db::Db;
@@ -24,6 +29,7 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let lines = rules::merge_lines(&requested)?;
     ctx.db()?
         .transaction(async |db: &Db| {
+            stock::ensure_available(db, &lines)?;
             let id = reservation::insert(db, &reference)?;
             let id_text = id.to_string();
             let mut reserved = Vec::with_capacity(lines.len());

@@ -153,6 +153,10 @@ pub(crate) async fn serve(
 
 /// Claims `key` for this request; `false` when it was claimed before (replay it). A claim
 /// still uncommitted by a concurrent first request is waited for up to [`WAIT_FOR_FIRST`].
+///
+/// The wait bounds the claim alone: the lock timeout is reset before the handler runs, so a
+/// handler queueing on a busy row (a hot SKU's stock) waits its turn instead of failing with
+/// a lock timeout after [`WAIT_FOR_FIRST`].
 fn claim(
     db: &Db,
     schema: &str,
@@ -185,6 +189,7 @@ fn claim(
                 e.into()
             }
         })?;
+    db.execute("SET LOCAL lock_timeout TO DEFAULT", &[])?;
     Ok(claimed == 1)
 }
 

@@ -587,6 +587,64 @@ async fn racing_checkouts_never_oversell_the_last_units() {
 }
 
 #[tokio::test]
+async fn a_busy_sku_answers_out_of_stock_or_succeeds_never_a_lock_timeout() {
+    let owner = seller();
+    let sku = new_sku(&owner, false).await;
+    import(&owner, sku, json!({ "quantity": 5 }))
+        .await
+        .assert_status(200);
+    // A long queue on the SKU's row: the row is held for longer than any lock timeout in the
+    // stack (the idempotency claim waits 5 s) while forty reservations line up behind it.
+    let mut db = stack().db().await;
+    let holder = db.transaction().await.unwrap();
+    holder
+        .execute(
+            "SELECT 1 FROM inventory.stock WHERE sku_id = $1 FOR UPDATE",
+            &[&sku],
+        )
+        .await
+        .unwrap();
+    let queue =
+        futures_join((0..40).map(|_| async move {
+            reserve(json!([{ "sku_id": sku, "quantity": 1 }]), &key()).await
+        }));
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+        holder.commit().await.unwrap();
+    };
+    let (replies, ()) = tokio::join!(queue, release);
+    for r in &replies {
+        assert!(
+            r.status == 201 || (r.status == 409 && r["error"]["code"] == "out_of_stock"),
+            "every answer is a reservation or out_of_stock: {} {}",
+            r.status,
+            r.text
+        );
+    }
+    assert_eq!(replies.iter().filter(|r| r.status == 201).count(), 5);
+    let s = stock(sku).await;
+    assert_eq!(
+        (s["available"].as_i64(), s["reserved"].as_i64()),
+        (Some(0), Some(5)),
+        "never oversold"
+    );
+
+    // Sold out, a request answers at once instead of joining a queue on the row.
+    let holder = db.transaction().await.unwrap();
+    holder
+        .execute(
+            "SELECT 1 FROM inventory.stock WHERE sku_id = $1 FOR UPDATE",
+            &[&sku],
+        )
+        .await
+        .unwrap();
+    reserve(json!([{ "sku_id": sku, "quantity": 1 }]), &key())
+        .await
+        .assert_error(409, "out_of_stock");
+    holder.rollback().await.unwrap();
+}
+
+#[tokio::test]
 async fn concurrent_reservations_never_share_a_serial() {
     let owner = seller();
     let sku = new_sku(&owner, true).await;

@@ -184,15 +184,39 @@ pub fn take(db: &Db, sku: Uuid, quantity: i64) -> ApiResult<Taken> {
     if let Some(taken) = db.fetch_optional(TAKE, &[uuid(sku), quantity.into()])? {
         return Ok(taken);
     }
-    let stock = find(db, sku, Lock::None)?
-        .ok_or_else(|| ApiError::not_found("sku_not_found", format!("SKU {sku} has no stock")))?;
-    Err(ApiError::conflict(
+    let stock = find(db, sku, Lock::None)?.ok_or_else(|| no_sku(sku))?;
+    Err(out_of_stock(sku, quantity, stock.available))
+}
+
+/// Refuses `lines` (`(sku, quantity)`) at once when the last committed counts cannot serve
+/// them: 404 `sku_not_found` or 409 `out_of_stock`, as [`take`] would, but read without
+/// locking. A sold-out SKU then answers without queueing on its row behind the reservations
+/// that hold it, so the queue on a busy SKU holds only requests that may still succeed; what
+/// passes is decided by [`take`], under the row lock.
+pub fn ensure_available(db: &Db, lines: &[(Uuid, i64)]) -> ApiResult<()> {
+    let skus: Vec<Uuid> = lines.iter().map(|&(sku, _)| sku).collect();
+    let levels = levels(db, &skus)?;
+    for &(sku, quantity) in lines {
+        match levels.iter().find(|l| l.sku_id == sku) {
+            None => return Err(no_sku(sku)),
+            Some(l) if l.available < quantity => {
+                return Err(out_of_stock(sku, quantity, l.available));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+fn no_sku(sku: Uuid) -> ApiError {
+    ApiError::not_found("sku_not_found", format!("SKU {sku} has no stock"))
+}
+
+fn out_of_stock(sku: Uuid, quantity: i64, available: i64) -> ApiError {
+    ApiError::conflict(
         "out_of_stock",
-        format!(
-            "SKU {sku}: {quantity} wanted, {} available",
-            stock.available
-        ),
-    ))
+        format!("SKU {sku}: {quantity} wanted, {available} available"),
+    )
 }
 
 /// A SKU's levels as other modules see them, with the version of its stock.
