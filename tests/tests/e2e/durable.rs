@@ -35,7 +35,7 @@ async fn sell_out(seller: Uuid) -> Uuid {
     internal
         .post("/internal/reservations")
         .header("idempotency-key", &Uuid::new_v4().to_string())
-        .json(json!({ "reference": "checkout", "lines": [{ "sku_id": sku, "quantity": 1 }] }))
+        .json(json!({ "reference": format!("checkout-{sku}"), "lines": [{ "sku_id": sku, "quantity": 1 }] }))
         .send()
         .await
         .assert_status(201);

@@ -64,7 +64,9 @@ async fn reserve(lines: Value, key: &str) -> Reply {
         .internal("inventory")
         .post("/internal/reservations")
         .header("idempotency-key", key)
-        .json(json!({ "reference": "checkout-test", "lines": lines }))
+        // One reference per checkout (the database allows no other): a retry with the same
+        // key is the same checkout.
+        .json(json!({ "reference": format!("checkout-{key}"), "lines": lines }))
         .send()
         .await
 }
@@ -642,6 +644,44 @@ async fn a_busy_sku_answers_out_of_stock_or_succeeds_never_a_lock_timeout() {
         .await
         .assert_error(409, "out_of_stock");
     holder.rollback().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_reserve_retried_after_its_key_expired_is_refused_by_its_reference() {
+    let owner = seller();
+    let sku = new_sku(&owner, false).await;
+    import(&owner, sku, json!({ "quantity": 4 }))
+        .await
+        .assert_status(200);
+    let reference = format!("checkout-{}", Uuid::new_v4());
+    let body = json!({ "reference": reference, "lines": [{ "sku_id": sku, "quantity": 1 }] });
+    let send = |k: String| {
+        let body = body.clone();
+        async move {
+            stack()
+                .internal("inventory")
+                .post("/internal/reservations")
+                .header("idempotency-key", &k)
+                .json(body)
+                .send()
+                .await
+        }
+    };
+    let k = key();
+    send(k.clone()).await.assert_status(201);
+    // The record of the key is gone, as it is once it expired and was purged.
+    stack()
+        .db()
+        .await
+        .execute(
+            "DELETE FROM inventory.idempotency_key WHERE caller = 'internal' AND key = $1",
+            &[&k],
+        )
+        .await
+        .unwrap();
+    send(k).await.assert_error(409, "reservation_exists");
+    send(key()).await.assert_error(409, "reservation_exists");
+    assert_eq!(stock(sku).await["reserved"], 1, "held once");
 }
 
 #[tokio::test]

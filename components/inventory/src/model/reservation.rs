@@ -45,10 +45,23 @@ impl FromRow for Line {
 const INSERT: &str =
     "INSERT INTO inventory.reservation (id, reference, status) VALUES ($1, $2, 'held')";
 
-/// Creates a held reservation for `reference` and returns its id (UUIDv7).
+/// Creates a held reservation for `reference` and returns its id (UUIDv7); 409
+/// `reservation_exists` when a reservation already has that reference, whatever its state.
+///
+/// This is the backstop of exactly once: a reserve retried after its idempotency record
+/// expired is refused here instead of holding the units twice.
 pub fn insert(db: &Db, reference: &str) -> ApiResult<Uuid> {
     let id = kit::ids::new_id();
-    db.execute(INSERT, &[uuid(id), text(reference)])?;
+    db.execute(INSERT, &[uuid(id), text(reference)])
+        .map_err(|e| {
+            e.to_api(&[(
+                "reservation_reference_key",
+                ApiError::conflict(
+                    "reservation_exists",
+                    format!("a reservation with reference {reference} exists already"),
+                ),
+            )])
+        })?;
     Ok(id)
 }
 

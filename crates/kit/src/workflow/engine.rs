@@ -372,15 +372,49 @@ impl Engine {
         Ok(ids)
     }
 
-    /// An operator's retry of a failed invocation; `false` when it is not failed.
-    pub(super) fn retry_failed(&self, db: &Db, id: Uuid) -> ApiResult<bool> {
-        invocation::retry_failed(db, &self.quoted(), id)
+    /// An operator's retry of a failed invocation; `false` when it is not failed, 409
+    /// `retry_horizon_passed` when it stopped too long ago for the idempotency records of its
+    /// remote effects, which live `ttl_hours`, to be trusted
+    /// ([`ensure_retry_within_horizon`]).
+    pub(super) fn retry_failed(&self, db: &Db, id: Uuid, ttl_hours: i32) -> ApiResult<bool> {
+        let schema = self.quoted();
+        if let Some(idle) = invocation::failed_idle_secs(db, &schema, id)? {
+            ensure_retry_within_horizon(idle, ttl_hours)?;
+        }
+        invocation::retry_failed(db, &schema, id)
     }
 
     /// An operator's cancel; `false` when the invocation cannot be cancelled now.
     pub(super) fn cancel(&self, db: &Db, id: Uuid) -> ApiResult<bool> {
         invocation::cancel(db, &self.quoted(), id)
     }
+}
+
+/// What a retried run keeps in hand before the idempotency records of its remote effects
+/// expire: time for its own automatic retries (ten failures back off about 14 minutes in all)
+/// and their calls.
+pub const RETRY_MARGIN_SECS: i64 = 30 * 60;
+
+/// An operator may retry a failed invocation only while the idempotency records of what its
+/// unfinished step may already have done elsewhere still live: those records were written
+/// after its last progress, `idle_secs` ago, and live `ttl_hours` (`idempotency_ttl_hours`,
+/// the same for every module of the app). Past that horizon a retry could repeat a remote
+/// effect whose record expired, so it is refused with 409 `retry_horizon_passed`; the
+/// operator can still cancel, which undoes what happened.
+pub fn ensure_retry_within_horizon(idle_secs: i64, ttl_hours: i32) -> ApiResult<()> {
+    let horizon = i64::from(ttl_hours) * 3600 - RETRY_MARGIN_SECS;
+    if idle_secs > horizon {
+        return Err(ApiError::conflict(
+            "retry_horizon_passed",
+            format!(
+                "this invocation stopped {}h ago; idempotency records live {ttl_hours}h, so a \
+                 retry could repeat an effect (retry within {}m of its stop, or cancel it)",
+                idle_secs / 3600,
+                horizon / 60
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs the undo of every step whose effect happened, newest first, each journaled as the
@@ -402,6 +436,19 @@ async fn compensate(state: &mut RunState<'_>, workflow: &Registered) -> Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retry_is_refused_once_the_records_of_its_effects_may_have_expired() {
+        assert!(ensure_retry_within_horizon(0, 24).is_ok());
+        assert!(ensure_retry_within_horizon(23 * 3600 + 29 * 60, 24).is_ok());
+        let late = ensure_retry_within_horizon(23 * 3600 + 31 * 60, 24).unwrap_err();
+        assert_eq!(
+            (late.status, late.code.as_ref()),
+            (409, "retry_horizon_passed")
+        );
+        assert!(ensure_retry_within_horizon(3 * 24 * 3600, 24).is_err());
+        assert!(ensure_retry_within_horizon(3 * 24 * 3600, 24 * 7).is_ok());
+    }
 
     #[test]
     fn backoff_doubles_from_one_second_up_to_five_minutes() {

@@ -232,6 +232,24 @@ impl Lease<'_> {
     }
 }
 
+/// Seconds since failed invocation `id` last made progress: since its newest finished
+/// journal entry, or since it started. `None` when it is not failed.
+///
+/// Whatever its unfinished step (or undo) did to another module was done after that instant,
+/// under a key whose record the callee keeps for `idempotency_ttl_hours` from then at least.
+pub(super) fn failed_idle_secs(db: &Db, schema: &str, id: Uuid) -> ApiResult<Option<i64>> {
+    let set = db.query(
+        &format!(
+            "SELECT extract(epoch FROM now() - GREATEST(i.created_at, \
+                 (SELECT max(s.finished_at) FROM {schema}.invocation_step s \
+                  WHERE s.invocation_id = i.id AND s.status = 'done')))::int8 AS idle \
+             FROM {schema}.invocation i WHERE i.id = $1 AND i.status = 'failed'"
+        ),
+        &[uuid(id)],
+    )?;
+    rows(&set).next().map(|r| r.get("idle")).transpose()
+}
+
 /// An operator's retry: a `failed` invocation no run owns is due now, in the direction it was
 /// going, with a fresh failure count. `false` when it is not failed (or a run owns it).
 pub(super) fn retry_failed(db: &Db, schema: &str, id: Uuid) -> ApiResult<bool> {

@@ -233,10 +233,13 @@ async fn list(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
 }
 
 /// `POST /internal/workflows/invocations/:id/retry` — a `failed` invocation runs again now,
-/// from where it stopped (forward, or its compensation), with a fresh failure count.
+/// from where it stopped (forward, or its compensation), with a fresh failure count; 409
+/// `retry_horizon_passed` once it stopped too long ago (see
+/// [`super::engine::ensure_retry_within_horizon`]).
 async fn retry(engine: Engine, ctx: Ctx) -> ApiResult<Response> {
     let id = ctx.param_id("id", "invocation")?;
-    let changed = engine.retry_failed(ctx.db()?, id)?;
+    let ttl = crate::idempotency::ttl_hours(&ctx);
+    let changed = engine.retry_failed(ctx.db()?, id, ttl)?;
     after_change(
         &engine,
         &ctx,

@@ -377,6 +377,50 @@ fn a_step_interrupted_after_its_remote_effect_is_undone_when_an_operator_cancels
 }
 
 #[test]
+fn an_operator_retry_past_the_life_of_idempotency_records_is_refused() {
+    let lab = lab("retry_horizon");
+    let id = lab.start("late_failure", json!({})).invocation_id;
+    lab.run_again(id);
+    assert_eq!(lab.status(id), Status::Failed);
+    let stopped_hours_ago = |hours: i32| {
+        lab.db()
+            .execute(
+                &format!(
+                    "UPDATE \"{}\".invocation \
+                     SET created_at = now() - make_interval(hours => $2) WHERE id = $1",
+                    schema()
+                ),
+                &[uuid(id), crate::db::Param::Int32(hours)],
+            )
+            .unwrap();
+    };
+    // Its interrupted step reached the peer when it started; the peer's record of that call
+    // lives 24 hours.
+    stopped_hours_ago(25);
+    let refused = engine().retry_failed(lab.db(), id, 24).unwrap_err();
+    assert_eq!(
+        crate::testing::code(&refused),
+        (409, "retry_horizon_passed")
+    );
+    assert_eq!(
+        lab.status(id),
+        Status::Failed,
+        "the refusal changed nothing"
+    );
+    assert!(
+        engine().retry_failed(lab.db(), id, 24 * 7).unwrap(),
+        "records kept a week cover it"
+    );
+    stopped_hours_ago(1);
+    lab.run_again(id);
+    assert_eq!(
+        ledger(lab.db(), id),
+        ["remote"],
+        "within the horizon the retry replays the remote effect, never repeats it"
+    );
+}
+
+#[test]
 fn a_step_cannot_open_a_transaction_and_nothing_of_it_commits() {
     let lab = lab("nested");
     let outcome = lab.start("nested", json!({}));

@@ -1,0 +1,1 @@
+ALTER TABLE inventory.reservation DROP CONSTRAINT reservation_reference_key;
