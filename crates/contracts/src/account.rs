@@ -151,6 +151,13 @@ pub struct FavoritesCheckAnswer {
     pub favorites: Vec<Uuid>,
 }
 
+/// Longest `type` of a [`NotificationRequest`], in bytes (lower_snake_case ASCII).
+pub const NOTIFICATION_KIND_MAX: usize = 50;
+/// Longest `title` of a [`NotificationRequest`], in characters, after trimming.
+pub const NOTIFICATION_TITLE_MAX: usize = 200;
+/// Longest `content` of a [`NotificationRequest`], in characters, after trimming.
+pub const NOTIFICATION_CONTENT_MAX: usize = 5000;
+
 /// `POST /internal/notifications`: a notification for an account, sent by any module through
 /// its outbox (so it may arrive twice; the message's idempotency key makes it count once).
 /// Answered 201 with the notification; the answer is read by no one, as outbox relays only
@@ -159,18 +166,23 @@ pub struct FavoritesCheckAnswer {
 /// `metadata` is the sender's own, stored and shown as given: account reads it as any JSON
 /// (the default `M`), and a sender may name its own type for it, e.g. inventory's sold-out
 /// notification with `{sku_id, reservation_id}`.
+///
+/// Account validates `title` and `content` with `kit::validate::text` and the limits above; a
+/// message it refuses is dead-lettered, never retried. So a sender builds them with
+/// `kit::validate::fit_line(…, NOTIFICATION_TITLE_MAX)` and `fit_text(…, NOTIFICATION_CONTENT_MAX)`
+/// when they quote anything it did not write itself (a product's name, a review).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationRequest<M = serde_json::Value> {
     /// Whom it is for.
     pub account_id: Uuid,
-    /// What it is about, lower_snake_case, up to 50 characters (`stock_sold_out`,
+    /// What it is about, lower_snake_case, up to [`NOTIFICATION_KIND_MAX`] (`stock_sold_out`,
     /// `new_review`…): clients choose an icon or a link by it.
     #[serde(rename = "type")]
     pub kind: String,
-    /// One line, 1–200 characters.
+    /// One line, 1 to [`NOTIFICATION_TITLE_MAX`] characters.
     pub title: String,
-    /// The body, up to 5,000 characters; empty when left out.
+    /// The body, up to [`NOTIFICATION_CONTENT_MAX`] characters; empty when left out.
     #[serde(default)]
     pub content: String,
     /// Whatever the sender wants the client to link to.

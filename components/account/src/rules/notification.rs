@@ -2,14 +2,14 @@
 
 use kit::{ApiError, ApiResult};
 
-/// Longest type name.
-pub const MAX_KIND_LEN: usize = 50;
+/// Longest type name: the contract's, which senders build to.
+pub const MAX_KIND_LEN: usize = contracts::account::NOTIFICATION_KIND_MAX;
 
 /// Longest title.
-pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_TITLE_CHARS: usize = contracts::account::NOTIFICATION_TITLE_MAX;
 
 /// Longest body.
-pub const MAX_CONTENT_CHARS: usize = 5000;
+pub const MAX_CONTENT_CHARS: usize = contracts::account::NOTIFICATION_CONTENT_MAX;
 
 /// A notification's type is lower_snake_case — a lower-case letter, then lower-case letters
 /// and `_` — up to [`MAX_KIND_LEN`] characters, as the column's CHECK says; clients choose an
