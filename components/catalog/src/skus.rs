@@ -1,6 +1,6 @@
 //! A product's SKUs: price (minor units of the product's currency), attributes and package size,
 //! changed by the seller who owns the product. A new SKU gets its (empty) stock in inventory,
-//! exactly once, before it is listed.
+//! exactly once, after it committed (see [`create`]).
 
 use contracts::inventory::{CreateStockRequest, StockAnswer};
 use kit::db::Db;
@@ -8,7 +8,7 @@ use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::Deserialize;
 
 use crate::model::sku::{self, Draft};
-use crate::model::{Lock, product};
+use crate::model::{Lock, SCHEMA, outbox, product};
 use crate::rules;
 use crate::rules::product::Pair;
 
@@ -67,9 +67,15 @@ impl SkuChange {
     }
 }
 
-/// `POST /api/v1/catalog/products/:id/skus` — the owner adds a SKU (`price` required). Its
-/// stock is created in inventory first, with a key derived from the SKU, so a retried request
-/// (same `Idempotency-Key`) never makes two.
+/// `POST /api/v1/catalog/products/:id/skus` — the owner adds a SKU (`price` required).
+///
+/// Its stock is created in inventory after the SKU commits, never before: the SKU and an
+/// outbox message asking for its stock commit together, so a SKU whose transaction fails
+/// leaves no stock behind, and a request retried without a key makes a new SKU with its own
+/// stock, not a second stock for nobody. The handler then creates the stock itself, under the
+/// message's key, before it answers, so the seller can restock at once; if that call fails
+/// the message delivers it. The SKU id is derived from the `Idempotency-Key` when there is
+/// one, so a retry with the key names the same SKU.
 pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let product_id = ctx.param_id("id", "product")?;
@@ -77,10 +83,6 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let price = body
         .price
         .ok_or_else(|| ApiError::validation("price is required"))?;
-    let db = ctx.db()?;
-    // Checked before inventory is called, so that nobody but the owner makes it create stock;
-    // checked again, locked, with the effect.
-    rules::ensure_seller(product::lock(db, product_id)?.seller_id, user.sub)?;
     let sku_id = match ctx.idempotency_key() {
         Some(key) => rules::product::sku_id_for_key(product_id, user.sub, key),
         None => kit::ids::new_id(),
@@ -90,15 +92,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
         seller_id: user.sub,
         serial_required: false,
     };
-    let _: StockAnswer = ctx
-        .internal("inventory")
-        .post(
-            "/internal/stock",
-            &stock,
-            Some(&format!("catalog:sku:{sku_id}:stock")),
-        )
-        .await?;
-    ctx.db()?
+    let created = ctx
+        .db()?
         .transaction(async |db: &Db| {
             rules::ensure_seller(product::lock(db, product_id)?.seller_id, user.sub)?;
             let draft = Draft {
@@ -111,12 +106,26 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             };
             let sku = sku::insert(db, sku_id, product_id, &draft)?;
             product::refresh_prices(db, product_id)?;
+            outbox::create_stock(db, &stock)?;
             json::created(
                 &format!("/api/v1/catalog/products/{product_id}/skus/{sku_id}"),
                 &sku,
             )
         })
-        .await
+        .await?;
+    let inventory = ctx.internal("inventory");
+    ctx.after_commit(async move {
+        let made: ApiResult<StockAnswer> = inventory
+            .post("/internal/stock", &stock, Some(&outbox::stock_key(sku_id)))
+            .await;
+        if let Err(e) = made {
+            kit::log::warn(format_args!(
+                "creating the stock of SKU {sku_id} ({e}); the outbox will"
+            ));
+        }
+    });
+    kit::outbox::wake(&ctx, SCHEMA);
+    Ok(created)
 }
 
 /// `PATCH /api/v1/catalog/products/:id/skus/:sku_id` — the owner changes price, attributes or

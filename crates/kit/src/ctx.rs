@@ -4,6 +4,8 @@
 //! native test builds one with [`Ctx::new`].
 
 use std::cell::{OnceCell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use crate::auth::{self, Claims};
@@ -28,12 +30,16 @@ pub struct Ctx {
     shared: Rc<Shared>,
 }
 
-/// What every handle on one request's context shares: its connection and the wake-ups
-/// waiting for the commit.
+/// Work a handler leaves for after its request's commit ([`Ctx::after_commit`]).
+type AfterCommit = Pin<Box<dyn Future<Output = ()>>>;
+
+/// What every handle on one request's context shares: its connection, and the wake-ups and
+/// work waiting for the commit.
 #[derive(Default)]
 struct Shared {
     db: OnceCell<Db>,
     wake_ups: RefCell<Vec<RedisCommand>>,
+    after_commit: RefCell<Vec<AfterCommit>>,
 }
 
 impl Ctx {
@@ -78,6 +84,25 @@ impl Ctx {
             return Ok(());
         }
         self.redis(&command).map(drop)
+    }
+
+    /// Runs `work` once the request's effect has committed — after the router's idempotent
+    /// transaction, not a savepoint inside it — and before the answer goes out; it is dropped
+    /// when the request fails. For calls to other modules that must follow the commit and that
+    /// the caller should find done: best effort, so what they do must also be guaranteed by
+    /// an outbox message written with the effect (they then deliver it early, under its key).
+    pub fn after_commit(&self, work: impl Future<Output = ()> + 'static) {
+        self.shared.after_commit.borrow_mut().push(Box::pin(work));
+    }
+
+    /// Runs the work left for after the commit when the request `succeeded`, else drops it.
+    pub(crate) async fn finish_after_commit(&self, succeeded: bool) {
+        let work: Vec<AfterCommit> = self.shared.after_commit.borrow_mut().drain(..).collect();
+        if succeeded {
+            for task in work {
+                task.await;
+            }
+        }
     }
 
     /// Sends the wake-ups that waited for the commit (best effort).

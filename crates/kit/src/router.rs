@@ -350,6 +350,7 @@ impl Router {
                 .await
             }
         };
+        ctx.finish_after_commit(response.is_ok()).await;
         ctx.flush_wake_ups();
         response
     }

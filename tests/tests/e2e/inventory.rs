@@ -684,6 +684,75 @@ async fn a_reserve_retried_after_its_key_expired_is_refused_by_its_reference() {
     assert_eq!(stock(sku).await["reserved"], 1, "held once");
 }
 
+/// A price no other test uses: the fault below refuses only SKUs priced so.
+const FAULTY_PRICE: i64 = 987_654_321;
+
+#[tokio::test]
+async fn a_sku_whose_catalog_transaction_fails_leaves_no_stock_behind() {
+    let (seller, token) = crate::catalog::account("VN").await;
+    let product = crate::catalog::product(&token, "Fragile Lamp", crate::catalog::BOOKS, &[]).await;
+    let id = product["id"].as_str().unwrap().to_string();
+    let db = stack().db().await;
+    // Catalog's own transaction fails after everything else it does: the SKU's row is refused
+    // by a trigger of this test.
+    db.batch_execute(&format!(
+        "CREATE FUNCTION catalog.e2e_refuse_sku() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.price = {FAULTY_PRICE} THEN RAISE EXCEPTION 'refused by the test'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER e2e_refuse_sku BEFORE INSERT ON catalog.sku \
+         FOR EACH ROW EXECUTE FUNCTION catalog.e2e_refuse_sku();"
+    ))
+    .await
+    .unwrap();
+    let add = || {
+        let (id, token) = (id.clone(), token.clone());
+        async move {
+            stack()
+                .api()
+                .post(&format!("/api/v1/catalog/products/{id}/skus"))
+                .bearer(&token)
+                .json(json!({ "price": FAULTY_PRICE }))
+                .send()
+                .await
+        }
+    };
+    let stocks = async || -> i64 {
+        db.query_one(
+            "SELECT count(*) FROM inventory.stock WHERE seller_id = $1",
+            &[&seller],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    };
+    let failed = add().await;
+    assert!(failed.status >= 500, "{} {}", failed.status, failed.text);
+    assert_eq!(stocks().await, 0, "the failed SKU left no stock");
+
+    // Retried without a key, it is a new SKU, with its stock there when catalog answers.
+    db.batch_execute(
+        "DROP TRIGGER e2e_refuse_sku ON catalog.sku; DROP FUNCTION catalog.e2e_refuse_sku();",
+    )
+    .await
+    .unwrap();
+    let created = add().await;
+    created.assert_status(201);
+    let sku: Uuid = created["id"].as_str().unwrap().parse().unwrap();
+    let s = stock(sku).await;
+    assert_eq!(s["seller_id"], seller.to_string());
+    assert_eq!(stocks().await, 1, "one SKU, one stock");
+    import(
+        &Seller {
+            id: seller,
+            token: token.clone(),
+        },
+        sku,
+        json!({ "quantity": 2 }),
+    )
+    .await
+    .assert_status(200);
+}
+
 #[tokio::test]
 async fn concurrent_reservations_never_share_a_serial() {
     let owner = seller();

@@ -3,11 +3,14 @@
 //! change committed, and is relayed at least once under a key derived from its cause, so the
 //! receiver applies it once. Handlers wake the relay after the commit.
 //!
+//! - to inventory, `POST /internal/stock` when a SKU is created: its stock exists exactly when
+//!   the SKU committed;
 //! - to catalog itself, `POST /internal/products/:id/embed` when a product's text changes;
 //! - to account, `POST /internal/notifications` when a product gets a review.
 
 use contracts::account::NotificationRequest;
 use contracts::catalog::EmbedRequest;
+use contracts::inventory::CreateStockRequest;
 use kit::ApiResult;
 use kit::db::Db;
 use kit::outbox::Message;
@@ -32,6 +35,25 @@ pub fn embed_product(db: &Db, id: Uuid) -> ApiResult<()> {
         path: &path,
         body: &EmbedRequest {},
         key,
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
+}
+
+/// The key under which the stock of SKU `sku` is created, by this message or by the SKU
+/// handler's own call after the commit (whichever comes first; the other is a replay).
+pub fn stock_key(sku: Uuid) -> String {
+    format!("catalog:sku:{sku}:stock")
+}
+
+/// Asks inventory to create the (empty) stock of a new SKU. Written with the SKU, so a SKU
+/// whose transaction fails leaves no stock behind, and a committed one always gets its stock;
+/// inventory creates it once per SKU id.
+pub fn create_stock(db: &Db, stock: &CreateStockRequest) -> ApiResult<()> {
+    let message = Message {
+        target: "inventory",
+        path: "/internal/stock",
+        body: stock,
+        key: stock_key(stock.sku_id),
     };
     kit::outbox::enqueue(db, SCHEMA, &message)
 }
