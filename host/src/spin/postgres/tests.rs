@@ -473,6 +473,45 @@ mod addresses {
     }
 
     #[test]
+    fn hosts_named_in_a_urls_query_are_checked_too() {
+        let db = ["postgres://127.0.0.1:55432"];
+        // libpq appends `host` and `hostaddr` from the query to the authority's hosts.
+        let e = check("postgres://u@127.0.0.1:55432/souk?host=evil.example", &db).unwrap_err();
+        assert!(e.contains("evil.example"), "{e}");
+        let e = check("postgres://u@127.0.0.1:55432/souk?hostaddr=10.9.9.9", &db).unwrap_err();
+        assert!(e.contains("10.9.9.9:55432"), "{e}");
+        let e = check("postgres:///souk?host=evil.example&port=55432", &db).unwrap_err();
+        assert!(e.contains("evil.example:55432"), "{e}");
+        assert!(check("postgres:///souk?host=127.0.0.1&port=55432", &db).is_ok());
+    }
+
+    #[test]
+    fn every_hostaddr_of_a_multi_host_string_must_be_allowed() {
+        let db = ["postgres://10.0.0.1:5432", "postgres://10.0.0.2:5432"];
+        assert!(check("hostaddr=10.0.0.1,10.0.0.2 port=5432 dbname=souk", &db).is_ok());
+        let e = check("hostaddr=10.0.0.1,10.9.9.9 port=5432 dbname=souk", &db).unwrap_err();
+        assert!(e.contains("10.9.9.9:5432"), "{e}");
+        // Each host with its own port: the second port is checked with the second host.
+        let e = check("host=10.0.0.1,10.0.0.2 port=5432,6543 dbname=souk", &db).unwrap_err();
+        assert!(e.contains("10.0.0.2:6543"), "{e}");
+    }
+
+    #[test]
+    fn socket_paths_are_refused_however_they_are_written() {
+        let all = ["postgres://*:*"];
+        for address in [
+            "host=/var/run/postgresql dbname=souk",
+            "host=127.0.0.1,/tmp port=5432 dbname=souk",
+            "postgres://%2Fvar%2Frun%2Fpostgresql/souk",
+            "postgres:///souk?host=/tmp",
+            "postgres://u@127.0.0.1:5432/souk?host=%2Ftmp",
+        ] {
+            let e = check(address, &all).unwrap_err();
+            assert!(e.contains("Unix sockets"), "{address}: {e}");
+        }
+    }
+
+    #[test]
     fn unix_sockets_and_unparseable_strings_are_refused() {
         let all = ["postgres://*:*"];
         let e = check("host=/var/run/postgresql dbname=souk", &all).unwrap_err();
