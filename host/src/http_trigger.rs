@@ -501,6 +501,6 @@ pub async fn serve(
 pub fn error_code(e: &wasmtime_wasi_http::Error) -> ErrorCode {
     match e {
         wasmtime_wasi_http::Error::HttpRequestDenied => ErrorCode::HttpRequestDenied,
-        _ => ErrorCode::InternalError(Some(format!("{e:?}"))),
+        _ => ErrorCode::InternalError(Some(crate::redact::credentials(&format!("{e:?}")))),
     }
 }

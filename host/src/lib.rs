@@ -14,6 +14,7 @@
 //! - [`spin`]: host implementations of Spin's interfaces (variables, key-value, redis,
 //!   postgres, llm).
 //! - [`log`]: the host's log lines, including component output.
+//! - [`redact`]: credentials masked out of every error text a guest receives.
 
 pub mod app;
 pub mod cli;
@@ -22,6 +23,7 @@ pub mod http_trigger;
 pub mod log;
 pub mod manifest;
 pub mod outbound;
+pub mod redact;
 pub mod redis_trigger;
 pub mod routes;
 pub mod runtime_config;

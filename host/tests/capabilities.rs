@@ -8,6 +8,10 @@ use std::time::Duration;
 use common::*;
 use serde_json::json;
 
+/// The Redis logical database the tests' `default` store is configured on, as Souk's is: apart
+/// from database 0, where the app keeps its locks, throttles and wake-up keys.
+const KV_DATABASE: u8 = 1;
+
 fn probe_manifest(dir: &std::path::Path, extra: &str) {
     let probe = wasm("host-probe");
     let redis = host_port(&redis_url());
@@ -48,7 +52,7 @@ api_token = "{{{{ token }}}}"
     std::fs::write(
         dir.join("runtime-config.toml"),
         format!(
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}\"\n\
+            "[key_value_store.default]\ntype = \"redis\"\nurl = \"{}/{KV_DATABASE}\"\n\
              [key_value_store.disk]\ntype = \"spin\"\npath = \"kv-disk\"\n",
             redis_url()
         ),
@@ -71,7 +75,12 @@ fn run(dir: &std::path::Path) -> Host {
 }
 
 async fn redis_conn() -> redis::aio::MultiplexedConnection {
-    redis::Client::open(redis_url())
+    redis_db(0).await
+}
+
+/// A connection to logical database `db` of the test Redis.
+async fn redis_db(db: u8) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(format!("{}/{db}", redis_url()))
         .unwrap()
         .get_multiplexed_async_connection()
         .await
@@ -125,10 +134,15 @@ async fn environment_and_mounted_files_are_visible_and_nothing_else() {
 }
 
 #[tokio::test]
-async fn key_value_stores_live_in_redis_unprefixed_and_on_disk_across_restarts() {
+async fn key_value_stores_live_in_their_redis_database_unprefixed_and_on_disk_across_restarts() {
     let dir = workdir("kv");
     probe_manifest(&dir, "");
     let key = format!("host-test-kv-{}", std::process::id());
+    // A key of the app's own in database 0, as a lock or a throttle counter is.
+    let internal = format!("host-test-internal-{}", std::process::id());
+    let _: () = redis::AsyncCommands::set(&mut redis_conn().await, &internal, "app")
+        .await
+        .unwrap();
     {
         let host = run(&dir);
         let client = reqwest::Client::new();
@@ -148,13 +162,30 @@ async fn key_value_stores_live_in_redis_unprefixed_and_on_disk_across_restarts()
             get(&format!("{}/kv/default/{key}", host.base)).await.1["value"],
             "v1"
         );
-        let direct: Option<String> = redis::AsyncCommands::get(&mut redis_conn().await, &key)
-            .await
-            .unwrap();
+        let direct: Option<String> =
+            redis::AsyncCommands::get(&mut redis_db(KV_DATABASE).await, &key)
+                .await
+                .unwrap();
         assert_eq!(
             direct.as_deref(),
             Some("v1"),
-            "Spin writes keys to Redis as given, without a prefix"
+            "Spin writes keys to the URL's database as given, without a prefix"
+        );
+        let in_db0: Option<String> = redis::AsyncCommands::get(&mut redis_conn().await, &key)
+            .await
+            .unwrap();
+        assert_eq!(in_db0, None, "the store's keys stay out of database 0");
+        let listed = get(&format!("{}/kv/default", host.base)).await.1;
+        let listed = listed["keys"].as_array().unwrap();
+        assert!(listed.contains(&json!(key)), "{listed:?}");
+        assert!(
+            !listed.contains(&json!(internal)),
+            "get-keys lists the store's database only: {listed:?}"
+        );
+        assert_eq!(
+            get(&format!("{}/kv/default/{internal}", host.base)).await.1["value"],
+            serde_json::Value::Null,
+            "the store cannot read the app's keys"
         );
         let denied = get(&format!("{}/kv/other/{key}", host.base)).await.1;
         assert!(
@@ -165,6 +196,9 @@ async fn key_value_stores_live_in_redis_unprefixed_and_on_disk_across_restarts()
         );
         assert!(host.terminate());
     }
+    let _: () = redis::AsyncCommands::del(&mut redis_conn().await, &internal)
+        .await
+        .unwrap();
     let host = run(&dir);
     assert_eq!(
         get(&format!("{}/kv/disk/{key}", host.base)).await.1["value"],
@@ -213,6 +247,75 @@ async fn outbound_redis_runs_commands_and_is_limited_to_allowed_hosts() {
             .is_some_and(|e| e.contains("not permitted")),
         "{denied}"
     );
+}
+
+#[tokio::test]
+async fn each_redis_open_is_a_connection_of_its_own_so_a_select_moves_only_that_one() {
+    let dir = workdir("redis-select");
+    probe_manifest(&dir, "");
+    let host = run(&dir);
+    let key = format!("host-test-select-{}", std::process::id());
+    for round in 0..2 {
+        let (_, body) = post(
+            &format!("{}/redis-select", host.base),
+            json!({ "address": redis_url(), "key": key }),
+        )
+        .await;
+        assert_eq!(body["moved"], "in-db-1", "round {round}: {body}");
+        assert_eq!(
+            body["other"],
+            serde_json::Value::Null,
+            "round {round}: another open is still on database 0: {body}"
+        );
+    }
+    let in_db0: Option<String> = redis::AsyncCommands::get(&mut redis_conn().await, &key)
+        .await
+        .unwrap();
+    assert_eq!(in_db0, None);
+    let mut db1 = redis_db(1).await;
+    let in_db1: Option<String> = redis::AsyncCommands::get(&mut db1, &key).await.unwrap();
+    assert_eq!(in_db1.as_deref(), Some("in-db-1"));
+    let _: () = redis::AsyncCommands::del(&mut db1, &key).await.unwrap();
+}
+
+#[tokio::test]
+async fn error_texts_handed_to_guests_carry_no_credentials() {
+    let dir = workdir("redact");
+    probe_manifest(&dir, "");
+    let host = run(&dir);
+    let secret = "s3cret-pw";
+    let redis = host_port(&redis_url());
+    let pg = host_port(&database_url());
+    let cases = [
+        // The test Redis has no password: AUTH fails while connecting.
+        (
+            "/redis",
+            json!({ "address": format!("redis://:{secret}@{redis}") }),
+        ),
+        (
+            "/redis",
+            json!({ "address": format!("redis://:{secret}@127.0.0.1:1") }),
+        ),
+        (
+            "/pg",
+            json!({ "address": format!("postgres://postgres:{secret}@{pg}/host_test_no_such_db"),
+                    "statements": [] }),
+        ),
+        (
+            "/pg",
+            json!({ "address": format!("host=127.0.0.1 port=1 password={secret}"),
+                    "statements": [] }),
+        ),
+    ];
+    for (path, input) in cases {
+        let (_, body) = post(&format!("{}{path}", host.base), input.clone()).await;
+        let error = body["error"].as_str().unwrap_or_default();
+        assert!(!error.is_empty(), "{input} must fail: {body}");
+        assert!(
+            !error.contains(secret),
+            "{input}: the password reached the guest: {error}"
+        );
+    }
 }
 
 #[tokio::test]

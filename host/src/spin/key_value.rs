@@ -1,7 +1,8 @@
 //! `fermyon:spin/key-value@2.0.0`, backed by Redis or by a directory on local disk.
 //!
-//! Redis stores write keys exactly as given, with no prefix, so `get-keys` lists every key of
-//! that Redis database — Spin's observed behaviour, which is why Souk prefixes its own keys.
+//! Redis stores write keys exactly as given, with no prefix, into the logical database their URL
+//! names (`redis://host:port/1`), so `get-keys` lists every key of that database — Spin's
+//! observed behaviour, which is why Souk's `default` store has a database of its own.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -69,8 +70,9 @@ impl Stores {
     }
 }
 
+/// `Other` with its context, and any credentials masked out of its text.
 fn other(context: &str, err: impl std::fmt::Display) -> Error {
-    Error::Other(format!("{context}: {err}"))
+    Error::Other(crate::redact::credentials(&format!("{context}: {err}")))
 }
 
 impl Backend {

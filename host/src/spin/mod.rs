@@ -17,8 +17,6 @@ use std::sync::Arc;
 pub struct Services {
     /// Postgres connection pools, one per address.
     pub postgres: postgres::PgPools,
-    /// Redis clients for outbound Redis, one per address.
-    pub redis: redis::RedisClients,
     /// Key-value stores from the runtime configuration, by label.
     pub key_value: key_value::Stores,
     /// The embeddings model, loaded on first use.
@@ -30,7 +28,6 @@ impl Services {
     pub fn new(key_value: key_value::Stores, app_dir: &std::path::Path) -> Arc<Self> {
         Arc::new(Services {
             postgres: postgres::PgPools::default(),
-            redis: redis::RedisClients::default(),
             key_value,
             embeddings: embeddings::Embeddings::new(app_dir),
         })

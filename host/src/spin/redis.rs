@@ -1,10 +1,10 @@
 //! `fermyon:spin/redis@2.0.0`: outbound Redis to servers the component's
-//! `allowed_outbound_hosts` permits, over one multiplexed connection per address.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! `allowed_outbound_hosts` permits. Every `open` gets a connection of its own, as under Spin:
+//! connection state (`SELECT`, `CLIENT SETNAME`, a `MULTI` under way) stays with the guest
+//! connection that set it, never reaching another instance or component.
 
 use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
 use wasmtime::component::Resource;
 
 use super::bindings::fermyon::spin2_0_0::redis::{self as wit, Error, RedisParameter, RedisResult};
@@ -13,44 +13,29 @@ use crate::state::HostState;
 /// Redis connections a guest may hold open at once in one instance.
 pub const MAX_CONNECTIONS_PER_INSTANCE: usize = 64;
 
-/// Shared clients, one multiplexed connection per address.
-#[derive(Default)]
-pub struct RedisClients {
-    by_address: Mutex<HashMap<String, redis::aio::ConnectionManager>>,
-}
-
-/// The host side of a guest's `connection`.
+/// The host side of a guest's `connection`: a connection of its own to the server.
 pub struct OpenConnection {
-    conn: redis::aio::ConnectionManager,
+    conn: MultiplexedConnection,
 }
 
-impl RedisClients {
-    async fn connect(&self, address: &str) -> Result<redis::aio::ConnectionManager, Error> {
-        if let Some(conn) = self.lock().get(address) {
-            return Ok(conn.clone());
-        }
-        let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
-        let conn = redis::aio::ConnectionManager::new(client)
-            .await
-            .map_err(|e| Error::Other(format!("cannot connect to redis at {address}: {e}")))?;
-        Ok(self
-            .lock()
-            .entry(address.to_string())
-            .or_insert(conn)
-            .clone())
-    }
+/// Connects to `address` for one guest `open`, as Spin does (a new multiplexed connection).
+async fn connect(address: &str) -> Result<MultiplexedConnection, Error> {
+    let client = redis::Client::open(address).map_err(|_| Error::InvalidAddress)?;
+    client
+        .get_multiplexed_async_connection()
+        .await
+        .map_err(|e| other(format!("cannot connect to redis at {address}: {e}")))
+}
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, redis::aio::ConnectionManager>> {
-        // The map only holds clones of connection handles; a panic elsewhere cannot leave it
-        // half-updated, so a poisoned lock is still safe to use.
-        self.by_address.lock().unwrap_or_else(|p| p.into_inner())
-    }
+/// `Other`, with any credentials masked out of its text.
+fn other(text: String) -> Error {
+    Error::Other(crate::redact::credentials(&text))
 }
 
 fn failed(err: redis::RedisError) -> Error {
     match err.kind() {
         redis::ErrorKind::TypeError => Error::TypeError,
-        _ => Error::Other(err.to_string()),
+        _ => other(err.to_string()),
     }
 }
 
@@ -74,7 +59,9 @@ fn flatten(value: redis::Value, out: &mut Vec<RedisResult>) {
         }),
         V::Attribute { data, .. } => flatten(*data, out),
         V::Push { data, .. } => data.into_iter().for_each(|v| flatten(v, out)),
-        V::ServerError(e) => out.push(RedisResult::Status(format!("{e:?}"))),
+        V::ServerError(e) => out.push(RedisResult::Status(crate::redact::credentials(&format!(
+            "{e:?}"
+        )))),
     }
 }
 
@@ -86,14 +73,14 @@ impl wit::HostConnection for HostState {
         address: String,
     ) -> wasmtime::Result<Result<Resource<OpenConnection>, Error>> {
         if !self.component.allows_outbound(&address, "redis") {
-            return Ok(Err(Error::Other(format!(
+            return Ok(Err(other(format!(
                 "address {address} is not permitted by the component's allowed_outbound_hosts"
             ))));
         }
         if self.open_redis_connections >= MAX_CONNECTIONS_PER_INSTANCE {
             return Ok(Err(Error::TooManyConnections));
         }
-        match self.app.services.redis.connect(&address).await {
+        match connect(&address).await {
             Ok(conn) => {
                 self.open_redis_connections += 1;
                 Ok(Ok(self.table.push(OpenConnection { conn })?))

@@ -269,11 +269,11 @@ impl v4::HostConnection for HostState {
         if let Err(e) = permitted(&address, |url| {
             self.component.allows_outbound(url, "postgres")
         }) {
-            return Ok(Err(e));
+            return Ok(Err(redacted(e)));
         }
         match self.app.services.postgres.open(&address).await {
             Ok(conn) => Ok(Ok(self.table.push(conn)?)),
-            Err(err) => Ok(Err(err)),
+            Err(err) => Ok(Err(redacted(err))),
         }
     }
 
@@ -283,7 +283,12 @@ impl v4::HostConnection for HostState {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<RowSet, Error>> {
-        Ok(self.table.get_mut(&conn)?.query(&statement, params).await)
+        Ok(self
+            .table
+            .get_mut(&conn)?
+            .query(&statement, params)
+            .await
+            .map_err(redacted))
     }
 
     async fn execute(
@@ -292,7 +297,12 @@ impl v4::HostConnection for HostState {
         statement: String,
         params: Vec<ParameterValue>,
     ) -> wasmtime::Result<Result<u64, Error>> {
-        Ok(self.table.get_mut(&conn)?.execute(&statement, params).await)
+        Ok(self
+            .table
+            .get_mut(&conn)?
+            .execute(&statement, params)
+            .await
+            .map_err(redacted))
     }
 
     async fn drop(&mut self, conn: Resource<PgConnection>) -> wasmtime::Result<()> {
@@ -345,6 +355,29 @@ fn permitted(address: &str, allowed: impl Fn(&str) -> bool) -> Result<(), Error>
             "address postgres://{server} is not permitted"
         ))),
         None => Ok(()),
+    }
+}
+
+/// `e` with any credentials masked out of every text it carries (a connection error names its
+/// address; a server message may quote a connection string).
+fn redacted(e: Error) -> Error {
+    let r = |text: String| crate::redact::credentials(&text);
+    match e {
+        Error::ConnectionFailed(t) => Error::ConnectionFailed(r(t)),
+        Error::BadParameter(t) => Error::BadParameter(r(t)),
+        Error::ValueConversionFailed(t) => Error::ValueConversionFailed(r(t)),
+        Error::Other(t) => Error::Other(r(t)),
+        Error::QueryFailed(QueryError::Text(t)) => Error::QueryFailed(QueryError::Text(r(t))),
+        Error::QueryFailed(QueryError::DbError(d)) => {
+            Error::QueryFailed(QueryError::DbError(v4::DbError {
+                as_text: r(d.as_text),
+                severity: d.severity,
+                code: d.code,
+                message: r(d.message),
+                detail: d.detail.map(r),
+                extras: d.extras.into_iter().map(|(k, v)| (k, r(v))).collect(),
+            }))
+        }
     }
 }
 

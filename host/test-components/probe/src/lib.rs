@@ -2,7 +2,8 @@
 //! answers JSON:
 //! `/echo/...` (method, URI, headers, body size), `/env`, `/var/<name>`, `/file/<path>`,
 //! `/outbound` (POST {url, headers?, body?}: a GET, or a POST of `body`), `/kv/<store>/<key>`
-//! (GET/PUT/DELETE) and `/kv/<store>`, `/redis` (POST {address, key, value, channel}), `/pg`
+//! (GET/PUT/DELETE) and `/kv/<store>`, `/redis` (POST {address, key, value, channel}),
+//! `/redis-select` (POST {address, key}: two connections, one moved to database 1), `/pg`
 //! (POST {address, statements}), `/trap`, `/spin`, `/stream`, `/print`, and `/ok` (a two-byte
 //! answer, for measuring a runner alone).
 
@@ -58,6 +59,7 @@ async fn handle(req: Request) -> Response {
         "/outbound" => outbound(input(&req)).await,
         p if p.starts_with("/kv/") => key_value(req.method(), &rest("/kv/"), req.body()),
         "/redis" => redis(input(&req)),
+        "/redis-select" => redis_select(input(&req)),
         "/pg" => postgres(input(&req)),
         "/ok" => Response::builder().status(200).body("ok").build(),
         "/trap" => panic!("probe asked to trap"),
@@ -163,6 +165,28 @@ fn redis(input: Value) -> Response {
             conn.publish(channel, value.as_bytes())?;
         }
         Ok(json!({ "get": got, "incr": counter, "execute_len": listed.len() }))
+    })();
+    match steps {
+        Ok(v) => reply(200, v),
+        Err(e) => reply(200, json!({ "error": format!("{e:?}") })),
+    }
+}
+
+/// Opens two connections, moves the first to database 1 with `SELECT` and writes `key` there,
+/// then reads `key` through both: the second must still be on database 0.
+fn redis_select(input: Value) -> Response {
+    let address = input["address"].as_str().unwrap_or_default();
+    let key = input["key"].as_str().unwrap_or("probe-select");
+    let steps = (|| -> Result<Value, spin_sdk::redis::Error> {
+        let moved = spin_sdk::redis::Connection::open(address)?;
+        let other = spin_sdk::redis::Connection::open(address)?;
+        moved.execute("SELECT", &[spin_sdk::redis::RedisParameter::Int64(1)])?;
+        moved.set(key, b"in-db-1")?;
+        let text = |v: Option<Vec<u8>>| v.map(|b| String::from_utf8_lossy(&b).into_owned());
+        Ok(json!({
+            "moved": text(moved.get(key)?),
+            "other": text(other.get(key)?),
+        }))
     })();
     match steps {
         Ok(v) => reply(200, v),
