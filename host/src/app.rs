@@ -41,6 +41,8 @@ pub struct LoadOptions {
     pub process_env: HashMap<String, String>,
     /// Longest time one request or message may run.
     pub request_timeout: Duration,
+    /// Largest request body a client may send, in bytes.
+    pub max_request_body: u64,
 }
 
 /// A loaded application, shared by every request.
@@ -61,6 +63,8 @@ pub struct App {
     pub cron_jobs: Vec<CronJob>,
     /// Longest time one request or message may run.
     pub request_timeout: Duration,
+    /// Largest request body a client may send, in bytes; larger ones are refused with 413.
+    pub max_request_body: u64,
 }
 
 /// One `[[trigger.redis]]`.
@@ -301,6 +305,7 @@ impl App {
             redis_subscriptions,
             cron_jobs,
             request_timeout: options.request_timeout,
+            max_request_body: options.max_request_body,
         }))
     }
 }

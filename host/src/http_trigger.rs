@@ -3,13 +3,16 @@
 //! `http://<component>.spin.internal`, which runs that component in-process without a socket.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Body;
+use hyper::body::{Body, Frame, SizeHint};
 use tokio::net::TcpListener;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi_http::p2::bindings::http::types::{ErrorCode, Scheme};
@@ -173,6 +176,89 @@ fn plain(status: StatusCode, text: &'static str) -> Response<HyperOutgoingBody> 
     response
 }
 
+/// The host's answer to a request body over the limit: 413 with the error shape Souk's API uses,
+/// so a client sees the same `payload_too_large` whether the host or the component refused it.
+fn too_large(limit: u64) -> Response<HyperOutgoingBody> {
+    let body = serde_json::json!({ "error": {
+        "code": "payload_too_large",
+        "message": format!("the request body is over the {limit}-byte limit"),
+    }});
+    let mut response = Response::new(
+        Full::new(Bytes::from(body.to_string()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// A client's request body, cut off past `limit` bytes: the frame that crosses it fails the
+/// guest's read (`HttpRequestBodySize`) and raises `over`, so the host answers 413 whatever
+/// the guest then makes of the failed read. Bytes are counted as they stream in; nothing is
+/// buffered here.
+struct CappedBody<B> {
+    inner: Pin<Box<B>>,
+    left: u64,
+    limit: u64,
+    over: Arc<AtomicBool>,
+}
+
+impl<B> Body for CappedBody<B>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<wasmtime_wasi_http::Error>,
+{
+    type Data = Bytes;
+    type Error = wasmtime_wasi_http::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        match this.inner.as_mut().poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let len = frame.data_ref().map_or(0, |d| d.len() as u64);
+                if len > this.left {
+                    this.left = 0;
+                    this.over.store(true, Ordering::SeqCst);
+                    return Poll::Ready(Some(Err(wasmtime_wasi_http::Error::HttpRequestBodySize(
+                        Some(this.limit),
+                    ))));
+                }
+                this.left -= len;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The body length a request declares in `Content-Length`, when it declares one.
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// The `spin-*` headers for a request routed as `m` from `origin`.
 fn spin_headers(headers: &mut HeaderMap, path_and_query: &str, m: &RoutedAs, origin: &Origin) {
     // Clients must not be able to pose as the host: drop any spin-* header they sent.
@@ -256,14 +342,30 @@ impl App {
                     params: m.params.clone(),
                 };
                 let id = m.component.to_string();
-                let response = match self
-                    .run_http(&id, request, routed, Origin::Network { client, host })
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        host_log!("[{id}] request failed: {e:#}");
-                        plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                let limit = self.max_request_body;
+                let response = if declared_length(request.headers()).is_some_and(|n| n > limit) {
+                    // Refused before a byte of the body is read, let alone handed to the guest.
+                    too_large(limit)
+                } else {
+                    let over = Arc::new(AtomicBool::new(false));
+                    let request = request.map(|body| CappedBody {
+                        inner: Box::pin(body),
+                        left: limit,
+                        limit,
+                        over: over.clone(),
+                    });
+                    let outcome = self
+                        .run_http(&id, request, routed, Origin::Network { client, host })
+                        .await;
+                    match outcome {
+                        // A streamed body that ran past the limit: whatever the guest answered
+                        // (or however it failed) after its read was cut off.
+                        _ if over.load(Ordering::SeqCst) => too_large(limit),
+                        Ok(r) => r,
+                        Err(e) => {
+                            host_log!("[{id}] request failed: {e:#}");
+                            plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+                        }
                     }
                 };
                 (id, response.status(), response)

@@ -289,3 +289,80 @@ async fn sigterm_stops_the_host_cleanly() {
         "the host exits with status 0 after SIGTERM"
     );
 }
+
+/// Sends `body` to `/api/echo` chunked (no `Content-Length`) over a raw connection, in one
+/// write; returns the status and the response text.
+fn post_chunked(base: &str, body: &[u8], chunk: usize) -> (u16, String) {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut request = format!(
+        "POST /api/echo HTTP/1.1\r\nhost: {addr}\r\ntransfer-encoding: chunked\r\n\
+         connection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for part in body.chunks(chunk) {
+        request.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+        request.extend_from_slice(part);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    // The host may answer before it has read everything; what counts is its answer.
+    let _ = stream.write_all(&request);
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, response)
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_whether_declared_or_streamed() {
+    let dir = workdir("body-limit");
+    manifest(&dir, 1);
+    let host = start(&dir, &["--max-request-body", "1000"], &[]);
+    let client = reqwest::Client::new();
+    let post = |len: usize| {
+        client
+            .post(format!("{}/api/echo", host.base))
+            .body(vec![b'a'; len])
+            .send()
+    };
+    let at_limit = post(1000).await.unwrap();
+    assert_eq!(at_limit.status(), 200);
+    assert_eq!(
+        at_limit.json::<serde_json::Value>().await.unwrap()["body_len"],
+        1000
+    );
+
+    let over = post(1001).await.unwrap();
+    assert_eq!(over.status(), 413);
+    assert_eq!(
+        over.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    let body: serde_json::Value = over.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+    assert!(
+        host.wait_for_log("POST /api/echo probe 413 ", Duration::from_secs(5)),
+        "{}",
+        host.log()
+    );
+
+    // Without Content-Length the host counts the bytes as they stream to the guest.
+    let (status, text) = post_chunked(&host.base, &[b'b'; 900], 300);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("\"body_len\":900"), "{text}");
+    let (status, text) = post_chunked(&host.base, &[b'b'; 3000], 500);
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
+
+    // The host keeps serving.
+    assert_eq!(get(&format!("{}/api/echo", host.base)).await.0, 200);
+}
