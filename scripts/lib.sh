@@ -146,7 +146,8 @@ bench_stack() {
   sed "s|source = \"|source = \"$ROOT/|; s|{ path = \"|{ path = \"$ROOT/|; s|address = \"redis://127.0.0.1:56379\"|address = \"$REDIS_URL\"|" \
     "$ROOT/spin.toml" >"$BENCH_WORK/spin.toml"
   sed "s|@RELEASE@|$release|" "$ROOT/tests/test-components.toml" >>"$BENCH_WORK/spin.toml"
-  printf '[key_value_store.default]\ntype = "redis"\nurl = "%s"\n' "$REDIS_URL" >"$BENCH_WORK/runtime-config.toml"
+  # The key-value store in a Redis database of its own, as in runtime-config.toml.
+  printf '[key_value_store.default]\ntype = "redis"\nurl = "%s/1"\n' "$REDIS_URL" >"$BENCH_WORK/runtime-config.toml"
   BENCH_TOKEN=bench-service-token-of-thirty-two-bytes
   BENCH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local runner="$ROOT/target/host/souk-host"

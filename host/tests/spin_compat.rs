@@ -74,3 +74,23 @@ fn the_check_knows_what_spin_3_6_lacks() {
     assert!(spin_3_6_provides("fermyon:spin/redis-types"));
     assert!(!spin_3_6_provides("fermyon:spin/sqlite"));
 }
+
+/// Souk's `default` key-value store must not share the Redis keyspace the components use
+/// through outbound Redis (locks, throttles, wake-up keys, all in database 0): get-keys lists a
+/// whole database, and set overwrites any key in it. Spin, like souk-host, honours the
+/// database a store's `redis://host:port/<db>` URL names.
+#[test]
+fn souks_key_value_store_has_a_redis_database_of_its_own() {
+    let text = std::fs::read_to_string(root().join("runtime-config.toml")).unwrap();
+    let config = souk_host::runtime_config::RuntimeConfig::parse(&text, &root()).unwrap();
+    let Some(souk_host::runtime_config::KeyValueStoreConfig::Redis { url }) =
+        config.key_value_stores.get("default")
+    else {
+        panic!("the default store is Redis-backed in runtime-config.toml");
+    };
+    let info: redis::ConnectionInfo = url.as_str().parse().unwrap();
+    assert_ne!(
+        info.redis.db, 0,
+        "{url} shares database 0 with the app's own keys"
+    );
+}

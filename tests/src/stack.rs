@@ -192,10 +192,12 @@ impl Stack {
             &manifest,
             (variant.manifest)(test_manifest(&root, &redis_url)?),
         )?;
+        // The `default` store gets a Redis database of its own (1), as in runtime-config.toml:
+        // a component granted only the store must not list or overwrite the app's keys in 0.
         let runtime_config = work.join("runtime-config.toml");
         std::fs::write(
             &runtime_config,
-            format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{redis_url}\"\n"),
+            format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{redis_url}/1\"\n"),
         )?;
         let log_path = work.join("host.log");
         let port = free_port()?;
