@@ -140,6 +140,44 @@ mod tests {
         assert!(!e.message.contains("line"), "{}", e.message);
     }
 
+    fn post(content_type: &str, body: Vec<u8>) -> Request {
+        Request::builder()
+            .method(spin_sdk::http::Method::Post)
+            .uri("/api/v1/x/items")
+            .header("content-type", content_type)
+            .body(body)
+            .build()
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_a_413_json_error_before_anything_else_is_checked() {
+        let over = br#"{"name":"a","count":1}"#.len() - 1;
+        for (content_type, body) in [
+            ("application/json", br#"{"name":"a","count":1}"#.to_vec()),
+            // Neither the media type nor the JSON is looked at past the limit.
+            ("text/plain", b"x".repeat(over + 1)),
+            ("application/json", b"{not json".repeat(10)),
+        ] {
+            let e = read_limited::<Body>(&post(content_type, body), over).unwrap_err();
+            assert_eq!((e.status, e.code.as_ref()), (413, "payload_too_large"));
+            assert!(e.message.contains(&format!("{over}-byte limit")), "{}", e.message);
+            let response = error_response(&e, "req-1");
+            assert_eq!(response.status(), &413);
+            let json: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+            assert_eq!(json["error"]["code"], "payload_too_large", "{json}");
+            assert_eq!(
+                response.header("content-type").and_then(|v| v.as_str()),
+                Some("application/json")
+            );
+        }
+        let at_limit = br#"{"name":"a","count":1}"#.to_vec();
+        let limit = at_limit.len();
+        assert!(read_limited::<Body>(&post("application/json", at_limit), limit).is_ok());
+        let big = format!(r#"{{"name":"{}","count":1}}"#, "a".repeat(DEFAULT_BODY_LIMIT));
+        let e = read::<Body>(&post("application/json", big.into_bytes())).unwrap_err();
+        assert_eq!(e.status, 413);
+    }
+
     #[test]
     fn malformed_or_empty_json_is_400() {
         assert_eq!(
