@@ -128,8 +128,8 @@ psql_admin() {
 # bench_stack <name> [extra SPIN_VARIABLE_… assignments]: a fresh database `souk_bench_<name>`
 # on the test instance with every migration (the test-only `lab` schema too), and souk-host
 # (optimised) serving spin.toml plus the test gateway (/__internal/<module>/…) and the `lab`
-# component (/api/v1/lab/…). Sets BENCH_PORT, BENCH_URL (database), BENCH_WORK, BENCH_TOKEN;
-# the host stops when the calling script exits. With SOUK_BENCH_RUNNER=spin the stack runs under
+# component (/api/v1/lab/…). Sets BENCH_PORT, BENCH_URL (database), BENCH_WORK, BENCH_TOKEN,
+# BENCH_SIGNING_KEY; the host stops when the calling script exits. With SOUK_BENCH_RUNNER=spin the stack runs under
 # real `spin up` (the Spin CLI find_spin finds) instead, so every benchmark can compare both.
 bench_stack() {
   local name="$1"; shift
@@ -149,6 +149,10 @@ bench_stack() {
   # The key-value store in a Redis database of its own, as in runtime-config.toml.
   printf '[key_value_store.default]\ntype = "redis"\nurl = "%s/1"\n' "$REDIS_URL" >"$BENCH_WORK/runtime-config.toml"
   BENCH_TOKEN=bench-service-token-of-thirty-two-bytes
+  # A fixed Ed25519 pair (`souk-keys public` of the seed): benchmarks mint their own tokens with
+  # `souk-keys token "$BENCH_SIGNING_KEY" <account>`.
+  BENCH_SIGNING_KEY=bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb
+  local bench_verify_key=7d59c5623dd40a74aa4d5a32ac645d3b3f95daeae4c22be25476dd6a486f7382
   BENCH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local runner="$ROOT/target/host/souk-host"
   if [ "${SOUK_BENCH_RUNNER:-souk-host}" = spin ]; then
@@ -162,13 +166,20 @@ bench_stack() {
   env SPIN_VARIABLE_DATABASE_URL="$BENCH_URL" SPIN_VARIABLE_DATABASE_HOST="127.0.0.1:$PG_PORT" \
     SPIN_VARIABLE_REDIS_URL="$REDIS_URL" SPIN_VARIABLE_REDIS_HOST="127.0.0.1:$REDIS_PORT" \
     SPIN_VARIABLE_SERVICE_TOKEN="$BENCH_TOKEN" SPIN_VARIABLE_ADMIN_TOKEN=bench-admin-token \
-    SPIN_VARIABLE_JWT_SIGNING_KEY=bench-signing-key-of-thirty-two-bytes SPIN_VARIABLE_APP_HOST="127.0.0.1:$BENCH_PORT" "$@" \
+    SPIN_VARIABLE_JWT_SIGNING_KEY="$BENCH_SIGNING_KEY" SPIN_VARIABLE_JWT_VERIFY_KEY="$bench_verify_key" \
+    SPIN_VARIABLE_APP_HOST="127.0.0.1:$BENCH_PORT" "$@" \
     "$runner" up -f "$BENCH_WORK/spin.toml" --listen "127.0.0.1:$BENCH_PORT" \
     --runtime-config-file "$BENCH_WORK/runtime-config.toml" >"$BENCH_WORK/host.log" 2>&1 &
   BENCH_HOST=$!
   set +m
   trap 'kill -TERM -- -$BENCH_HOST 2>/dev/null || true' EXIT
   wait_for_port "$BENCH_PORT" host 1200 || die "the host did not start (log: ${BENCH_WORK#$ROOT/}/host.log)"
+}
+
+# bench_token <account id>: an access token for that account (an hour long), signed with the
+# benchmark stack's BENCH_SIGNING_KEY.
+bench_token() {
+  cargo run --quiet -p souk-keys -- token "$BENCH_SIGNING_KEY" "$1"
 }
 
 # wrk_row <label> <wrk output>: one markdown table row — requests/s, p50, p99, non-2xx.

@@ -57,8 +57,10 @@ pub struct Stack {
     pub service_token: String,
     /// `admin_token` variable: authorises operator endpoints.
     pub admin_token: String,
-    /// `jwt_signing_key` variable.
+    /// `jwt_signing_key` variable: the Ed25519 seed account signs access tokens with.
     pub jwt_signing_key: String,
+    /// `jwt_verify_key` variable: its public key, which every module verifies with.
+    pub jwt_verify_key: String,
     /// The host's log file.
     pub log_path: PathBuf,
     db_host: String,
@@ -178,7 +180,6 @@ impl Stack {
             copy_tree(&dir, &migrations)?;
         }
         prepare_database(&server_url, &database, &database_url, &migrations)?;
-        forget_login_failures(&redis_url)?;
 
         let manifest = work.join("spin.toml");
         // The embeddings model is looked up next to the manifest, as Spin does.
@@ -202,6 +203,11 @@ impl Stack {
         let log_path = work.join("host.log");
         let port = free_port()?;
         let (service_token, admin_token, jwt_signing_key) = (secret(), secret(), secret());
+        // 64 hex characters: a valid Ed25519 seed.
+        let jwt_verify_key = kit::auth::SigningKey::from_hex("jwt_signing_key", &jwt_signing_key)
+            .map_err(|e| anyhow::anyhow!("the test signing key: {e}"))?
+            .verify_key()
+            .to_hex();
 
         let mut stack = Stack {
             base_url: format!("http://127.0.0.1:{port}"),
@@ -211,6 +217,7 @@ impl Stack {
             service_token,
             admin_token,
             jwt_signing_key,
+            jwt_verify_key,
             manifest,
             runtime_config,
             runner,
@@ -254,12 +261,16 @@ kill -TERM -- "-$pid" 2>/dev/null; wait"#;
             .env("SPIN_VARIABLE_SERVICE_TOKEN", &self.service_token)
             .env("SPIN_VARIABLE_ADMIN_TOKEN", &self.admin_token)
             .env("SPIN_VARIABLE_JWT_SIGNING_KEY", &self.jwt_signing_key)
+            .env("SPIN_VARIABLE_JWT_VERIFY_KEY", &self.jwt_verify_key)
             .env("SPIN_VARIABLE_APP_HOST", &listen)
             .env("SPIN_VARIABLE_WORKFLOW_MODULES", "lab")
             .env("SPIN_VARIABLE_DURABLE_FAULTS", LAB_FAULTS)
             // Every test registers its accounts from 127.0.0.1; the limit's own tests run on a
             // private stack, behind a trusted proxy, each from an address of its own.
-            .env("SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR", "1000000")
+            .env(
+                "SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR",
+                "1000000",
+            )
             .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -382,7 +393,10 @@ kill -TERM -- "-$pid" 2>/dev/null; wait"#;
     /// An access token for `account`, signed with the stack's key as account would sign it.
     pub fn token_for(&self, account: uuid::Uuid) -> String {
         let claims = kit::auth::claims(account, uuid::Uuid::new_v4(), chrono::Utc::now(), 900);
-        kit::auth::sign(&claims, self.jwt_signing_key.as_bytes())
+        // The stack made the key, so it is one.
+        let key = kit::auth::SigningKey::from_hex("jwt_signing_key", &self.jwt_signing_key)
+            .expect("the stack's signing key is 64 hex characters");
+        kit::auth::sign(&claims, &key)
     }
 
     /// A connection to the stack's database, for checks a test cannot make through the API.
@@ -482,7 +496,13 @@ static STACK: OnceLock<Result<Stack, String>> = OnceLock::new();
 pub fn stack() -> &'static Stack {
     let started = STACK.get_or_init(|| {
         // Started on a plain thread: tests run inside tokio runtimes, which must not block.
-        match std::thread::spawn(|| Stack::start(Variant::default())).join() {
+        // Only the shared stack forgets old counters: a private stack starting later shares the
+        // Redis, and would wipe the counts of tests running meanwhile.
+        let start = || {
+            forget_login_failures(&env("SOUK_TEST_REDIS_URL")?)?;
+            Stack::start(Variant::default())
+        };
+        match std::thread::spawn(start).join() {
             Ok(Ok(stack)) => Ok(stack),
             Ok(Err(e)) => {
                 let _ = writeln!(std::io::stderr(), "cannot start the test stack: {e:#}");

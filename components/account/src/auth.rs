@@ -36,17 +36,48 @@ struct Tokens {
 }
 
 /// Issues a token pair for `account` in session `family`, storing the refresh token's digest.
+/// The access token is dated no earlier than the account's "not before" second, so one issued
+/// just after a sign-out everywhere works (see `kit::auth::issued_at`).
 fn issue(ctx: &Ctx, config: &Config, db: &Db, account: Uuid, family: Uuid) -> ApiResult<Tokens> {
     let secret = session::new_refresh_token();
     refresh_token::insert(db, family, account, &session::digest(&secret))?;
     let ttl = config.access_token_ttl_secs;
-    let claims = kit::auth::claims(account, family, kit::time::now(), ttl);
-    let key = ctx.settings().jwt_signing_key()?;
+    let issued_at = kit::auth::issued_at(kit::time::now(), not_before(ctx, account));
+    let claims = kit::auth::claims(account, family, issued_at, ttl);
+    let key = kit::auth::SigningKey::from_hex(
+        "jwt_signing_key",
+        ctx.settings().jwt_signing_key()?.expose(),
+    )?;
     Ok(Tokens {
-        access_token: kit::auth::sign(&claims, key.expose().as_bytes()),
+        access_token: kit::auth::sign(&claims, &key),
         token_type: "Bearer",
         expires_in: ttl,
         refresh_token: secret,
+    })
+}
+
+/// The account's "not before" second, if it has one. Without an answer from Redis the token is
+/// dated now: that can only make it refused sooner, never accepted when it should not be.
+fn not_before(ctx: &Ctx, account: Uuid) -> Option<i64> {
+    match ctx.redis_get(&[kit::auth::not_before_key(account)]) {
+        Ok(values) => values.first().cloned().flatten()?.parse().ok(),
+        Err(e) => {
+            kit::log::warn(format_args!("the account's not-before was not read ({e})"));
+            None
+        }
+    }
+}
+
+/// Ends the live access tokens `command` names (`kit::auth::end_account_tokens` or
+/// `end_session_tokens`); 503 `revocation_unavailable` when Redis does not take it, so that
+/// the caller's transaction rolls back and the request can be repeated whole.
+pub fn end_access_tokens(ctx: &Ctx, command: &kit::platform::RedisCommand) -> ApiResult<()> {
+    ctx.redis(command).map(drop).map_err(|e| {
+        kit::log::warn(format_args!("a token revocation was not stored ({e})"));
+        ApiError::unavailable(
+            "revocation_unavailable",
+            "the access tokens could not be ended now; nothing was changed, try again",
+        )
     })
 }
 
@@ -225,8 +256,14 @@ pub async fn login(ctx: Ctx, req: Request) -> ApiResult<Response> {
     failures.succeeded()?;
     let id = account.id;
     let account = OwnerView::from(account);
+    // Issued under the account's row lock, its status read again: a suspension (which takes
+    // the same lock) either comes first and is seen, or waits and then refuses this token.
     let tokens = db
-        .transaction(async |db: &Db| issue(&ctx, &config, db, id, kit::ids::random_id()))
+        .transaction(async |db: &Db| {
+            let status = crate::model::account::load(db, id, Lock::ForUpdate)?.status;
+            rules::account::ensure_active(status)?;
+            issue(&ctx, &config, db, id, kit::ids::random_id())
+        })
         .await?;
     json::ok(&Session { account, tokens })
 }
@@ -290,17 +327,40 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
     }
 }
 
-/// `POST /api/v1/account/auth/logout` — ends this device's session (its refresh tokens).
-/// Access tokens already issued stay valid until they expire (minutes).
+/// `POST /api/v1/account/auth/logout` — ends this device's session: its refresh tokens, and
+/// its access tokens within a request (every module reads the session's end with the token).
 pub async fn logout(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    refresh_token::revoke_family(ctx.db()?, user.sid)?;
+    let config = Config::read(ctx.settings())?;
+    ctx.db()?
+        .transaction(async |db: &Db| {
+            refresh_token::revoke_family(db, user.sid)?;
+            end_access_tokens(
+                &ctx,
+                &kit::auth::end_session_tokens(user.sid, config.access_token_ttl_secs),
+            )
+        })
+        .await?;
     json::no_content()
 }
 
-/// `POST /api/v1/account/auth/logout-all` — ends every session of the account.
+/// `POST /api/v1/account/auth/logout-all` — ends every session of the account, and every
+/// access token issued to it so far (its "not before" second, `kit::auth`).
 pub async fn logout_all(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    refresh_token::revoke_account(ctx.db()?, user.sub)?;
+    let config = Config::read(ctx.settings())?;
+    ctx.db()?
+        .transaction(async |db: &Db| {
+            refresh_token::revoke_account(db, user.sub)?;
+            end_access_tokens(
+                &ctx,
+                &kit::auth::end_account_tokens(
+                    user.sub,
+                    kit::time::now(),
+                    config.access_token_ttl_secs,
+                ),
+            )
+        })
+        .await?;
     json::no_content()
 }

@@ -1,6 +1,6 @@
 //! Settings from component variables, each read when first needed and kept for the request: a
 //! component that never opens a database, sends a wake-up or checks a token is not made to
-//! declare `database_url`, `redis_url` or `jwt_signing_key`. Secrets are [`Secret`]s, which
+//! declare `database_url`, `redis_url` or `jwt_verify_key`. Secrets are [`Secret`]s, which
 //! never show in `Debug` output or logs; an empty secret is refused with one clear line.
 //! A component's own variables belong in one typed struct of its own, built from
 //! [`Settings::var`] / [`Settings::optional`] once per request.
@@ -115,9 +115,24 @@ impl Settings {
         self.secret("redis_url")
     }
 
-    /// `jwt_signing_key`: verifies access tokens (account also signs with it).
+    /// `jwt_signing_key`: the Ed25519 private key (its seed, 64 hex characters) that signs
+    /// access tokens — account's alone. It may not be the service token: a module given that
+    /// token could then mint tokens.
     pub fn jwt_signing_key(&self) -> ApiResult<Secret> {
-        self.key("jwt_signing_key")
+        let key = self.key("jwt_signing_key")?;
+        if self.optional("service_token").as_deref() == Some(key.expose()) {
+            return Err(ApiError::internal(
+                "variables `jwt_signing_key` and `service_token` hold the same secret: give \
+                 each its own",
+            ));
+        }
+        Ok(key)
+    }
+
+    /// `jwt_verify_key`: the Ed25519 public key (64 hex characters) every module verifies
+    /// access tokens with. Not a secret: it mints nothing.
+    pub fn jwt_verify_key(&self) -> ApiResult<String> {
+        self.var("jwt_verify_key")
     }
 
     /// `service_token`: authorises `/internal/...` calls between modules.
@@ -160,6 +175,9 @@ mod tests {
         fn redis(&self, _: &str, _: &RedisCommand) -> Result<bool, String> {
             Err("no redis".into())
         }
+        fn redis_get(&self, _: &str, _: &[String]) -> Result<Vec<Option<String>>, String> {
+            Err("no redis".into())
+        }
         fn send(&self, _: spin_sdk::http::Request) -> crate::platform::Sending {
             Box::pin(async { Err("no network".to_string()) })
         }
@@ -191,6 +209,13 @@ mod tests {
         assert_eq!(s.service_token().unwrap_err().status, 500);
         assert!(s.jwt_signing_key().is_ok());
         assert!(s.redis_url().is_ok(), "a URL is a secret, not a key");
+    }
+
+    #[test]
+    fn the_signing_key_may_not_be_the_service_token() {
+        let s = settings(&[("service_token", TOKEN), ("jwt_signing_key", TOKEN)]);
+        assert!(s.service_token().is_ok());
+        assert_eq!(s.jwt_signing_key().unwrap_err().status, 500);
     }
 
     #[test]

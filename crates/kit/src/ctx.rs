@@ -38,6 +38,7 @@ type AfterCommit = Pin<Box<dyn Future<Output = ()>>>;
 #[derive(Default)]
 struct Shared {
     db: OnceCell<Db>,
+    user: OnceCell<Claims>,
     wake_ups: RefCell<Vec<RedisCommand>>,
     after_commit: RefCell<Vec<AfterCommit>>,
 }
@@ -195,8 +196,24 @@ impl Ctx {
         self.platform.redis(url.expose(), command)
     }
 
-    /// The authenticated account, from `Authorization: Bearer <access token>`; 401 otherwise.
+    /// The values of `keys` in Redis, in one round trip; `Err` carries a text for the log.
+    pub fn redis_get(&self, keys: &[String]) -> Result<Vec<Option<String>>, String> {
+        let url = self.settings.redis_url().map_err(|e| e.to_string())?;
+        self.platform.redis_get(url.expose(), keys)
+    }
+
+    /// The authenticated account, from `Authorization: Bearer <access token>`: its signature
+    /// checked with `jwt_verify_key`, then its revocation in Redis (`kit::auth`), once per
+    /// request; 401 otherwise.
+    ///
+    /// The revocation check fails open: when Redis does not answer, the token is accepted (and
+    /// a warning logged), so an outage does not refuse every signed-in request of every
+    /// module; a revoked token then lives at most until its expiry, as it would without the
+    /// check. Its sessions' refresh tokens are revoked in PostgreSQL all the same.
     pub fn user(&self) -> ApiResult<Claims> {
+        if let Some(claims) = self.shared.user.get() {
+            return Ok(claims.clone());
+        }
         let header = self.authorization.as_deref().ok_or_else(|| {
             ApiError::unauthorized(
                 "this endpoint needs an access token: Authorization: Bearer <token>",
@@ -207,11 +224,20 @@ impl Ctx {
             .or_else(|| header.strip_prefix("bearer "))
             .unwrap_or(header)
             .trim();
-        auth::verify(
-            token,
-            self.settings.jwt_signing_key()?.expose().as_bytes(),
-            crate::time::now(),
-        )
+        let key = auth::VerifyKey::from_hex("jwt_verify_key", &self.settings.jwt_verify_key()?)?;
+        let claims = auth::verify(token, &key, crate::time::now())?;
+        // A missing `redis_url` is a configuration error, not an outage: it fails.
+        let url = self.settings.redis_url()?;
+        match self
+            .platform
+            .redis_get(url.expose(), &auth::revocation_keys(&claims))
+        {
+            Ok(values) => auth::check_revocation(&claims, &values)?,
+            Err(e) => crate::log::warn(format_args!(
+                "the access token's revocation was not checked ({e}): accepted until it expires"
+            )),
+        }
+        Ok(self.shared.user.get_or_init(|| claims).clone())
     }
 
     /// The authenticated account when a token is given; `None` without one; 401 for a bad one.
@@ -225,5 +251,80 @@ impl Ctx {
     /// The `Idempotency-Key` header, when the caller sent one.
     pub fn idempotency_key(&self) -> Option<&str> {
         self.idempotency_key.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{TestDb, TestPlatform, signing_key};
+
+    fn signed_in(platform: &TestPlatform, token: &str) -> Ctx {
+        let mut ctx = platform.ctx("lab");
+        ctx.authorization = Some(format!("Bearer {token}"));
+        ctx
+    }
+
+    fn token(issued_at: chrono::DateTime<chrono::Utc>) -> (String, Claims) {
+        let c = auth::claims(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), issued_at, 900);
+        (auth::sign(&c, &signing_key()), c)
+    }
+
+    #[test]
+    fn a_token_is_refused_once_its_account_or_session_is_revoked() {
+        let db = TestDb::new("ctx_revoked", "");
+        let platform = TestPlatform::new(&db);
+        let now = crate::time::now();
+        let (t, c) = token(now);
+        assert_eq!(signed_in(&platform, &t).user().unwrap(), c);
+        platform
+            .redis(
+                "",
+                &auth::end_account_tokens(c.sub, now + chrono::Duration::seconds(5), 900),
+            )
+            .unwrap();
+        let e = signed_in(&platform, &t).user().unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (401, "token_revoked"));
+
+        let (t, c) = token(now);
+        platform
+            .redis("", &auth::end_session_tokens(c.sid, 900))
+            .unwrap();
+        assert_eq!(
+            signed_in(&platform, &t).user().unwrap_err().code,
+            "token_revoked"
+        );
+    }
+
+    #[test]
+    fn the_revocation_check_fails_open_when_redis_does_not_answer() {
+        let db = TestDb::new("ctx_redis_down", "");
+        let platform = TestPlatform::new(&db);
+        let (t, c) = token(crate::time::now());
+        platform
+            .redis("", &auth::end_session_tokens(c.sid, 900))
+            .unwrap();
+        platform.redis_down.set(true);
+        assert_eq!(signed_in(&platform, &t).user().unwrap(), c);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused_and_a_bad_verify_key_is_a_config_error() {
+        let db = TestDb::new("ctx_keys", "");
+        let platform = TestPlatform::new(&db);
+        let c = auth::claims(
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+            crate::time::now(),
+            900,
+        );
+        let forged = auth::sign(&c, &auth::SigningKey::from_seed(&[9; 32]));
+        assert_eq!(
+            signed_in(&platform, &forged).user().unwrap_err().status,
+            401
+        );
+        platform.set("jwt_verify_key", "not a key");
+        let (t, _) = token(crate::time::now());
+        assert_eq!(signed_in(&platform, &t).user().unwrap_err().status, 500);
     }
 }

@@ -14,7 +14,7 @@ use crate::error::ApiResult;
 /// An outgoing HTTP exchange in flight.
 pub type Sending = Pin<Box<dyn Future<Output = Result<Response, String>>>>;
 
-/// A Redis command kit sends: only wake-ups and short leases, never data.
+/// A Redis command kit sends: wake-ups, short leases and token revocations, never data.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RedisCommand {
     /// `PUBLISH channel message`.
@@ -34,6 +34,15 @@ pub enum RedisCommand {
         /// `NX`: leave a key that is already there.
         only_if_absent: bool,
     },
+    /// `SET key value PX ms`: a value that lives `ms` (a token revocation, `kit::auth`).
+    Set {
+        /// The key.
+        key: String,
+        /// Its value.
+        value: String,
+        /// Its lifetime in milliseconds.
+        ms: i64,
+    },
 }
 
 /// The outside world of a component.
@@ -44,6 +53,9 @@ pub trait Platform {
     fn connect(&self, database_url: &str) -> ApiResult<Db>;
     /// Sends `command` to the Redis at `url`; `Ok(false)` when a `SET … NX` found the key.
     fn redis(&self, url: &str, command: &RedisCommand) -> Result<bool, String>;
+    /// The values of `keys` on the Redis at `url` (`MGET`, one round trip), `None` where a
+    /// key is absent; `Err` carries a text for the log.
+    fn redis_get(&self, url: &str, keys: &[String]) -> Result<Vec<Option<String>>, String>;
     /// Sends an HTTP request (internal calls to other modules); `Err` when nothing answered.
     fn send(&self, request: Request) -> Sending;
 }
@@ -93,6 +105,42 @@ impl Platform for Spin {
                 let reply = redis.execute("SET", &args).map_err(|e| format!("{e:?}"))?;
                 Ok(!matches!(reply.as_slice(), [] | [RedisResult::Nil]))
             }
+            RedisCommand::Set { key, value, ms } => {
+                let args = [
+                    RedisParameter::Binary(key.as_bytes().to_vec()),
+                    RedisParameter::Binary(value.as_bytes().to_vec()),
+                    RedisParameter::Binary(b"PX".to_vec()),
+                    RedisParameter::Int64(*ms),
+                ];
+                redis.execute("SET", &args).map_err(|e| format!("{e:?}"))?;
+                Ok(true)
+            }
         }
+    }
+
+    fn redis_get(&self, url: &str, keys: &[String]) -> Result<Vec<Option<String>>, String> {
+        use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
+        let redis = Connection::open(url).map_err(|e| format!("{e:?}"))?;
+        let args: Vec<RedisParameter> = keys
+            .iter()
+            .map(|k| RedisParameter::Binary(k.as_bytes().to_vec()))
+            .collect();
+        let reply = redis.execute("MGET", &args).map_err(|e| format!("{e:?}"))?;
+        if reply.len() != keys.len() {
+            return Err(format!(
+                "MGET of {} keys answered {} values",
+                keys.len(),
+                reply.len()
+            ));
+        }
+        Ok(reply
+            .into_iter()
+            .map(|value| match value {
+                RedisResult::Nil => None,
+                RedisResult::Binary(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+                RedisResult::Status(s) => Some(s),
+                RedisResult::Int64(n) => Some(n.to_string()),
+            })
+            .collect())
     }
 }

@@ -249,6 +249,14 @@ impl Drop for TestDb {
 /// The service token of every test platform.
 pub const SERVICE_TOKEN: &str = "test-service-token-of-thirty-two-bytes";
 
+/// The seed of every test platform's token signing key (its `jwt_signing_key`, hex).
+pub const SIGNING_SEED: [u8; 32] = [7; 32];
+
+/// The key that signs the test platform's access tokens.
+pub fn signing_key() -> crate::auth::SigningKey {
+    crate::auth::SigningKey::from_seed(&SIGNING_SEED)
+}
+
 /// The platform of a native test: variables from a map, databases through [`Native`], Redis
 /// commands recorded, internal calls served by the routers mounted under their module names.
 pub struct TestPlatform {
@@ -256,6 +264,10 @@ pub struct TestPlatform {
     vars: RefCell<BTreeMap<String, String>>,
     /// The Redis commands kit sent, in order.
     pub redis: RefCell<Vec<RedisCommand>>,
+    /// The values `RedisCommand::Set` stored, as `redis_get` reads them.
+    pub redis_values: RefCell<BTreeMap<String, String>>,
+    /// When set, `redis_get` fails as an unreachable Redis would.
+    pub redis_down: std::cell::Cell<bool>,
     routers: RefCell<BTreeMap<String, Rc<Router>>>,
 }
 
@@ -266,13 +278,16 @@ impl TestPlatform {
             me: me.clone(),
             vars: RefCell::new(BTreeMap::new()),
             redis: RefCell::new(Vec::new()),
+            redis_values: RefCell::new(BTreeMap::new()),
+            redis_down: std::cell::Cell::new(false),
             routers: RefCell::new(BTreeMap::new()),
         });
         platform
             .set("database_url", &db.url)
             .set("redis_url", "redis://redis.test")
             .set("service_token", SERVICE_TOKEN)
-            .set("jwt_signing_key", "test-signing-key-of-thirty-two-bytes");
+            .set("jwt_signing_key", &hex::encode(SIGNING_SEED))
+            .set("jwt_verify_key", &signing_key().verify_key().to_hex());
         platform
     }
 
@@ -310,8 +325,21 @@ impl Platform for TestPlatform {
     }
 
     fn redis(&self, _url: &str, command: &RedisCommand) -> Result<bool, String> {
+        if let RedisCommand::Set { key, value, .. } = command {
+            self.redis_values
+                .borrow_mut()
+                .insert(key.clone(), value.clone());
+        }
         self.redis.borrow_mut().push(command.clone());
         Ok(true)
+    }
+
+    fn redis_get(&self, _url: &str, keys: &[String]) -> Result<Vec<Option<String>>, String> {
+        if self.redis_down.get() {
+            return Err("connection refused".into());
+        }
+        let values = self.redis_values.borrow();
+        Ok(keys.iter().map(|k| values.get(k).cloned()).collect())
     }
 
     fn send(&self, request: Request) -> Sending {

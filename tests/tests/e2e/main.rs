@@ -10,4 +10,5 @@ mod inventory;
 mod platform;
 mod reviews;
 mod search;
+mod sessions;
 mod workflows;
