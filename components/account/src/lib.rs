@@ -14,6 +14,8 @@
 //! - [`notifications`]: the account's notifications (internal: other modules create them).
 //! - [`wallet`]: balance and ledger (internal: exactly-once credits and debits).
 //! - [`payment_methods`]: saved provider references, never card numbers.
+//! - [`suspensions`]: operators (admin token) suspend and reinstate accounts, ending their
+//!   sessions and live access tokens.
 //!
 //! Below them, used by all of them and using none of them:
 //!
@@ -34,6 +36,7 @@ mod model;
 mod notifications;
 mod payment_methods;
 mod rules;
+mod suspensions;
 mod wallet;
 
 use kit::Router;
@@ -58,6 +61,11 @@ pub fn router() -> Router {
         .patch("/api/v1/account/me", me::update)
         .put("/api/v1/account/me/country", me::country)
         .get("/api/v1/account/accounts/:id", accounts::public)
+        .post("/api/v1/account/accounts/:id/suspend", suspensions::suspend)
+        .post(
+            "/api/v1/account/accounts/:id/reinstate",
+            suspensions::reinstate,
+        )
         .get("/api/v1/account/contacts", contacts::list)
         .post("/api/v1/account/contacts", contacts::create)
         .get("/api/v1/account/contacts/:id", contacts::get)

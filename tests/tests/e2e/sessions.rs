@@ -1,8 +1,8 @@
-//! Ending access tokens before they expire: sign-out everywhere and sign-out of one session,
-//! seen by account and by another module, which verify tokens locally. And the key split: only
-//! account can mint tokens.
+//! Ending access tokens before they expire: an operator's suspension (and reinstatement),
+//! sign-out everywhere and sign-out of one session — seen by account and by another module,
+//! which verify tokens locally. And the key split: only account can mint tokens.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use souk_e2e::{Reply, stack};
 use uuid::Uuid;
 
@@ -63,6 +63,88 @@ async fn catalog_call(token: &str) -> Reply {
         .json(json!({ "body": "thanks" }))
         .send()
         .await
+}
+
+async fn operator(action: &str, account: &str, token: &str, body: Option<Value>) -> Reply {
+    let mut call = stack()
+        .api()
+        .post(&format!("/api/v1/account/accounts/{account}/{action}"))
+        .bearer(token);
+    if let Some(body) = body {
+        call = call.json(body);
+    }
+    call.send().await
+}
+
+#[tokio::test]
+async fn a_suspended_accounts_tokens_sessions_and_sign_in_end_at_once_until_it_is_reinstated() {
+    let (username, session) = new_user().await;
+    let id = session["account"]["id"].as_str().unwrap().to_string();
+    let admin = &stack().admin_token;
+    me(access(&session)).await.assert_status(200);
+    catalog_call(access(&session))
+        .await
+        .assert_error(404, "review_not_found");
+
+    operator("suspend", &id, access(&session), None)
+        .await
+        .assert_error(401, "unauthorized");
+    let suspended = operator(
+        "suspend",
+        &id,
+        admin,
+        Some(json!({ "reason": "chargebacks" })),
+    )
+    .await;
+    suspended.assert_status(200);
+    assert_eq!(
+        (
+            suspended["status"].as_str(),
+            suspended["suspension_reason"].as_str()
+        ),
+        (Some("suspended"), Some("chargebacks"))
+    );
+    assert!(
+        suspended["suspended_at"].is_string(),
+        "{:?}",
+        suspended.json()
+    );
+
+    // The very next requests, in account and in catalog: not after the token's 15 minutes.
+    me(access(&session))
+        .await
+        .assert_error(401, "token_revoked");
+    catalog_call(access(&session))
+        .await
+        .assert_error(401, "token_revoked");
+    refresh(&session)
+        .await
+        .assert_error(401, "invalid_refresh_token");
+    login(&username)
+        .await
+        .assert_error(403, "account_suspended");
+
+    let reinstated = operator("reinstate", &id, admin, None).await;
+    reinstated.assert_status(200);
+    assert_eq!(reinstated["status"], "active");
+    assert!(reinstated["suspended_at"].is_null());
+    let again = login(&username).await;
+    again.assert_status(200);
+    me(access(&again)).await.assert_status(200);
+    catalog_call(access(&again))
+        .await
+        .assert_error(404, "review_not_found");
+    // What the suspension ended stays ended.
+    me(access(&session))
+        .await
+        .assert_error(401, "token_revoked");
+
+    operator("suspend", &Uuid::new_v4().to_string(), admin, None)
+        .await
+        .assert_error(404, "account_not_found");
+    operator("reinstate", &id, admin, Some(json!({ "reason": "x" })))
+        .await
+        .assert_status(200);
 }
 
 #[tokio::test]

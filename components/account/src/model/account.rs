@@ -350,3 +350,53 @@ pub fn set_country(db: &Db, id: Uuid, country: CountryCode) -> ApiResult<()> {
     )?;
     Ok(())
 }
+
+/// An account's standing as an operator sees it: what suspension and reinstatement answer.
+#[derive(Debug, Serialize)]
+pub struct Standing {
+    /// The account.
+    pub id: Uuid,
+    /// `active` or `suspended`.
+    pub status: &'static str,
+    /// Since when it is suspended (`None` while active).
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// The operator's note (`None` while active or when none was given).
+    pub suspension_reason: Option<String>,
+}
+
+impl FromRow for Standing {
+    fn from_row(row: &Row<'_>) -> ApiResult<Standing> {
+        let status: String = row.get("status")?;
+        Ok(Standing {
+            id: row.get("id")?,
+            status: Status::parse(&status)
+                .ok_or_else(|| {
+                    ApiError::internal(format_args!("an account has an unknown status `{status}`"))
+                })?
+                .as_str(),
+            suspended_at: row.optional_time("suspended_at")?,
+            suspension_reason: row.get("suspension_reason")?,
+        })
+    }
+}
+
+const SET_STANDING: &str = "UPDATE account.account \
+     SET status = $2, suspension_reason = $3, updated_at = now(), \
+         suspended_at = CASE WHEN $2 = 'active' THEN NULL ELSE coalesce(suspended_at, now()) END \
+     WHERE id = $1 \
+     RETURNING id, status, suspended_at AT TIME ZONE 'UTC' AS suspended_at, suspension_reason";
+
+/// Gives the account `id` the status `status` (with `reason` while suspended; a second
+/// suspension keeps the first one's time); 404 `account_not_found` when there is none.
+pub fn set_standing(
+    db: &Db,
+    id: Uuid,
+    status: Status,
+    reason: Option<&str>,
+) -> ApiResult<Standing> {
+    db.fetch_optional(
+        SET_STANDING,
+        &[uuid(id), text(status.as_str()), optional_text(reason)],
+    )?
+    .ok_or_else(|| not_found(id))
+}

@@ -197,7 +197,7 @@ async fn a_suspended_account_cannot_sign_in_or_refresh() {
     let id = Uuid::parse_str(reg["account"]["id"].as_str().unwrap()).unwrap();
     let db = stack().db().await;
     db.execute(
-        "UPDATE account.account SET status = 'suspended' WHERE id = $1",
+        "UPDATE account.account SET status = 'suspended', suspended_at = now() WHERE id = $1",
         &[&id],
     )
     .await
