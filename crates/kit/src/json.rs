@@ -160,7 +160,11 @@ mod tests {
         ] {
             let e = read_limited::<Body>(&post(content_type, body), over).unwrap_err();
             assert_eq!((e.status, e.code.as_ref()), (413, "payload_too_large"));
-            assert!(e.message.contains(&format!("{over}-byte limit")), "{}", e.message);
+            assert!(
+                e.message.contains(&format!("{over}-byte limit")),
+                "{}",
+                e.message
+            );
             let response = error_response(&e, "req-1");
             assert_eq!(response.status(), &413);
             let json: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
@@ -173,7 +177,10 @@ mod tests {
         let at_limit = br#"{"name":"a","count":1}"#.to_vec();
         let limit = at_limit.len();
         assert!(read_limited::<Body>(&post("application/json", at_limit), limit).is_ok());
-        let big = format!(r#"{{"name":"{}","count":1}}"#, "a".repeat(DEFAULT_BODY_LIMIT));
+        let big = format!(
+            r#"{{"name":"{}","count":1}}"#,
+            "a".repeat(DEFAULT_BODY_LIMIT)
+        );
         let e = read::<Body>(&post("application/json", big.into_bytes())).unwrap_err();
         assert_eq!(e.status, 413);
     }
