@@ -4,7 +4,7 @@
 //! password (`postgres://u:p@h`, `redis://:p@h`, libpq `password=p`). A guest tends to pass such
 //! a text on — into a log, or into a client's error message — so the host never hands one over
 //! with the secret in it: the user-info of every URL becomes `***@`, and every `password=`
-//! value becomes `***`.
+//! value becomes `***`. The redis trigger's log lines name its address the same way.
 
 /// What replaces a redacted secret.
 const MASK: &str = "***";

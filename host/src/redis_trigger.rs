@@ -39,11 +39,14 @@ pub fn start(app: &Arc<App>) {
 
 async fn subscribe_forever(app: Arc<App>, address: String, channels: Vec<(String, String)>) {
     let mut wait = RECONNECT_MIN;
+    // The address as the log shows it: without its password.
+    let shown = crate::redact::credentials(&address);
     loop {
         match subscribe(&app, &address, &channels).await {
-            Ok(()) => host_log!("redis trigger: subscription to {address} ended; re-subscribing"),
+            Ok(()) => host_log!("redis trigger: subscription to {shown} ended; re-subscribing"),
             Err(e) => host_log!(
-                "redis trigger: {address}: {e:#}; retrying in {}ms",
+                "redis trigger: {shown}: {}; retrying in {}ms",
+                crate::redact::credentials(&format!("{e:#}")),
                 wait.as_millis()
             ),
         }
@@ -61,7 +64,10 @@ async fn subscribe(
     let mut pubsub = client.get_async_pubsub().await?;
     for (channel, component) in channels {
         pubsub.subscribe(channel).await?;
-        host_log!("redis trigger: {component} subscribed to {channel} on {address}");
+        host_log!(
+            "redis trigger: {component} subscribed to {channel} on {}",
+            crate::redact::credentials(address)
+        );
     }
     let mut messages = pubsub.on_message();
     while let Some(msg) = messages.next().await {

@@ -574,3 +574,38 @@ fn a_dependency_that_matches_no_import_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_redis_triggers_log_lines_carry_no_password() {
+    let dir = workdir("redis-trigger-redact");
+    let secret = "s3cret-pw";
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            r#"
+spin_manifest_version = 2
+[application]
+name = "redis-trigger-redact-test"
+[application.trigger.redis]
+address = "redis://:{secret}@{}"
+[[trigger.redis]]
+channel = "host-test-redact"
+component = "sink"
+[component.sink]
+source = "{}"
+"#,
+            host_port(&redis_url()),
+            wasm("host-redis-sink"),
+        ),
+    )
+    .unwrap();
+    let host = start(&dir, &[], &[]);
+    // The test Redis has no password, so the subscription's AUTH fails and is logged.
+    assert!(
+        host.wait_for_log("retrying in", Duration::from_secs(10)),
+        "{}",
+        host.log()
+    );
+    assert!(host.log().contains("redis://***@"), "{}", host.log());
+    assert!(!host.log().contains(secret), "{}", host.log());
+}
