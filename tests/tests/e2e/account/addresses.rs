@@ -2,59 +2,17 @@
 //! `X-Forwarded-For` says, unless the peer is a configured trusted proxy; then the client the
 //! proxy forwarded for, counted by /64 when it is IPv6. Registrations are limited per address.
 
-use std::sync::OnceLock;
-
-use souk_e2e::{Stack, Variant};
+use souk_e2e::Stack;
 
 use super::*;
 
-/// Registrations one address may make per hour on the proxied stack.
-const REGISTRATIONS: usize = 3;
-
-/// A stack whose trusted proxy is 127.0.0.1, where every test runs from, so each test can be
-/// a client of its own by the `X-Forwarded-For` it sends.
-fn proxied() -> &'static Stack {
-    static PROXIED: OnceLock<Stack> = OnceLock::new();
-    PROXIED.get_or_init(|| {
-        Stack::private_with(Variant {
-            env: vec![
-                (
-                    "SPIN_VARIABLE_TRUSTED_PROXIES".into(),
-                    "127.0.0.1/32".into(),
-                ),
-                (
-                    "SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR".into(),
-                    REGISTRATIONS.to_string(),
-                ),
-            ],
-            ..Variant::default()
-        })
-        .expect("a stack behind a trusted proxy starts")
-    })
-}
-
-/// A /64 of the documentation range no other test (or earlier run) uses.
-fn fresh_block() -> String {
-    let n = Uuid::new_v4().as_u128();
-    format!("2001:db8:{:x}:{:x}", (n >> 16) as u16, n as u16)
-}
-
 async fn failed_login(on: &Stack, forwarded_for: &str) -> Reply {
-    on.api()
-        .post("/api/v1/account/auth/login")
-        .header("x-forwarded-for", forwarded_for)
-        .json(json!({ "identifier": unique("nobody"), "password": "wrong horse!" }))
-        .send()
-        .await
+    login_from(on, forwarded_for, &unique("nobody"), "wrong horse!").await
 }
 
 async fn register_from(on: &Stack, forwarded_for: &str) -> Reply {
-    on.api()
-        .post("/api/v1/account/auth/register")
-        .header("x-forwarded-for", forwarded_for)
-        .json(json!({ "username": unique("r"), "password": "correct horse", "country": "VN" }))
-        .send()
-        .await
+    let body = json!({ "username": unique("r"), "password": "correct horse", "country": "VN" });
+    register_on(on, forwarded_for, body).await
 }
 
 /// Whether the sign-in failures of the address bucket `bucket` are being counted.

@@ -12,8 +12,10 @@ mod payment_methods;
 mod profile;
 mod wallet;
 
+use std::sync::OnceLock;
+
 use serde_json::{Value, json};
-use souk_e2e::{Reply, stack};
+use souk_e2e::{Reply, Stack, Variant, stack};
 use uuid::Uuid;
 
 fn unique(prefix: &str) -> String {
@@ -84,4 +86,63 @@ async fn add_contact_keyed(token: &str, name: &str, key: Option<&str>) -> Reply 
         call = call.header("idempotency-key", key);
     }
     call.send().await
+}
+
+/// Registrations one address may make per hour on the proxied stack.
+const REGISTRATIONS: usize = 3;
+
+/// A stack whose trusted proxy is 127.0.0.1, where every test runs from, so each test can be
+/// a client of its own by the `X-Forwarded-For` it sends.
+fn proxied() -> &'static Stack {
+    static PROXIED: OnceLock<Stack> = OnceLock::new();
+    PROXIED.get_or_init(|| {
+        // The shared stack first: its start forgets every sign-in counter, which must not
+        // happen while tests count on this one.
+        stack();
+        Stack::private_with(Variant {
+            env: vec![
+                (
+                    "SPIN_VARIABLE_TRUSTED_PROXIES".into(),
+                    "127.0.0.1/32".into(),
+                ),
+                (
+                    "SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR".into(),
+                    REGISTRATIONS.to_string(),
+                ),
+            ],
+            ..Variant::default()
+        })
+        .expect("a stack behind a trusted proxy starts")
+    })
+}
+
+/// A /64 of the documentation range no other test (or earlier run) uses.
+fn fresh_block() -> String {
+    let n = Uuid::new_v4().as_u128();
+    // Groups of four digits, never zero, so the /64 prints as written: `2001:db8:xxxx:xxxx::/64`.
+    format!(
+        "2001:db8:{:x}:{:x}",
+        (n >> 16) as u16 | 0x1000,
+        n as u16 | 0x1000
+    )
+}
+
+/// Signs in on `on` as the client `forwarded_for` (believed on the [`proxied`] stack only).
+async fn login_from(on: &Stack, forwarded_for: &str, identifier: &str, password: &str) -> Reply {
+    on.api()
+        .post("/api/v1/account/auth/login")
+        .header("x-forwarded-for", forwarded_for)
+        .json(json!({ "identifier": identifier, "password": password }))
+        .send()
+        .await
+}
+
+/// Registers `body` on `on` as the client `forwarded_for`.
+async fn register_on(on: &Stack, forwarded_for: &str, body: Value) -> Reply {
+    on.api()
+        .post("/api/v1/account/auth/register")
+        .header("x-forwarded-for", forwarded_for)
+        .json(body)
+        .send()
+        .await
 }
