@@ -178,7 +178,7 @@ pub async fn register(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .db()?
         .transaction(async |db: &Db| {
             account::insert(db, &new)?;
-            wallet::create(db, id)?;
+            wallet::create(db, id, new.country.currency())?;
             // The welcome notification is account's own row, so it commits with the account.
             notification::insert(
                 db,

@@ -86,14 +86,17 @@ struct CountryAnswer {
     currency: String,
 }
 
-/// `PUT /api/v1/account/me/country` — refused while the wallet holds money, since the
-/// wallet's currency follows the country.
+/// `PUT /api/v1/account/me/country` — refused (409 `wallet_not_empty`) while the wallet holds
+/// money, since the wallet's currency follows the country and money is never converted; the
+/// wallet's lock makes a credit or debit sent at the same time come wholly before the change
+/// (which is then refused) or wholly after it (in the new currency).
 pub async fn country(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let country = CountryCode::parse("country", &json::read::<CountryRequest>(&req)?.country)?;
     ctx.db()?
         .transaction(async |db: &Db| {
-            rules::wallet::ensure_empty(wallet::balance(db, user.sub, Lock::ForUpdate)?)?;
+            rules::wallet::ensure_empty(wallet::load(db, user.sub, Lock::ForUpdate)?.balance)?;
+            wallet::set_currency(db, user.sub, country.currency())?;
             account::set_country(db, user.sub, country)
         })
         .await?;

@@ -1,7 +1,8 @@
 //! `/api/v1/account/wallet…` and `/internal/wallet/…`: the wallet, a balance in the account's
 //! currency and its append-only ledger. Other modules credit and debit it through the internal
 //! routes, exactly once per `Idempotency-Key` (the router keeps the key); a debit never takes
-//! less than asked and never leaves the balance negative, however many race.
+//! less than asked and never leaves the balance negative, however many race; and it is in the
+//! wallet's currency, checked under the wallet's lock, which a change of country takes too.
 
 use contracts::account::{
     WalletEntry, WalletEntryKind, WalletMovementAnswer, WalletMovementRequest,
@@ -14,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::model::wallet_entry::{self, NewEntry};
-use crate::model::{Lock, account, wallet};
+use crate::model::{Lock, wallet};
 use crate::rules;
 use crate::rules::wallet::{MAX_REASON_CHARS, MAX_REFERENCE_CHARS};
 
@@ -28,12 +29,10 @@ struct WalletAnswer {
 /// `GET /api/v1/account/wallet` — balance and currency.
 pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
-    let db = ctx.db()?;
-    let account = account::load(db, user.sub, Lock::None)?;
-    let balance = wallet::balance(db, user.sub, Lock::None)?;
+    let wallet = wallet::load(ctx.db()?, user.sub, Lock::None)?;
     json::ok(&WalletAnswer {
-        balance,
-        currency: account.currency().as_str().to_string(),
+        balance: wallet.balance,
+        currency: wallet.currency.as_str().to_string(),
     })
 }
 
@@ -78,7 +77,9 @@ async fn movement(ctx: Ctx, req: Request, kind: WalletEntryKind) -> ApiResult<Re
     let answer = ctx
         .db()?
         .transaction(async |db: &Db| {
-            let currency = account::load(db, id, Lock::None)?.currency();
+            // The wallet's lock, held to the end: a change of country waits for this movement,
+            // or this movement for it, and sees the currency it left.
+            let currency = wallet::load(db, id, Lock::ForUpdate)?.currency;
             rules::wallet::ensure_currency(currency, movement.amount.currency)?;
             let balance = match kind {
                 WalletEntryKind::Credit => wallet::credit(db, id, movement.amount.amount)?,

@@ -130,3 +130,91 @@ async fn a_wallet_movement_retried_after_its_idempotency_record_expired_is_refus
         .await;
     assert_eq!(wallet["balance"], 250, "credited once");
 }
+
+#[tokio::test]
+async fn credits_racing_a_change_of_country_never_land_in_another_currency() {
+    for _ in 0..6 {
+        let (id, token) = user().await;
+        let credits = (0..6).map(|_| async move {
+            let key = unique("k");
+            wallet_move("credit", id, 100, &key).await
+        });
+        let change = stack()
+            .api()
+            .put("/api/v1/account/me/country")
+            .bearer(&token)
+            .json(json!({ "country": "JP" }))
+            .send();
+        let (credited, changed) = futures::join!(futures::future::join_all(credits), change);
+        for answer in &credited {
+            if answer.status != 200 {
+                answer.assert_error(422, "currency_mismatch");
+            }
+        }
+        let landed = credited.iter().filter(|a| a.status == 200).count() as i64;
+        if changed.status == 200 {
+            assert_eq!(
+                landed, 0,
+                "a credit landed in the wallet the change found empty"
+            );
+        } else {
+            changed.assert_error(409, "wallet_not_empty");
+        }
+        let api = stack().api();
+        let wallet = api
+            .get("/api/v1/account/wallet")
+            .bearer(&token)
+            .send()
+            .await;
+        let me = api.get("/api/v1/account/me").bearer(&token).send().await;
+        assert_eq!(wallet["balance"], 100 * landed);
+        assert_eq!(wallet["currency"], me["currency"], "{}", wallet.text);
+        let expected = if changed.status == 200 { "JPY" } else { "VND" };
+        assert_eq!(wallet["currency"], expected);
+        let ledger = api
+            .get("/api/v1/account/wallet/entries")
+            .bearer(&token)
+            .send()
+            .await;
+        let entries = ledger["items"].as_array().unwrap();
+        assert_eq!(entries.len() as i64, landed);
+        assert!(
+            entries.iter().all(|e| e["currency"] == wallet["currency"]),
+            "{}",
+            ledger.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_database_refuses_an_entry_or_a_currency_change_that_mixes_currencies() {
+    let (id, _) = user().await;
+    wallet_move("credit", id, 100, &unique("k"))
+        .await
+        .assert_status(200);
+    let db = stack().db().await;
+    let entry = db
+        .execute(
+            "INSERT INTO account.wallet_entry \
+             (id, account_id, kind, amount, currency, balance_after, reason) \
+             VALUES (gen_random_uuid(), $1, 'credit', 1, 'USD', 101, 'test')",
+            &[&id],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{entry:?}").contains("wallet_entry_currency_matches"),
+        "{entry:?}"
+    );
+    let change = db
+        .execute(
+            "UPDATE account.wallet SET currency = 'JPY' WHERE account_id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        format!("{change:?}").contains("wallet_currency_needs_empty"),
+        "{change:?}"
+    );
+}
