@@ -99,6 +99,10 @@ pub fn router() -> Router {
             "/api/v1/account/payment-methods/:id",
             payment_methods::remove,
         )
+        .post(
+            "/api/v1/account/payment-methods/:id/default",
+            payment_methods::make_default,
+        )
         // These three are POSTs only because their id lists are long: they read, so a key has
         // nothing to protect.
         .post("/internal/accounts/batch", accounts::batch)

@@ -1,5 +1,6 @@
 //! `/api/v1/account/payment-methods…`: saved payment methods — references a payment provider
-//! issued (a token), with display hints, never card numbers. One may be the default.
+//! issued (a token), with display hints, never card numbers. One may be the default, and the
+//! account chooses it. Adding and deleting one notifies the account, in the same transaction.
 
 use chrono::{DateTime, Utc};
 use kit::db::Db;
@@ -7,6 +8,7 @@ use kit::{ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::model::notification::{self, NewNotification};
 use crate::model::payment_method::{self, Method, NewMethod};
 use crate::model::{Lock, account};
 use crate::rules;
@@ -132,7 +134,15 @@ pub async fn add(ctx: Ctx, req: Request) -> ApiResult<Response> {
             if is_default {
                 payment_method::clear_default(db, user.sub)?;
             }
-            payment_method::insert(db, &new, is_default)
+            let saved = payment_method::insert(db, &new, is_default)?;
+            notify(
+                db,
+                user.sub,
+                &saved,
+                rules::payment_method::ADDED_KIND,
+                "added",
+            )?;
+            Ok(saved)
         })
         .await?;
     json::created(
@@ -147,11 +157,61 @@ pub async fn remove(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let id = ctx.param_id("id", "payment_method")?;
     ctx.db()?
         .transaction(async |db: &Db| {
-            if payment_method::delete(db, user.sub, id)? {
+            // The account's lock orders this with additions and choices of the default.
+            account::load(db, user.sub, Lock::ForUpdate)?;
+            let deleted = payment_method::delete(db, user.sub, id)?;
+            if deleted.is_default {
                 payment_method::promote_oldest(db, user.sub)?;
             }
-            Ok(())
+            notify(
+                db,
+                user.sub,
+                &deleted,
+                rules::payment_method::DELETED_KIND,
+                "removed",
+            )
         })
         .await?;
     json::no_content()
+}
+
+/// `POST /api/v1/account/payment-methods/:id/default` — makes the method the default; the
+/// former default stays saved.
+pub async fn make_default(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let user = ctx.user()?;
+    let id = ctx.param_id("id", "payment_method")?;
+    let chosen = ctx
+        .db()?
+        .transaction(async |db: &Db| {
+            account::load(db, user.sub, Lock::ForUpdate)?;
+            payment_method::make_default(db, user.sub, id)
+        })
+        .await?;
+    json::ok(&MethodAnswer::from(chosen))
+}
+
+/// Tells `owner` its method was `done` (`added`, `removed`): the notification `kind`, with
+/// the method's id and provider as its metadata.
+fn notify(db: &Db, owner: Uuid, method: &Method, kind: &str, done: &str) -> ApiResult<()> {
+    let name = rules::payment_method::describe(
+        &method.label,
+        method.brand.as_deref(),
+        &method.provider,
+        method.last4.as_deref(),
+    );
+    let metadata = serde_json::json!({
+        "payment_method_id": method.id,
+        "provider": method.provider,
+    });
+    notification::insert(
+        db,
+        &NewNotification {
+            account_id: owner,
+            kind,
+            title: &format!("Payment method {done}"),
+            content: &format!("{name} was {done}."),
+            metadata: Some(&metadata),
+        },
+    )?;
+    Ok(())
 }

@@ -125,22 +125,35 @@ pub fn insert(db: &Db, new: &NewMethod, is_default: bool) -> ApiResult<Method> {
         .ok_or_else(|| ApiError::internal("the payment method insert returned nothing"))
 }
 
-const DELETE: &str = "DELETE FROM account.payment_method WHERE id = $1 AND account_id = $2 \
-                      RETURNING is_default";
+fn not_found(id: Uuid) -> ApiError {
+    ApiError::not_found(
+        "payment_method_not_found",
+        format!("no payment method {id}"),
+    )
+}
 
-/// Deletes the method `id` of `owner` and says whether it was the default; 404
-/// `payment_method_not_found` when `owner` has no such method.
-pub fn delete(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<bool> {
-    let set = db.query(DELETE, &[uuid(id), uuid(owner)])?;
-    kit::db::rows(&set)
-        .next()
-        .ok_or_else(|| {
-            ApiError::not_found(
-                "payment_method_not_found",
-                format!("no payment method {id}"),
-            )
-        })?
-        .get("is_default")
+/// Deletes the method `id` of `owner` and answers it as it was; 404 `payment_method_not_found`
+/// when `owner` has no such method.
+pub fn delete(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<Method> {
+    let sql = format!(
+        "DELETE FROM account.payment_method WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
+    );
+    db.fetch_optional(&sql, &[uuid(id), uuid(owner)])?
+        .ok_or_else(|| not_found(id))
+}
+
+/// Makes the method `id` the default of `owner`, and the former default an ordinary method;
+/// 404 `payment_method_not_found` when `owner` has no such method. The caller holds the
+/// account's lock, so two choices at once do not both clear and set.
+pub fn make_default(db: &Db, owner: Uuid, id: Uuid) -> ApiResult<Method> {
+    // The former default goes first: the one-default index never allows two at once.
+    clear_default(db, owner)?;
+    let sql = format!(
+        "UPDATE account.payment_method SET is_default = true \
+         WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
+    );
+    db.fetch_optional(&sql, &[uuid(id), uuid(owner)])?
+        .ok_or_else(|| not_found(id))
 }
 
 const PROMOTE_OLDEST: &str = "UPDATE account.payment_method SET is_default = true WHERE id = \

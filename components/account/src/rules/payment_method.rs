@@ -15,6 +15,26 @@ pub const MAX_LABEL_CHARS: usize = 100;
 /// Longest card brand.
 pub const MAX_BRAND_CHARS: usize = 30;
 
+/// The notification an account gets when a method is added.
+pub const ADDED_KIND: &str = "payment_method_added";
+
+/// The notification an account gets when a method is deleted.
+pub const DELETED_KIND: &str = "payment_method_deleted";
+
+/// How a method is named to its owner in a notification: its label, else its brand or
+/// provider, with the last four digits when known (`Visa ending 4242`).
+pub fn describe(label: &str, brand: Option<&str>, provider: &str, last4: Option<&str>) -> String {
+    let name = if label.is_empty() {
+        brand.unwrap_or(provider)
+    } else {
+        label
+    };
+    match last4 {
+        Some(digits) => format!("{name} ending {digits}"),
+        None => name.to_string(),
+    }
+}
+
 /// A provider's name: 2–32 lower-case letters, digits, `_` or `-`, starting with a letter.
 pub fn ensure_provider(provider: &str) -> ApiResult<()> {
     let ok = (2..=32).contains(&provider.len())
@@ -87,6 +107,19 @@ pub fn is_default(count: i64, asked: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_method_is_named_by_its_label_brand_or_provider_and_last_digits() {
+        assert_eq!(
+            describe("", Some("Visa"), "vnpay", Some("4242")),
+            "Visa ending 4242"
+        );
+        assert_eq!(
+            describe("Work card", Some("Visa"), "vnpay", None),
+            "Work card"
+        );
+        assert_eq!(describe("", None, "sepay", None), "sepay");
+    }
 
     #[test]
     fn card_numbers_are_recognised_in_any_spacing() {
