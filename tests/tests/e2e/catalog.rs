@@ -860,3 +860,77 @@ async fn removing_the_last_sku_in_stock_takes_the_product_out_of_stock() {
         ["Last Stocked Bowl"]
     );
 }
+
+#[tokio::test]
+async fn vietnamese_names_get_unaccented_slugs_and_tags_keep_their_diacritics() {
+    let (seller, token) = account("VN").await;
+    let created = create(
+        &token,
+        json!({
+            "category_id": PHONES, "name": "Điện thoại Đỏ Ưu việt",
+            "tags": ["Bàn gỗ", "Bán gỗ", "Ban go", "BÀN GỖ"],
+        }),
+    )
+    .await;
+    created.assert_status(201);
+    let slug = created["slug"].as_str().unwrap();
+    assert!(slug.starts_with("dien-thoai-do-uu-viet-"), "{slug}");
+    assert_eq!(
+        created["tags"],
+        json!(["bàn-gỗ", "bán-gỗ", "ban-go"]),
+        "words that differ only in diacritics stay apart; case does not"
+    );
+    let tags = stack()
+        .api()
+        .get("/api/v1/catalog/tags?q=B%C3%A0n")
+        .send()
+        .await;
+    tags.assert_status(200);
+    assert_eq!(
+        tags["items"],
+        json!([{ "slug": "bàn-gỗ", "name": "Bàn gỗ" }]),
+        "the text first written is kept, and `Bàn` finds neither `bán` nor `ban`"
+    );
+    let s = format!("seller_id={seller}");
+    let tagged = list(&format!("{s}&tag=b%C3%A1n-g%E1%BB%97"), None).await;
+    assert_eq!(names(&tagged), ["Điện thoại Đỏ Ưu việt"]);
+    let plain = product(&token, "Plain Go Board", PHONES, &["ban go"]).await;
+    assert_eq!(plain["tags"], json!(["ban-go"]));
+    assert_eq!(
+        names(&list(&format!("{s}&tag=b%C3%A0n-g%E1%BB%97"), None).await),
+        ["Điện thoại Đỏ Ưu việt"],
+        "`bàn-gỗ` does not find the product tagged `ban-go`"
+    );
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_or_normalised_at_the_edge() {
+    let (_, token) = account("VN").await;
+    for bad in [
+        json!({ "category_id": BOOKS, "name": "Two\nlines" }),
+        json!({ "category_id": BOOKS, "name": "Bell\u{7}" }),
+        json!({ "category_id": BOOKS, "name": "Null", "description": "a\u{0}b" }),
+        json!({ "category_id": BOOKS, "name": "Escape", "description": "\u{1b}[31mred" }),
+        json!({ "category_id": BOOKS, "name": "Flip \u{202e}txt.exe" }),
+        json!({ "category_id": BOOKS, "name": "Tag", "tags": ["a\tb"] }),
+        json!({ "category_id": BOOKS, "name": "Spec",
+                "specifications": [{ "name": "Si\rze", "value": "L" }] }),
+    ] {
+        create(&token, bad.clone())
+            .await
+            .assert_error(422, "validation");
+    }
+    let created = create(
+        &token,
+        json!({
+            "category_id": BOOKS, "name": "Windows Lines",
+            "description": "First line\r\nsecond line\rthird\u{2028}fourth\tTabbed",
+        }),
+    )
+    .await;
+    created.assert_status(201);
+    assert_eq!(
+        created["description"],
+        "First line\nsecond line\nthird\nfourth\tTabbed"
+    );
+}

@@ -1,16 +1,18 @@
-//! `catalog.tag`: every tag a product has used, by slug. Tags are created when a product first
-//! names them and are never removed, so the list only grows.
+//! `catalog.tag`: every tag a product has used, by slug, with its text as first written. Tags
+//! are created when a product first names them and are never removed, so the list only grows.
 
 use kit::ApiResult;
 use kit::db::{Db, FromRow, Row, optional_text, strings};
 use serde::Serialize;
+
+use crate::rules;
 
 /// A tag, serialised as the API shows it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Tag {
     /// The slug products carry.
     pub slug: String,
-    /// Its name: the slug with spaces for hyphens.
+    /// Its text, as the first product to use it wrote it.
     pub name: String,
 }
 
@@ -23,13 +25,15 @@ impl FromRow for Tag {
     }
 }
 
-/// Creates the tags among `slugs` that do not exist yet.
-pub fn ensure(db: &Db, slugs: &[String]) -> ApiResult<()> {
+/// Creates the tags among `tags` that do not exist yet; one that does keeps its text.
+pub fn ensure(db: &Db, tags: &[rules::product::Tag]) -> ApiResult<()> {
+    let slugs: Vec<String> = tags.iter().map(|t| t.slug.clone()).collect();
+    let names: Vec<String> = tags.iter().map(|t| t.name.clone()).collect();
     db.execute(
         "INSERT INTO catalog.tag (slug, name) \
-         SELECT t, replace(t, '-', ' ') FROM unnest($1::text[]) AS t \
+         SELECT * FROM unnest($1::text[], $2::text[]) \
          ON CONFLICT (slug) DO NOTHING",
-        &[strings(slugs)],
+        &[strings(&slugs), strings(&names)],
     )?;
     Ok(())
 }

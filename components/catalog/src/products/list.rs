@@ -71,7 +71,7 @@ impl ListQuery {
         let page = page::request(ctx)?;
         let sellers = ids(ctx, "seller_id")?;
         let categories = ids(ctx, "category")?;
-        let tags = rules::product::tags(&ctx.query_all("tag"))?;
+        let tags = rules::product::tag_slugs(&rules::product::tags(&ctx.query_all("tag"))?);
         let (price_min, price_max) = (
             minor_units(ctx, "price_min")?,
             minor_units(ctx, "price_max")?,

@@ -14,7 +14,7 @@ use crate::model::category::{self, Category};
 use crate::model::product::{self, Draft, Product};
 use crate::model::sku::{self, Sku};
 use crate::model::{outbox, tag};
-use crate::rules::product::Pair;
+use crate::rules::product::{Pair, Tag};
 use crate::rules::{self, Key};
 
 /// `POST /api/v1/catalog/products`.
@@ -65,7 +65,7 @@ struct ProductChange {
 struct TextChange {
     name: Option<String>,
     description: Option<String>,
-    tags: Option<Vec<String>>,
+    tags: Option<Vec<Tag>>,
     specifications: Option<Vec<Pair>>,
     images: Option<Vec<String>>,
 }
@@ -110,7 +110,7 @@ impl ProductChange {
             draft.enabled = enabled;
         }
         if let Some(tags) = &text.tags {
-            draft.tags = tags.clone();
+            draft.tags = rules::product::tag_slugs(tags);
         }
         if let Some(specifications) = &text.specifications {
             draft.specifications = specifications.clone();
@@ -180,9 +180,9 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 enabled: body.enabled,
                 specifications: specifications.clone(),
                 images: images.clone(),
-                tags: tags.clone(),
+                tags: rules::product::tag_slugs(&tags),
             };
-            tag::ensure(db, &draft.tags)?;
+            tag::ensure(db, &tags)?;
             product::insert(db, id, user.sub, &currency, &draft)?;
             product::reindex(db, id)?;
             outbox::embed_product(db, id)?;

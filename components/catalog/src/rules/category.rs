@@ -23,25 +23,14 @@ pub fn slug(value: &str) -> ApiResult<String> {
     Ok(value.to_string())
 }
 
-/// A trimmed name of 1–[`MAX_NAME`] characters.
+/// A trimmed name of 1–[`MAX_NAME`] characters, on one line.
 pub fn name(value: &str) -> ApiResult<String> {
-    let name = value.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME {
-        return Err(ApiError::validation(format!(
-            "name: 1 to {MAX_NAME} characters"
-        )));
-    }
-    Ok(name.to_string())
+    kit::validate::line("name", value, 1, MAX_NAME)
 }
 
-/// A description of at most [`MAX_DESCRIPTION`] characters, trimmed.
+/// A description of at most [`MAX_DESCRIPTION`] characters, trimmed, of several lines.
 pub fn description(value: &str) -> ApiResult<String> {
-    if value.chars().count() > MAX_DESCRIPTION {
-        return Err(ApiError::validation(format!(
-            "description: at most {MAX_DESCRIPTION} characters"
-        )));
-    }
-    Ok(value.trim().to_string())
+    kit::validate::text("description", value, 0, MAX_DESCRIPTION)
 }
 
 #[cfg(test)]

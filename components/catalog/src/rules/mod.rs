@@ -72,18 +72,11 @@ pub fn average_score(sum: i64, count: i64) -> Option<f64> {
     (count > 0).then(|| (sum as f64 / count as f64 * 10.0).round() / 10.0)
 }
 
-/// `Hello, World! 2` → `hello-world-2`: lower-case ASCII letters and digits joined by single
-/// hyphens; other letters are dropped (a product slug gets a unique suffix anyway).
+/// `Hello, World! 2` → `hello-world-2`, `Điện thoại` → `dien-thoai`: letters folded to
+/// unaccented ASCII, lower-case letters and digits joined by single hyphens, at most 120
+/// characters; empty when nothing is left (`kit::validate::Slug::from_name`).
 pub fn slugify(text: &str) -> String {
-    let mut slug = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            slug.push(c.to_ascii_lowercase());
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').to_string()
+    kit::validate::Slug::from_name(text).map_or_else(String::new, |s| s.as_str().to_string())
 }
 
 /// Whether `s` is a slug: `a-z0-9` words joined by single hyphens.
@@ -121,7 +114,8 @@ mod tests {
     #[test]
     fn slugs_are_lower_case_words_joined_by_hyphens() {
         assert_eq!(slugify("  Hello, World! 2 "), "hello-world-2");
-        assert_eq!(slugify("Điện thoại"), "i-n-tho-i");
+        assert_eq!(slugify("Điện thoại"), "dien-thoai");
+        assert_eq!(slugify("Đèn bàn ĐẸP"), "den-ban-dep");
         assert!(is_slug("wireless-earbuds"));
         assert!(!is_slug("Wireless"));
         assert!(!is_slug("a--b"));

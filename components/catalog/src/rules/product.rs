@@ -57,47 +57,67 @@ pub fn shown_sku(featured: Option<Uuid>, skus: &[Uuid]) -> Option<Uuid> {
         .or_else(|| skus.first().copied())
 }
 
-/// A trimmed product name of 1–[`MAX_NAME`] characters.
+/// A trimmed product name of 1–[`MAX_NAME`] characters, on one line.
 pub fn name(value: &str) -> ApiResult<String> {
-    let value = value.trim();
-    let length = value.chars().count();
-    if length == 0 || length > MAX_NAME {
-        return Err(ApiError::validation(format!(
-            "name: 1 to {MAX_NAME} characters"
-        )));
-    }
-    Ok(value.to_string())
+    kit::validate::line("name", value, 1, MAX_NAME)
 }
 
-/// A description of at most [`MAX_DESCRIPTION`] characters.
+/// A description of at most [`MAX_DESCRIPTION`] characters, trimmed, of several lines.
 pub fn description(value: &str) -> ApiResult<String> {
-    if value.chars().count() > MAX_DESCRIPTION {
-        return Err(ApiError::validation(format!(
-            "description: at most {MAX_DESCRIPTION} characters"
-        )));
-    }
-    Ok(value.trim().to_string())
+    kit::validate::text("description", value, 0, MAX_DESCRIPTION)
 }
 
-/// Tags as slugs (`Wireless Earbuds` → `wireless-earbuds`), without duplicates, at most
-/// [`MAX_TAGS`] of at most [`MAX_TAG`] characters.
-pub fn tags(values: &[String]) -> ApiResult<Vec<String>> {
+/// A tag as a seller wrote it: its key, which products carry and filters name, and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tag {
+    /// Its words, lower-case, joined by `-`, diacritics kept ([`tag_slug`]).
+    pub slug: String,
+    /// As first written, on one line.
+    pub name: String,
+}
+
+/// A tag's key: the lower-case words of `text` joined by single hyphens, accents and all, so
+/// that `Wireless Earbuds` and `wireless-earbuds` are one tag, while `Bàn` (a table) and `Bán`
+/// (for sale), which differ only in their diacritics, are two. Combining accents stay with
+/// their letter.
+pub fn tag_slug(text: &str) -> String {
+    let mut slug = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let combining = ('\u{300}'..='\u{36f}').contains(&c);
+        if c.is_alphanumeric() || (combining && !slug.is_empty() && !slug.ends_with('-')) {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_string()
+}
+
+/// Tags without duplicates (by [`tag_slug`]), at most [`MAX_TAGS`] of at most [`MAX_TAG`]
+/// characters.
+pub fn tags(values: &[String]) -> ApiResult<Vec<Tag>> {
     if values.len() > MAX_TAGS {
         return Err(ApiError::validation(format!("tags: at most {MAX_TAGS}")));
     }
-    let mut out: Vec<String> = Vec::new();
+    let mut out: Vec<Tag> = Vec::new();
     for value in values {
-        let slug = slugify(value);
-        if slug.is_empty() || slug.len() > MAX_TAG {
+        let name = kit::validate::line("tags", value, 1, MAX_TAG)?;
+        let slug = tag_slug(&name);
+        if slug.is_empty() || slug.chars().count() > MAX_TAG {
             return Err(ApiError::validation(format!(
                 "tags: `{value}` is not a tag (letters and digits, at most {MAX_TAG} characters)"
             )));
         }
-        if !out.contains(&slug) {
-            out.push(slug);
+        if !out.iter().any(|t| t.slug == slug) {
+            out.push(Tag { slug, name });
         }
     }
     Ok(out)
+}
+
+/// The keys of `tags`, as products carry them.
+pub fn tag_slugs(tags: &[Tag]) -> Vec<String> {
+    tags.iter().map(|t| t.slug.clone()).collect()
 }
 
 /// A `{name, value}` pair: a specification of a product or an attribute of a SKU.
@@ -120,25 +140,14 @@ pub fn pairs(field: &str, values: &[Pair]) -> ApiResult<Vec<Pair>> {
     }
     let mut out: Vec<Pair> = Vec::new();
     for pair in values {
-        let (name, value) = (pair.name.trim(), pair.value.trim());
-        if name.is_empty()
-            || name.chars().count() > 100
-            || value.is_empty()
-            || value.chars().count() > 500
-        {
-            return Err(ApiError::validation(format!(
-                "{field}: names are 1-100 characters and values 1-500"
-            )));
-        }
-        if out.iter().any(|p| p.name.eq_ignore_ascii_case(name)) {
+        let name = kit::validate::line(field, &pair.name, 1, 100)?;
+        let value = kit::validate::line(field, &pair.value, 1, 500)?;
+        if out.iter().any(|p| p.name.to_lowercase() == name.to_lowercase()) {
             return Err(ApiError::validation(format!(
                 "{field}: `{name}` is given twice"
             )));
         }
-        out.push(Pair {
-            name: name.to_string(),
-            value: value.to_string(),
-        });
+        out.push(Pair { name, value });
     }
     Ok(out)
 }
@@ -172,6 +181,7 @@ mod tests {
     fn product_slugs_end_in_a_unique_suffix() {
         assert_eq!(slug("!!!", "x1"), "product-x1");
         assert_eq!(slug("Phone X", "x1"), "phone-x-x1");
+        assert_eq!(slug("Điện thoại Đỏ", "x1"), "dien-thoai-do-x1");
         let id: Uuid = "0192f1a2-7b3c-7d4e-8f50-123456789abc".parse().unwrap();
         assert_eq!(slug_suffix(id), "123456789abc");
     }
@@ -196,24 +206,43 @@ mod tests {
 
     #[test]
     fn tags_become_unique_slugs_within_limits() {
+        let slugs = |values: &[&str]| {
+            let values: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            tag_slugs(&tags(&values).unwrap())
+        };
         assert_eq!(
-            tags(&[
-                "Wireless Earbuds".into(),
-                "wireless-earbuds".into(),
-                "USB C".into()
-            ])
-            .unwrap(),
+            slugs(&["Wireless Earbuds", "wireless-earbuds", "USB C"]),
             ["wireless-earbuds", "usb-c"]
         );
         assert!(tags(&vec!["a".to_string(); MAX_TAGS + 1]).is_err());
         assert!(tags(&["!!!".into()]).is_err());
         assert!(tags(&["x".repeat(MAX_TAG + 1)]).is_err());
+        assert!(tags(&["a\nb".into()]).is_err());
+    }
+
+    #[test]
+    fn tags_keep_their_text_and_their_diacritics() {
+        let written: Vec<String> = ["Bàn gỗ", "Bán gỗ", "Ban go", "BÀN GỖ", "Đồ cũ"]
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        let found = tags(&written).unwrap();
+        assert_eq!(
+            tag_slugs(&found),
+            ["bàn-gỗ", "bán-gỗ", "ban-go", "đồ-cũ"],
+            "words that differ only in diacritics are other tags"
+        );
+        assert_eq!(found[0].name, "Bàn gỗ", "the text first written is kept");
+        // Decomposed accents stay with their letter.
+        assert_eq!(tag_slug("Ca\u{300} phe"), "ca\u{300}-phe");
     }
 
     #[test]
     fn text_prices_and_pairs_are_bounded() {
         assert!(name("  ").is_err());
         assert!(name(&"n".repeat(MAX_NAME + 1)).is_err());
+        assert!(name("two\nlines").is_err() && name("bell\u{7}").is_err());
+        assert_eq!(description("a\r\nb").unwrap(), "a\nb");
         assert_eq!(name(" Phone ").unwrap(), "Phone");
         assert!(description(&"d".repeat(MAX_DESCRIPTION + 1)).is_err());
         assert!(price(0).is_err() && price(-5).is_err() && price(MAX_PRICE + 1).is_err());

@@ -31,16 +31,9 @@ pub fn reply(value: &str) -> ApiResult<String> {
     bounded_text(value, MAX_REPLY, true)
 }
 
+/// Text of several lines, as every module's: line breaks stored as `\n`, no other control.
 fn bounded_text(value: &str, limit: usize, required: bool) -> ApiResult<String> {
-    let value = value.trim();
-    let length = value.chars().count();
-    if length > limit || (required && length == 0) {
-        return Err(ApiError::validation(format!(
-            "body: {} to {limit} characters",
-            u8::from(required)
-        )));
-    }
-    Ok(value.to_string())
+    kit::validate::text("body", value, usize::from(required), limit)
 }
 
 /// A review's images: at most [`MAX_IMAGES`] http(s) URLs.
