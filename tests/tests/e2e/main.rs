@@ -7,6 +7,7 @@ mod account;
 mod catalog;
 mod durable;
 mod inventory;
+mod messages;
 mod platform;
 mod reviews;
 mod search;

@@ -8,7 +8,7 @@
 //! - to catalog itself, `POST /internal/products/:id/embed` when a product's text changes;
 //! - to account, `POST /internal/notifications` when a product gets a review.
 
-use contracts::account::NotificationRequest;
+use contracts::account::{NOTIFICATION_CONTENT_MAX, NOTIFICATION_TITLE_MAX, NotificationRequest};
 use contracts::catalog::EmbedRequest;
 use contracts::inventory::CreateStockRequest;
 use kit::ApiResult;
@@ -78,8 +78,13 @@ pub fn new_review(
     let body = NotificationRequest {
         account_id: product.seller_id,
         kind: NEW_REVIEW.to_string(),
-        title: review::notice_title(score, &product.name),
-        content: review::notice_excerpt(body),
+        // Account refuses a title or content past its limits or with control characters, and
+        // a refused message is dead: they are built to fit, whatever the name and review hold.
+        title: kit::validate::fit_line(
+            &review::notice_title(score, &product.name),
+            NOTIFICATION_TITLE_MAX,
+        ),
+        content: kit::validate::fit_text(&review::notice_excerpt(body), NOTIFICATION_CONTENT_MAX),
         metadata: Some(NewReview {
             product_id: product.id,
             review_id: review,

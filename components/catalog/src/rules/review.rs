@@ -51,9 +51,10 @@ pub fn notice_title(score: i16, product_name: &str) -> String {
     format!("{score}★ review of {product_name}")
 }
 
-/// The start of a review that its notification quotes.
+/// The start of a review that its notification quotes: at most [`NOTICE_EXCERPT`]
+/// characters, cut with `…`.
 pub fn notice_excerpt(body: &str) -> String {
-    body.chars().take(NOTICE_EXCERPT).collect()
+    kit::validate::fit_text(body, NOTICE_EXCERPT)
 }
 
 /// One account's vote on a review.
