@@ -934,3 +934,80 @@ async fn control_characters_are_refused_or_normalised_at_the_edge() {
         "First line\nsecond line\nthird\nfourth\tTabbed"
     );
 }
+
+#[tokio::test]
+async fn listings_filter_by_creation_time_in_rfc_3339() {
+    let (seller, token) = account("VN").await;
+    let old = product(&token, "Old Stool", BOOKS, &[]).await;
+    let new = product(&token, "New Stool", BOOKS, &[]).await;
+    let db = stack().db().await;
+    for (p, at) in [
+        (&old, "2025-03-01T10:00:00Z"),
+        (&new, "2026-03-01T10:00:00.5Z"),
+    ] {
+        let id: Uuid = p["id"].as_str().unwrap().parse().unwrap();
+        db.execute(
+            "UPDATE catalog.product SET created_at = $2::text::timestamptz WHERE id = $1",
+            &[&id, &at],
+        )
+        .await
+        .unwrap();
+    }
+    let s = format!("seller_id={seller}");
+    let dated = async |q: &str| list(&format!("{s}&{q}"), None).await;
+    assert_eq!(
+        names(&dated("created_from=2026-01-01T00:00:00Z").await),
+        ["New Stool"]
+    );
+    assert_eq!(
+        names(&dated("created_to=2025-12-31T23:59:59%2B07:00").await),
+        ["Old Stool"]
+    );
+    assert_eq!(
+        names(&dated("created_from=2025-03-01T10:00:00Z&created_to=2026-03-01T10:00:00.5Z").await),
+        ["New Stool", "Old Stool"],
+        "both ends are included, to the fraction of a second"
+    );
+    assert!(
+        names(&dated("created_from=2026-03-01T10:00:00.6Z").await).is_empty(),
+        "half a second after the newest"
+    );
+    let api = stack().api();
+    for (query, code) in [
+        ("created_from=yesterday", "invalid_created_from"),
+        ("created_to=2026-01-01", "invalid_created_to"),
+        (
+            "created_from=2026-02-01T00:00:00Z&created_to=2026-01-01T00:00:00Z",
+            "invalid_created_range",
+        ),
+    ] {
+        api.get(&format!("/api/v1/catalog/products?{s}&{query}"))
+            .send()
+            .await
+            .assert_error(400, code);
+    }
+}
+
+#[tokio::test]
+async fn id_lists_in_a_listing_query_have_a_maximum() {
+    let ids = |n: usize| -> String {
+        (0..n)
+            .map(|_| format!("seller_id={}", Uuid::new_v4()))
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    list(&ids(50), None).await;
+    let api = stack().api();
+    api.get(&format!("/api/v1/catalog/products?{}", ids(51)))
+        .send()
+        .await
+        .assert_error(400, "invalid_seller_id");
+    let categories: String = (0..51)
+        .map(|_| format!("category={}", Uuid::new_v4()))
+        .collect::<Vec<_>>()
+        .join("&");
+    api.get(&format!("/api/v1/catalog/products?{categories}"))
+        .send()
+        .await
+        .assert_error(400, "invalid_category");
+}

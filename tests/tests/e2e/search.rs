@@ -647,3 +647,52 @@ async fn the_openai_compatible_provider_embeds_products_and_queries_through_that
     assert_eq!(again["items"][0]["id"], id.to_string());
     assert_eq!(seen.lock().unwrap().requests.len(), queries);
 }
+
+#[tokio::test]
+async fn searches_never_grow_the_kept_query_vectors_past_their_cap() {
+    /// `catalog::model::query_embedding::MAX_KEPT`.
+    const MAX_KEPT: i64 = 10_000;
+    let db = stack().db().await;
+    // The table full of queries kept two days ago, under a model no search uses.
+    db.execute(
+        "INSERT INTO catalog.query_embedding (model, query, embedding, created_at) \
+         SELECT 'filler-model', 'filler ' || n, array_fill(0.05, ARRAY[384])::vector, \
+                now() AT TIME ZONE 'UTC' - interval '2 days' \
+         FROM generate_series(1, $1::int8) n",
+        &[&MAX_KEPT],
+    )
+    .await
+    .unwrap();
+    let count = async |condition: &str| -> i64 {
+        db.query_one(
+            &format!("SELECT count(*) FROM catalog.query_embedding WHERE {condition}"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+    };
+    // Twenty new queries, each kept; other tests' searches may run meanwhile.
+    for i in 0..20 {
+        let reply = stack()
+            .api()
+            .get(&format!(
+                "/api/v1/catalog/products?q=capped{i}query&limit=1"
+            ))
+            .send()
+            .await;
+        reply.assert_status(200);
+    }
+    assert_eq!(
+        count("query LIKE 'capped%query'").await,
+        20,
+        "each was kept"
+    );
+    let total = count("true").await;
+    assert!(total <= MAX_KEPT + 5, "{total} rows kept");
+    let fillers = count("model = 'filler-model'").await;
+    assert!(
+        fillers <= MAX_KEPT - 20 + 5,
+        "the oldest were evicted: {fillers}"
+    );
+}

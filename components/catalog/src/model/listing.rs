@@ -18,6 +18,7 @@
 //! raw scores need calibrating against the other's. Without an embedding (the provider
 //! failed), the meaning list is empty and search goes on with full text alone.
 
+use chrono::{DateTime, Utc};
 use kit::ApiResult;
 use kit::db::{Db, FromRow, Param, rows, strings, text, uuid, uuids};
 use serde::{Deserialize, Serialize};
@@ -75,6 +76,10 @@ pub struct Filters {
     pub price_max: Option<i64>,
     /// Products with (or without) a SKU in stock, as inventory last announced.
     pub in_stock: Option<bool>,
+    /// Products created at this instant or later.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Products created at this instant or earlier.
+    pub created_to: Option<DateTime<Utc>>,
 }
 
 /// A search, ready to run: the text-search query and the query's embedding in pgvector's text
@@ -169,6 +174,16 @@ fn conditions(filters: &Filters, params: &mut Params) -> Vec<String> {
         None => {}
         Some(true) => out.push("p.in_stock".into()),
         Some(false) => out.push("NOT p.in_stock".into()),
+    }
+    // Bound as RFC 3339 text, which keeps the microseconds an instant in Unix seconds drops.
+    let instant = |t: &DateTime<Utc>| text(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    if let Some(from) = &filters.created_from {
+        let p = params.bind(instant(from));
+        out.push(format!("p.created_at >= {p}::text::timestamptz"));
+    }
+    if let Some(to) = &filters.created_to {
+        let p = params.bind(instant(to));
+        out.push(format!("p.created_at <= {p}::text::timestamptz"));
     }
     // "Priced in the range" means one live SKU's price is in it, not that the product's range
     // of prices overlaps it (SKUs at 100 and 900 are not "between 400 and 600"). The bounds on
@@ -284,6 +299,8 @@ mod tests {
             price_min: None,
             price_max: None,
             in_stock: None,
+            created_from: None,
+            created_to: None,
         }
     }
 
@@ -321,6 +338,31 @@ mod tests {
             ]
         );
         assert_eq!(params.0.len(), 3, "the tag, and the price range's two ends");
+    }
+
+    #[test]
+    fn date_filters_bind_their_instants_to_the_microsecond() {
+        let from = chrono::DateTime::parse_from_rfc3339("2026-01-02T03:04:05.123456+07:00")
+            .unwrap()
+            .to_utc();
+        let dated = Filters {
+            created_from: Some(from),
+            created_to: Some(from),
+            ..filters()
+        };
+        let mut params = Params::default();
+        assert_eq!(
+            conditions(&dated, &mut params)[2..],
+            [
+                "p.created_at >= $1::text::timestamptz",
+                "p.created_at <= $2::text::timestamptz"
+            ]
+        );
+        assert!(
+            matches!(&params.0[0], Param::Str(t) if t == "2026-01-01T20:04:05.123456Z"),
+            "{:?}",
+            params.0[0]
+        );
     }
 
     #[test]

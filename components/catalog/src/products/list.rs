@@ -95,6 +95,15 @@ impl ListQuery {
                 ));
             }
         };
+        let (created_from, created_to) = (instant(ctx, "created_from")?, instant(ctx, "created_to")?);
+        if let (Some(from), Some(to)) = (created_from, created_to)
+            && from > to
+        {
+            return Err(ApiError::bad_request(
+                "invalid_created_range",
+                "created_from is after created_to",
+            ));
+        }
         // A seller listing their own products (and only theirs) sees the disabled ones too.
         let own = viewer.is_some() && sellers.len() == 1 && Some(sellers[0]) == viewer;
         let shown = if own {
@@ -114,14 +123,28 @@ impl ListQuery {
                 price_min,
                 price_max,
                 in_stock,
+                created_from,
+                created_to,
             },
         })
     }
 }
 
-/// Every value of query parameter `name` as an id; 400 `invalid_<name>` otherwise.
+/// Most ids one list parameter (`seller_id`, `category`) may name: each becomes a value of
+/// the query and, for categories, a walk of the tree.
+pub const MAX_QUERY_IDS: usize = 50;
+
+/// Every value of query parameter `name` as an id, at most [`MAX_QUERY_IDS`]; 400
+/// `invalid_<name>` otherwise.
 fn ids(ctx: &Ctx, name: &str) -> ApiResult<Vec<Uuid>> {
-    ctx.query_all(name)
+    let values = ctx.query_all(name);
+    if values.len() > MAX_QUERY_IDS {
+        return Err(ApiError::bad_request(
+            format!("invalid_{name}"),
+            format!("{name}: at most {MAX_QUERY_IDS} ids"),
+        ));
+    }
+    values
         .iter()
         .map(|v| {
             v.parse().map_err(|_| {
@@ -148,6 +171,23 @@ fn minor_units(ctx: &Ctx, name: &str) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
+/// Query parameter `name` as an RFC 3339 instant (`2026-01-31T00:00:00Z`, any offset); 400
+/// `invalid_<name>` otherwise.
+fn instant(ctx: &Ctx, name: &str) -> ApiResult<Option<DateTime<Utc>>> {
+    ctx.query(name)
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| t.to_utc())
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        format!("invalid_{name}"),
+                        format!("{name}: an RFC 3339 date and time, like 2026-01-31T00:00:00Z"),
+                    )
+                })
+        })
+        .transpose()
+}
+
 /// The embedding of the search query `query` (its normalised words) in pgvector's text form:
 /// the kept one if the plugged-in model embedded the same query lately, else the provider's,
 /// which is then kept.
@@ -163,12 +203,13 @@ fn query_vector(db: &Db, query: &str) -> ApiResult<String> {
 
 /// `GET /api/v1/catalog/products` — product cards.
 ///
-/// Query: `q` (search), `seller_id`, `category` (ids, subcategories included), `tag` (slugs,
-/// all of them), `price_min` / `price_max` (minor units: the product has a SKU in range),
-/// `in_stock` (`true`/`false`, as inventory last announced), `sort` (`newest`, `price_asc`,
-/// `price_desc`, `rating`, `popular` — units sold —, `relevance` — the default with `q`),
-/// `limit`, `cursor`. Disabled products are listed only to their seller (`seller_id` = the
-/// caller). How search ranks is told in [`listing`].
+/// Query: `q` (search), `seller_id`, `category` (ids, at most [`MAX_QUERY_IDS`] each;
+/// subcategories included), `tag` (slugs, all of them), `price_min` / `price_max` (minor
+/// units: the product has a SKU in range), `in_stock` (`true`/`false`, as inventory last
+/// announced), `created_from` / `created_to` (RFC 3339, both ends included), `sort` (`newest`,
+/// `price_asc`, `price_desc`, `rating`, `popular` — units sold —, `relevance` — the default
+/// with `q`), `limit`, `cursor`. Disabled products are listed only to their seller
+/// (`seller_id` = the caller). How search ranks is told in [`listing`].
 pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let viewer = ctx.optional_user()?.map(|c| c.sub);
     let query = ListQuery::parse(&ctx, viewer)?;
