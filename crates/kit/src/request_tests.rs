@@ -309,3 +309,80 @@ fn an_outbox_wake_up_inside_the_request_transaction_waits_for_the_commit() {
     outbox::wake(&ctx, ctx.module);
     assert_eq!(published(), 1, "at once outside a transaction");
 }
+
+/// `Ctx::user`: the token's signature, then its revocation in Redis.
+mod access_tokens {
+    use crate::auth::{self, Claims};
+    use crate::ctx::Ctx;
+    use crate::platform::Platform as _;
+    use crate::testing::{TestDb, TestPlatform, signing_key};
+
+    fn signed_in(platform: &TestPlatform, token: &str) -> Ctx {
+        let mut ctx = platform.ctx("lab");
+        ctx.authorization = Some(format!("Bearer {token}"));
+        ctx
+    }
+
+    fn token(issued_at: chrono::DateTime<chrono::Utc>) -> (String, Claims) {
+        let c = auth::claims(uuid::Uuid::new_v4(), uuid::Uuid::new_v4(), issued_at, 900);
+        (auth::sign(&c, &signing_key()), c)
+    }
+
+    #[test]
+    fn a_token_is_refused_once_its_account_or_session_is_revoked() {
+        let db = TestDb::new("ctx_revoked", "");
+        let platform = TestPlatform::new(&db);
+        let now = crate::time::now();
+        let (t, c) = token(now);
+        assert_eq!(signed_in(&platform, &t).user().unwrap(), c);
+        platform
+            .redis(
+                "",
+                &auth::end_account_tokens(c.sub, now + chrono::Duration::seconds(5), 900),
+            )
+            .unwrap();
+        let e = signed_in(&platform, &t).user().unwrap_err();
+        assert_eq!((e.status, e.code.as_ref()), (401, "token_revoked"));
+
+        let (t, c) = token(now);
+        platform
+            .redis("", &auth::end_session_tokens(c.sid, 900))
+            .unwrap();
+        assert_eq!(
+            signed_in(&platform, &t).user().unwrap_err().code,
+            "token_revoked"
+        );
+    }
+
+    #[test]
+    fn the_revocation_check_fails_open_when_redis_does_not_answer() {
+        let db = TestDb::new("ctx_redis_down", "");
+        let platform = TestPlatform::new(&db);
+        let (t, c) = token(crate::time::now());
+        platform
+            .redis("", &auth::end_session_tokens(c.sid, 900))
+            .unwrap();
+        platform.redis_down.set(true);
+        assert_eq!(signed_in(&platform, &t).user().unwrap(), c);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused_and_a_bad_verify_key_is_a_config_error() {
+        let db = TestDb::new("ctx_keys", "");
+        let platform = TestPlatform::new(&db);
+        let c = auth::claims(
+            uuid::Uuid::new_v4(),
+            uuid::Uuid::new_v4(),
+            crate::time::now(),
+            900,
+        );
+        let forged = auth::sign(&c, &auth::SigningKey::from_seed(&[9; 32]));
+        assert_eq!(
+            signed_in(&platform, &forged).user().unwrap_err().status,
+            401
+        );
+        platform.set("jwt_verify_key", "not a key");
+        let (t, _) = token(crate::time::now());
+        assert_eq!(signed_in(&platform, &t).user().unwrap_err().status, 500);
+    }
+}
