@@ -95,7 +95,8 @@ impl ListQuery {
                 ));
             }
         };
-        let (created_from, created_to) = (instant(ctx, "created_from")?, instant(ctx, "created_to")?);
+        let (created_from, created_to) =
+            (instant(ctx, "created_from")?, instant(ctx, "created_to")?);
         if let (Some(from), Some(to)) = (created_from, created_to)
             && from > to
         {

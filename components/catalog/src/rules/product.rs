@@ -142,7 +142,10 @@ pub fn pairs(field: &str, values: &[Pair]) -> ApiResult<Vec<Pair>> {
     for pair in values {
         let name = kit::validate::line(field, &pair.name, 1, 100)?;
         let value = kit::validate::line(field, &pair.value, 1, 500)?;
-        if out.iter().any(|p| p.name.to_lowercase() == name.to_lowercase()) {
+        if out
+            .iter()
+            .any(|p| p.name.to_lowercase() == name.to_lowercase())
+        {
             return Err(ApiError::validation(format!(
                 "{field}: `{name}` is given twice"
             )));
