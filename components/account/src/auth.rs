@@ -292,6 +292,11 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
             // Refusals are answers of this transaction, not errors, so that the revocations
             // they bring commit (the route is `unkeyed()`, so no outer transaction of the
             // router's could roll them back).
+            // The account first, then its token (see `refresh_token::find_locked`).
+            let Some(owner) = refresh_token::owner(db, &digest)? else {
+                return Ok(Refreshed::Refused(session::invalid_refresh_token()));
+            };
+            let status = account::load(db, owner, Lock::ForUpdate)?.status;
             let Some(token) = refresh_token::find_locked(db, &digest)? else {
                 return Ok(Refreshed::Refused(session::invalid_refresh_token()));
             };
@@ -303,7 +308,6 @@ pub async fn refresh(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 }
                 Presented::Valid => {
                     refresh_token::mark_rotated(db, &digest)?;
-                    let status = account::load(db, token.account_id, Lock::None)?.status;
                     match rules::account::ensure_active(status) {
                         Err(suspended) => {
                             refresh_token::revoke_family(db, token.family_id)?;
@@ -334,6 +338,8 @@ pub async fn logout(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let config = Config::read(ctx.settings())?;
     ctx.db()?
         .transaction(async |db: &Db| {
+            // The account first, then its tokens (see `refresh_token::find_locked`).
+            account::load(db, user.sub, Lock::ForUpdate)?;
             refresh_token::revoke_family(db, user.sid)?;
             end_access_tokens(
                 &ctx,
@@ -351,6 +357,7 @@ pub async fn logout_all(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let config = Config::read(ctx.settings())?;
     ctx.db()?
         .transaction(async |db: &Db| {
+            account::load(db, user.sub, Lock::ForUpdate)?;
             refresh_token::revoke_account(db, user.sub)?;
             end_access_tokens(
                 &ctx,

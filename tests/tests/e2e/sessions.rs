@@ -249,3 +249,30 @@ fn only_account_is_given_the_signing_key_and_every_verifier_the_public_key() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_refresh_racing_logout_all_leaves_no_session_alive() {
+    // Each round: one refresh and one sign-out everywhere sent at once. Whichever commits
+    // first, the session must end: a refresh token the racing refresh issued is refused.
+    let rounds = futures::future::join_all((0..12).map(|_| async {
+        let (_, session) = new_user().await;
+        let api = stack().api();
+        let (refreshed, out) = tokio::join!(
+            refresh(&session),
+            api.post("/api/v1/account/auth/logout-all")
+                .bearer(access(&session))
+                .send()
+        );
+        out.assert_status(204);
+        if refreshed.status != 200 {
+            return None;
+        }
+        Some(refresh(&refreshed).await.status)
+    }))
+    .await;
+    let survived: Vec<_> = rounds.iter().flatten().filter(|s| **s == 200).collect();
+    assert!(
+        survived.is_empty(),
+        "sessions that outlived logout-all: {rounds:?}"
+    );
+}

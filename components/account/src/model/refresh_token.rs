@@ -57,11 +57,23 @@ pub fn insert(db: &Db, family: Uuid, account: Uuid, digest: &str) -> ApiResult<(
     Ok(())
 }
 
+/// The account whose refresh token has the digest `digest`, read without a lock: the account
+/// is locked before its tokens (see `find_locked`).
+pub fn owner(db: &Db, digest: &str) -> ApiResult<Option<Uuid>> {
+    db.scalar(
+        "SELECT (SELECT account_id FROM account.refresh_token WHERE token_hash = $1)",
+        &[text(digest)],
+    )
+}
+
 const FIND_LOCKED: &str = "SELECT account_id, family_id, status, expires_at < now() AS expired \
                            FROM account.refresh_token WHERE token_hash = $1 FOR UPDATE";
 
 /// The token whose digest is `digest`, locked until the transaction ends, so that two refreshes
-/// with one token are decided one after the other.
+/// with one token are decided one after the other. Every change to an account's sessions locks
+/// the account's row first and its tokens after it (refresh, sign-out, suspension), so they
+/// follow one another whole: a refresh racing a sign-out everywhere either commits first, and
+/// the sign-out revokes the token it issued, or finds its token revoked.
 pub fn find_locked(db: &Db, digest: &str) -> ApiResult<Option<StoredToken>> {
     db.fetch_optional(FIND_LOCKED, &[text(digest)])
 }
