@@ -1,6 +1,6 @@
 //! account's own settings, read from its component variables once per request into
 //! [`Config`]. The variables every module shares (`database_url`, `redis_url`,
-//! `jwt_signing_key`, …) are kit's (`kit::config::Settings`).
+//! `jwt_verify_key`, …) and account's `jwt_signing_key` are kit's (`kit::config::Settings`).
 
 use kit::config::Settings;
 use kit::{ApiError, ApiResult};

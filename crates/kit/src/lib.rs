@@ -6,8 +6,8 @@
 //! - [`json`]: reading JSON bodies within a size limit, and writing JSON responses.
 //! - [`validate`]: parse-don't-validate types (`Email`, `CountryCode`, `Money`, …).
 //! - [`patch`]: the absent / null / value field of every PATCH body.
-//! - [`auth`]: HS256 access tokens (signed by account, verified everywhere) and the service
-//!   token check.
+//! - [`auth`]: Ed25519 access tokens (signed by account, verified everywhere), the Redis keys
+//!   that end them early, and the service token check.
 //! - [`page`]: keyset pagination with opaque cursors.
 //! - [`ids`], [`time`], [`log`]: UUIDs, UTC instants, log lines carrying the request id.
 //! - [`retry`]: the one rule for which failures are terminal and which are retried.
