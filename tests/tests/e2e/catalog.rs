@@ -913,6 +913,7 @@ async fn control_characters_are_refused_or_normalised_at_the_edge() {
         json!({ "category_id": BOOKS, "name": "Escape", "description": "\u{1b}[31mred" }),
         json!({ "category_id": BOOKS, "name": "Flip \u{202e}txt.exe" }),
         json!({ "category_id": BOOKS, "name": "Tag", "tags": ["a\tb"] }),
+        json!({ "category_id": BOOKS, "name": "Image", "images": ["https://i.example/a\n.png"] }),
         json!({ "category_id": BOOKS, "name": "Spec",
                 "specifications": [{ "name": "Si\rze", "value": "L" }] }),
     ] {

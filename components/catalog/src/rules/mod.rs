@@ -95,8 +95,11 @@ pub fn images(values: &[String]) -> ApiResult<Vec<String>> {
         )));
     }
     for value in values {
+        // The URL parser skips tabs and line breaks, so they are refused before it: the value
+        // stored is the one given, and must be the URL it parsed.
         let ok = (value.starts_with("https://") || value.starts_with("http://"))
             && value.len() <= 2000
+            && !value.chars().any(|c| c.is_control() || c.is_whitespace())
             && url::Url::parse(value).is_ok();
         if !ok {
             return Err(ApiError::validation(format!(
@@ -151,6 +154,13 @@ mod tests {
     fn images_are_few_http_urls() {
         assert!(images(&["ftp://x/y.png".into()]).is_err());
         assert!(images(&["https://img.example/a.png".into()]).is_ok());
+        for bad in [
+            "https://img.example/a\n.png",
+            "https://img.example/\ta.png",
+            "https://i.example/a b",
+        ] {
+            assert!(images(&[bad.into()]).is_err(), "{bad:?}");
+        }
         assert!(
             images(&vec![
                 "https://img.example/a.png".to_string();
