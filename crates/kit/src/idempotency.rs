@@ -87,14 +87,21 @@ pub enum Outcome {
     Replayed,
 }
 
-/// Hash of what makes two requests "the same": method, path with query, body.
+/// Hash of what makes two requests "the same": method, path with query, body. A JSON body is
+/// hashed in one canonical spelling (keys sorted, no spaces), since one request may be sent
+/// twice in two spellings: a handler serialises its struct in field order, and the outbox relay
+/// re-serialises the same body from `jsonb`, which keeps keys in its own order.
 pub fn request_hash(req: &Request) -> String {
     let mut h = Sha256::new();
     h.update(format!("{:?}", req.method()).as_bytes());
     h.update(b" ");
     h.update(req.path_and_query().unwrap_or(req.path()).as_bytes());
     h.update(b"\n");
-    h.update(req.body());
+    match serde_json::from_slice::<serde_json::Value>(req.body()) {
+        // A `Value`'s objects are sorted maps, so this writes every spelling alike.
+        Ok(json) => h.update(json.to_string().as_bytes()),
+        Err(_) => h.update(req.body()),
+    }
     hex::encode(h.finalize())
 }
 
@@ -267,6 +274,7 @@ fn replay(db: &Db, schema: &str, caller: &str, key: &str, hash: &str) -> ApiResu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use spin_sdk::http::Method;
 
     #[test]
     fn the_lifetime_is_configurable_within_bounds() {
@@ -321,5 +329,37 @@ mod tests {
                     .build()
             )
         );
+    }
+
+    fn post(path: &str, body: &str) -> String {
+        let req = Request::builder()
+            .method(Method::Post)
+            .uri(path)
+            .body(body.as_bytes().to_vec())
+            .build();
+        request_hash(&req)
+    }
+
+    #[test]
+    fn one_json_body_in_two_spellings_is_one_request() {
+        let first = post("/internal/stock", r#"{"sku_id":"a","seller_id":"b"}"#);
+        assert_eq!(
+            first,
+            post("/internal/stock", r#"{ "seller_id": "b", "sku_id": "a" }"#)
+        );
+        assert_ne!(
+            first,
+            post("/internal/stock", r#"{"sku_id":"a","seller_id":"c"}"#)
+        );
+        assert_ne!(
+            first,
+            post("/internal/other", r#"{"sku_id":"a","seller_id":"b"}"#)
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_is_hashed_as_its_bytes() {
+        assert_eq!(post("/x", "a b"), post("/x", "a b"));
+        assert_ne!(post("/x", "a b"), post("/x", "a  b"));
     }
 }
