@@ -133,7 +133,7 @@ impl RegisterRequest {
                 .map(|p| Phone::parse("phone", p))
                 .transpose()?,
             country: CountryCode::parse("country", &self.country)?,
-            name: kit::validate::text(
+            name: kit::validate::line(
                 "name",
                 self.name.as_deref().unwrap_or(""),
                 0,

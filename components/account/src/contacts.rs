@@ -27,7 +27,7 @@ fn address_in_country(_address: &str, _country: CountryCode) -> ApiResult<()> {
 }
 
 fn full_name(value: &str) -> ApiResult<String> {
-    kit::validate::text("full_name", value, 1, MAX_FULL_NAME_CHARS)
+    kit::validate::line("full_name", value, 1, MAX_FULL_NAME_CHARS)
 }
 
 fn address(value: &str) -> ApiResult<String> {

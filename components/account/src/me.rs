@@ -51,7 +51,7 @@ impl UpdateRequest {
             name: self
                 .name
                 .required("name")?
-                .map(|n| kit::validate::text("name", &n, 0, MAX_NAME_CHARS))
+                .map(|n| kit::validate::line("name", &n, 0, MAX_NAME_CHARS))
                 .transpose()?,
             gender: self.gender,
             date_of_birth: self

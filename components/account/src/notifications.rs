@@ -68,7 +68,7 @@ pub async fn mark_all_read(ctx: Ctx, _req: Request) -> ApiResult<Response> {
 pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: NotificationRequest = json::read(&req)?;
     rules::notification::ensure_kind(&body.kind)?;
-    let title = kit::validate::text("title", &body.title, 1, MAX_TITLE_CHARS)?;
+    let title = kit::validate::line("title", &body.title, 1, MAX_TITLE_CHARS)?;
     let content = kit::validate::text("content", &body.content, 0, MAX_CONTENT_CHARS)?;
     let new = NewNotification {
         account_id: body.account_id,

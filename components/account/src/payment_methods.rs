@@ -75,13 +75,13 @@ struct AddRequest {
 impl AddRequest {
     fn parse(self, id: Uuid, account_id: Uuid) -> ApiResult<NewMethod> {
         rules::payment_method::ensure_provider(&self.provider)?;
-        let reference = kit::validate::text(
+        let reference = kit::validate::line(
             "provider_reference",
             &self.provider_reference,
             1,
             MAX_REFERENCE_CHARS,
         )?;
-        let label = kit::validate::text(
+        let label = kit::validate::line(
             "label",
             self.label.as_deref().unwrap_or(""),
             0,
@@ -108,7 +108,7 @@ impl AddRequest {
             brand: self
                 .brand
                 .as_deref()
-                .map(|b| kit::validate::text("brand", b, 1, MAX_BRAND_CHARS))
+                .map(|b| kit::validate::line("brand", b, 1, MAX_BRAND_CHARS))
                 .transpose()?,
             last4: self.last4,
         })

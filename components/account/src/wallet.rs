@@ -61,11 +61,11 @@ impl Movement {
                 amount: kit::validate::positive_amount("amount", body.amount)?,
                 currency: Currency::parse("currency", &body.currency)?,
             },
-            reason: kit::validate::text("reason", &body.reason, 1, MAX_REASON_CHARS)?,
+            reason: kit::validate::line("reason", &body.reason, 1, MAX_REASON_CHARS)?,
             reference: body
                 .reference
                 .as_deref()
-                .map(|r| kit::validate::text("reference", r, 1, MAX_REFERENCE_CHARS))
+                .map(|r| kit::validate::line("reference", r, 1, MAX_REFERENCE_CHARS))
                 .transpose()?,
         })
     }

@@ -24,7 +24,7 @@ use crate::rules::{self, Deltas, Ending, MAX_REFERENCE_CHARS, ReservationState};
 /// `POST /internal/reservations` — 201 the held reservation, or an error and no change at all.
 pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: ReserveRequest = json::read(&req)?;
-    let reference = kit::validate::text("reference", &body.reference, 1, MAX_REFERENCE_CHARS)?;
+    let reference = kit::validate::line("reference", &body.reference, 1, MAX_REFERENCE_CHARS)?;
     let requested: Vec<(Uuid, i64)> = body.lines.iter().map(|l| (l.sku_id, l.quantity)).collect();
     let lines = rules::merge_lines(&requested)?;
     ctx.db()?

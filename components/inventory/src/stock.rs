@@ -76,7 +76,7 @@ pub async fn import(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let reason = body
         .reason
         .as_deref()
-        .map(|r| kit::validate::text("reason", r, 1, MAX_REASON_CHARS))
+        .map(|r| kit::validate::line("reason", r, 1, MAX_REASON_CHARS))
         .transpose()?;
     ctx.db()?
         .transaction(async |db: &Db| {
@@ -121,7 +121,7 @@ pub async fn adjust(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let sku = sku_param(&ctx)?;
     let body: AdjustRequest = json::read(&req)?;
     let delta = rules::adjustment_delta(body.delta)?;
-    let reason = kit::validate::text("reason", &body.reason, 1, MAX_REASON_CHARS)?;
+    let reason = kit::validate::line("reason", &body.reason, 1, MAX_REASON_CHARS)?;
     ctx.db()?
         .transaction(async |db: &Db| {
             let stock = stock::load(db, sku, Lock::ForUpdate)?;

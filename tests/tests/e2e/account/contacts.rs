@@ -112,3 +112,15 @@ async fn a_contact_created_twice_with_one_idempotency_key_exists_once() {
     listed.assert_status(200);
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn a_contacts_name_is_one_line() {
+    let (_, token) = user().await;
+    add_contact(&token, "Nhà\nriêng")
+        .await
+        .assert_error(422, "validation");
+    add_contact(&token, "Nhà\triêng")
+        .await
+        .assert_error(422, "validation");
+    add_contact(&token, "Nhà riêng").await.assert_status(201);
+}

@@ -43,6 +43,14 @@ async fn the_profile_updates_validate_and_the_status_cannot_be_changed() {
     patch(json!({ "description": "x".repeat(501) }))
         .await
         .assert_error(422, "validation");
+    patch(json!({ "name": "Bình\r\nAdmin" }))
+        .await
+        .assert_error(422, "validation");
+    let described = patch(json!({ "description": "bikes\r\nand parts" })).await;
+    assert_eq!(
+        described["description"], "bikes\nand parts",
+        "a description keeps its lines, each break stored as \\n"
+    );
     patch(json!({ "username": null }))
         .await
         .assert_error(422, "identifier_required");
