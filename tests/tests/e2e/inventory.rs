@@ -25,6 +25,23 @@ fn key() -> String {
     Uuid::new_v4().to_string()
 }
 
+/// Opens a transaction holding the stock row of `sku`, as a long reservation would; the row is
+/// released when the transaction ends.
+async fn hold_stock_row(
+    db: &mut tokio_postgres::Client,
+    sku: Uuid,
+) -> tokio_postgres::Transaction<'_> {
+    let holder = db.transaction().await.unwrap();
+    holder
+        .execute(
+            "SELECT 1 FROM inventory.stock WHERE sku_id = $1 FOR UPDATE",
+            &[&sku],
+        )
+        .await
+        .unwrap();
+    holder
+}
+
 /// Creates empty stock for a new SKU owned by `seller`, as catalog does.
 async fn new_sku(seller: &Seller, serial_required: bool) -> Uuid {
     let sku = Uuid::new_v4();
@@ -598,14 +615,7 @@ async fn a_busy_sku_answers_out_of_stock_or_succeeds_never_a_lock_timeout() {
     // A long queue on the SKU's row: the row is held for longer than any lock timeout in the
     // stack (the idempotency claim waits 5 s) while forty reservations line up behind it.
     let mut db = stack().db().await;
-    let holder = db.transaction().await.unwrap();
-    holder
-        .execute(
-            "SELECT 1 FROM inventory.stock WHERE sku_id = $1 FOR UPDATE",
-            &[&sku],
-        )
-        .await
-        .unwrap();
+    let holder = hold_stock_row(&mut db, sku).await;
     let queue =
         futures_join((0..40).map(|_| async move {
             reserve(json!([{ "sku_id": sku, "quantity": 1 }]), &key()).await
@@ -632,14 +642,7 @@ async fn a_busy_sku_answers_out_of_stock_or_succeeds_never_a_lock_timeout() {
     );
 
     // Sold out, a request answers at once instead of joining a queue on the row.
-    let holder = db.transaction().await.unwrap();
-    holder
-        .execute(
-            "SELECT 1 FROM inventory.stock WHERE sku_id = $1 FOR UPDATE",
-            &[&sku],
-        )
-        .await
-        .unwrap();
+    let holder = hold_stock_row(&mut db, sku).await;
     reserve(json!([{ "sku_id": sku, "quantity": 1 }]), &key())
         .await
         .assert_error(409, "out_of_stock");
