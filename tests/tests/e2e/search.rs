@@ -696,3 +696,164 @@ async fn searches_never_grow_the_kept_query_vectors_past_their_cap() {
         "the oldest were evicted: {fillers}"
     );
 }
+
+/// A Vietnamese shop's products (name, category slug, description), each embedded, and the
+/// seller's id.
+async fn vietnamese_catalog() -> &'static Uuid {
+    static SHOP: OnceCell<Uuid> = OnceCell::const_new();
+    SHOP.get_or_init(|| async {
+        let (seller, token) = stack().register("VN").await;
+        let products = [
+            (
+                "Nồi cơm điện Sunhouse 1.8L",
+                "kitchen",
+                "Nồi cơm điện nắp gài, lòng nồi chống dính, nấu cơm ngon.",
+            ),
+            (
+                "Nồi chiên không dầu Lock&Lock",
+                "kitchen",
+                "Chiên, nướng không cần dầu, dung tích 5 lít.",
+            ),
+            (
+                "Cơm cháy chà bông",
+                "kitchen",
+                "Đặc sản giòn rụm, hộp 200 gam.",
+            ),
+            (
+                "Điện thoại Samsung Galaxy A15",
+                "phones",
+                "Màn hình lớn, pin trâu.",
+            ),
+            (
+                "Bàn làm việc gỗ sồi",
+                "furniture",
+                "Mặt gỗ sồi tự nhiên, chân sắt sơn tĩnh điện.",
+            ),
+            (
+                "Áo thun cotton giá bán sỉ",
+                "clothing",
+                "Áo thun trơn, lô 10 chiếc.",
+            ),
+        ];
+        for (name, slug, description) in products {
+            let category = category_id(slug).await;
+            stack()
+                .api()
+                .post("/api/v1/catalog/products")
+                .bearer(&token)
+                .json(json!({ "category_id": category, "name": name, "description": description }))
+                .send()
+                .await
+                .assert_status(201);
+        }
+        let db = stack().db().await;
+        let embedded = eventually(Duration::from_secs(60), async || {
+            let n: i64 = db
+                .query_one(
+                    "SELECT count(*) FROM catalog.product \
+                     WHERE seller_id = $1 AND embedding IS NOT NULL",
+                    &[&seller],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            (n == products.len() as i64).then_some(n)
+        })
+        .await;
+        assert!(
+            embedded.is_some(),
+            "every product is embedded; log:\n{}",
+            stack().log()
+        );
+        seller
+    })
+    .await
+}
+
+/// The names the Vietnamese shop's search for `query` (sent percent-encoded) answers, best
+/// first.
+async fn vietnamese_search(query: &str) -> Vec<String> {
+    let seller = vietnamese_catalog().await;
+    let encoded: String = query
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let reply = stack()
+        .api()
+        .get(&format!(
+            "/api/v1/catalog/products?seller_id={seller}&q={encoded}"
+        ))
+        .send()
+        .await;
+    reply.assert_status(200);
+    names(&reply)
+}
+
+#[tokio::test]
+async fn vietnamese_typed_without_its_accents_finds_the_product() {
+    const RICE_COOKER: &str = "Nồi cơm điện Sunhouse 1.8L";
+    for query in ["noi com dien", "NOI COM DIEN", "Noi com đien", "noi com di"] {
+        let found = vietnamese_search(query).await;
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some(RICE_COOKER),
+            "{query}: {found:?}"
+        );
+    }
+    let found = vietnamese_search("nồi cơm điện").await;
+    assert_eq!(found[0], RICE_COOKER, "{found:?}");
+    let found = vietnamese_search("dien thoai").await;
+    assert_eq!(found[0], "Điện thoại Samsung Galaxy A15", "{found:?}");
+    // One word found in several products, with or without its accents.
+    for query in ["noi", "nồi"] {
+        let found = vietnamese_search(query).await;
+        assert!(
+            found.contains(&RICE_COOKER.to_string())
+                && found.contains(&"Nồi chiên không dầu Lock&Lock".to_string()),
+            "{query}: {found:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_accented_query_ranks_the_word_with_its_own_accents_first() {
+    // `bàn` (a table) and `bán` (to sell) fold to the same `ban`; each finds both products,
+    // and its own first.
+    const TABLE: &str = "Bàn làm việc gỗ sồi";
+    const SOLD: &str = "Áo thun cotton giá bán sỉ";
+    for (query, first, second) in [("bàn", TABLE, SOLD), ("bán", SOLD, TABLE)] {
+        let found = vietnamese_search(query).await;
+        assert_eq!(
+            found.first().map(String::as_str),
+            Some(first),
+            "{query}: {found:?}"
+        );
+        assert!(found.contains(&second.to_string()), "{query}: {found:?}");
+    }
+    let found = vietnamese_search("ban").await;
+    assert!(
+        found.contains(&TABLE.to_string()) && found.contains(&SOLD.to_string()),
+        "{found:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_database_folds_text_as_kit_does() {
+    // Every character kit's fold changes, in both cases, and a decomposed accent.
+    let text: String = (0x80..=0x10ffff_u32)
+        .filter_map(char::from_u32)
+        .filter(|c| kit::validate::fold_to_ascii(&c.to_string()) != c.to_string())
+        .chain("Nồi cơm ĐIỆN, Cafe\u{301} 手机".chars())
+        .collect();
+    let db = stack().db().await;
+    let folded: String = db
+        .query_one("SELECT catalog.fold($1)", &[&text])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(folded, kit::validate::fold_to_ascii(&text));
+    assert!(folded.ends_with("Noi com DIEN, Cafe 手机"), "{folded}");
+}

@@ -5,9 +5,10 @@
 //! A search is hybrid. Two ranked lists of candidates are drawn, each with every filter inside
 //! its own query:
 //! - full text: PostgreSQL's `english` configuration (stemming), name weighted above tags and
-//!   category above description (`ts_rank`), every word required, each as typed or as a close
-//!   known word (see [`super::search_word`]), the last word also as a prefix unless it is a
-//!   known word ([`crate::rules::search::tsquery`]);
+//!   category above description (`ts_rank`), every word required, each as typed, without its
+//!   accents (the document holds both forms, so an exact-accent match ranks first) or as a
+//!   close known word (see [`super::search_word`]), the last word also as a prefix unless it is
+//!   a known word ([`crate::rules::search::tsquery`]);
 //! - meaning: the query's embedding against product embeddings (pgvector HNSW, cosine), keeping
 //!   neighbours with a similarity of at least [`MIN_SIMILARITY`], for near-synonyms and
 //!   paraphrases.

@@ -249,15 +249,13 @@ pub fn unfeature(db: &Db, id: Uuid, sku: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
-/// Rebuilds the product's search document — name (A), tags and category (B), description (C) —
-/// and remembers its words for spelling correction.
+/// Rebuilds the product's search document — name (A), tags and category (B), description (C),
+/// each word as written and folded (`catalog.search_document`, migration 0009) — and
+/// remembers its words for spelling correction.
 pub fn reindex(db: &Db, id: Uuid) -> ApiResult<()> {
     let set = db.query(
-        "UPDATE catalog.product p SET search = \
-           setweight(to_tsvector('english', p.name), 'A') || \
-           setweight(to_tsvector('english', \
-             replace(array_to_string(p.tags, ' '), '-', ' ') || ' ' || c.name), 'B') || \
-           setweight(to_tsvector('english', p.description), 'C') \
+        "UPDATE catalog.product p \
+         SET search = catalog.search_document(p.name, p.tags, c.name, p.description) \
          FROM catalog.category c WHERE c.id = p.category_id AND p.id = $1 \
          RETURNING p.name, array_to_string(p.tags, ' ') AS tags, c.name AS category",
         &[uuid(id)],

@@ -1,5 +1,10 @@
 //! How a search query becomes words and a text-search query, which words are worth
 //! remembering for spelling correction, and the orders a product list can take.
+//!
+//! Search is accent-insensitive: a word also matches in its folded form ([`fold`]), which the
+//! search document holds beside the word as written (`catalog.search_document`, migration
+//! 0009), so `noi com dien` finds "Nồi cơm điện" while `nồi` matches both forms of that word
+//! and ranks above a product that has only the folded one ("Nội").
 
 use kit::{ApiError, ApiResult};
 
@@ -14,11 +19,22 @@ pub fn query_words(q: &str) -> Vec<String> {
     words(q).take(MAX_QUERY_WORDS).collect()
 }
 
-/// The words worth remembering for spelling correction: those of 3+ characters.
+/// A word without its accents: Latin and Vietnamese letters folded to ASCII, `đ` to `d`
+/// ([`kit::validate::fold_to_ascii`]). `catalog.fold` in SQL (migration 0009) folds the same
+/// way: [`tests::the_sql_fold_is_the_kit_fold`] checks that the migration holds the SQL made
+/// from kit's table.
+pub fn fold(word: &str) -> String {
+    kit::validate::fold_to_ascii(word)
+}
+
+/// The words worth remembering for spelling correction: those of 3+ characters, as written
+/// and folded (so a word typed without its accents is a known word, and its typos are
+/// corrected to it).
 pub fn index_words(texts: &[&str]) -> Vec<String> {
     let mut words: Vec<String> = texts
         .iter()
         .flat_map(|t| words(t))
+        .flat_map(|w| [fold(&w), w])
         .filter(|w| w.chars().count() >= 3)
         .collect();
     words.sort();
@@ -43,24 +59,30 @@ pub struct QueryWord {
     pub known: bool,
 }
 
-/// A text-search query: every word must match (`&`), as typed or as one of its corrections
-/// (`|`). The last word, when no product uses it as a whole word, also matches as a prefix, for
-/// search as you type (a known word goes without: a prefix match costs the index far more). The
-/// words are letters and digits only ([`query_words`]), so they cannot form operators.
+/// A text-search query: every word must match (`&`), as typed, folded ([`fold`], when that
+/// differs) or as one of its corrections (`|`). A word typed with its accents matches both the
+/// word as written and its folded form in the document, so ranks above a product that has only
+/// the folded form. The last word, when no product uses it as a whole word, also matches as a
+/// prefix, for search as you type (a known word goes without: a prefix match costs the index
+/// far more). The words are letters and digits only ([`query_words`]), so they cannot form
+/// operators.
 pub fn tsquery(words: &[QueryWord]) -> String {
     let last = words.len().saturating_sub(1);
     words
         .iter()
         .enumerate()
         .map(|(i, word)| {
-            let typed = if i == last && !word.known {
-                format!("{}:*", word.typed)
-            } else {
-                word.typed.clone()
-            };
-            let terms: Vec<&str> = std::iter::once(typed.as_str())
-                .chain(word.corrections.iter().map(String::as_str))
-                .collect();
+            let prefix = if i == last && !word.known { ":*" } else { "" };
+            let folded = fold(&word.typed);
+            let mut terms = vec![format!("{}{prefix}", word.typed)];
+            if folded != word.typed {
+                terms.push(format!("{folded}{prefix}"));
+            }
+            for correction in &word.corrections {
+                if !terms.contains(correction) {
+                    terms.push(correction.clone());
+                }
+            }
             format!("({})", terms.join(" | "))
         })
         .collect::<Vec<_>>()
@@ -136,6 +158,87 @@ mod tests {
             "(red) & (phone)"
         );
         assert_eq!(index_words(&["Blue Phone", "phone it"]), ["blue", "phone"]);
+    }
+
+    #[test]
+    fn words_match_as_typed_and_without_their_accents() {
+        assert_eq!(fold("nồi"), "noi");
+        assert_eq!(fold("điện"), "dien");
+        assert_eq!(fold("ĐIỆN"), "DIEN");
+        assert_eq!(fold("bàn"), fold("bán"));
+        let word = |typed: &str, corrections: &[&str], known: bool| QueryWord {
+            typed: typed.into(),
+            corrections: corrections.iter().map(|c| c.to_string()).collect(),
+            known,
+        };
+        assert_eq!(
+            tsquery(&[
+                word("nồi", &[], true),
+                word("cơm", &["com"], true),
+                word("điện", &[], false)
+            ]),
+            "(nồi | noi) & (cơm | com) & (điện:* | dien:*)"
+        );
+        assert_eq!(
+            tsquery(&[word("noi", &[], true), word("dien", &[], true)]),
+            "(noi) & (dien)"
+        );
+        assert_eq!(
+            index_words(&["Nồi cơm điện", "Bàn"]),
+            ["ban", "bàn", "com", "cơm", "dien", "noi", "nồi", "điện"]
+        );
+    }
+
+    /// `catalog.fold` as made from kit's table: every character the fold changes (lower and
+    /// upper case, for every lower-case letter of the table) mapped by `translate()`, the few
+    /// that become two letters by `replace()`, and combining accents dropped.
+    fn sql_fold() -> String {
+        let (mut from, mut to, mut pairs) = (String::new(), String::new(), Vec::new());
+        for c in (0x80..=0x10ffff).filter_map(char::from_u32) {
+            if ('\u{300}'..='\u{36f}').contains(&c) {
+                assert_eq!(fold(&c.to_string()), "");
+                continue;
+            }
+            let folded = fold(&c.to_string());
+            if folded == c.to_string() {
+                continue;
+            }
+            match folded.chars().count() {
+                1 => {
+                    from.push(c);
+                    to.push_str(&folded);
+                }
+                _ => pairs.push((c, folded)),
+            }
+        }
+        // Lines of at most 60 characters: `||` joins the pieces of the long lists.
+        let lines = |s: &str| {
+            let chars: Vec<char> = s.chars().collect();
+            let pieces: Vec<String> = chars
+                .chunks(60)
+                .map(|c| format!("'{}'", c.iter().collect::<String>()))
+                .collect();
+            pieces.join(" ||\n    ")
+        };
+        let mut expr = format!("{}t", "replace(".repeat(pairs.len()));
+        for (c, folded) in pairs {
+            expr.push_str(&format!(",\n    '{c}', '{folded}')"));
+        }
+        format!(
+            "translate(regexp_replace(\n    {expr},\n    '[\\u0300-\\u036f]', '', 'g'),\n    {},\n    {})",
+            lines(&from),
+            lines(&to)
+        )
+    }
+
+    #[test]
+    fn the_sql_fold_is_the_kit_fold() {
+        let migration = include_str!("../../../../migrations/catalog/0009_folded_search.up.sql");
+        let expected = sql_fold();
+        assert!(
+            migration.contains(&expected),
+            "migration 0009's catalog.fold is not kit's fold; it should read:\n{expected}"
+        );
     }
 
     #[test]
