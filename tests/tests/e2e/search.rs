@@ -803,6 +803,22 @@ async fn vietnamese_typed_without_its_accents_finds_the_product() {
             "{query}: {found:?}"
         );
     }
+    // Full text finds it, not only meaning (whose tokeniser drops accents too).
+    let seller = vietnamese_catalog().await;
+    let by_text: Vec<String> = stack()
+        .db()
+        .await
+        .query(
+            "SELECT name FROM catalog.product \
+             WHERE seller_id = $1 AND search @@ to_tsquery('english', 'noi & com & dien')",
+            &[seller],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(by_text, [RICE_COOKER]);
     let found = vietnamese_search("nồi cơm điện").await;
     assert_eq!(found[0], RICE_COOKER, "{found:?}");
     let found = vietnamese_search("dien thoai").await;
