@@ -65,13 +65,22 @@ pub fn workdir(name: &str) -> PathBuf {
     dir
 }
 
-/// A free TCP port on loopback.
+/// A free TCP port on loopback, never one handed to another test of this binary: the port is
+/// released before the host binds it, and the system may offer it again meanwhile.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// A running host.
@@ -114,8 +123,11 @@ pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Host {
         base: format!("http://127.0.0.1:{port}"),
         log,
     };
+    // Ready when it says it serves on its port: a connection alone could reach some other
+    // server that briefly held the port while this host was still loading its components.
+    let serving = format!("Serving http://127.0.0.1:{port}");
     let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !host.log().contains(&serving) {
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "souk-host did not start:\n{}",
