@@ -219,25 +219,7 @@ async fn seeded() -> &'static Seeded {
                     .await;
                 products.extend(made);
             }
-            let db = stack().db().await;
-            let embedded = eventually(Duration::from_secs(120), async || {
-                let n: i64 = db
-                    .query_one(
-                        "SELECT count(*) FROM catalog.product \
-                         WHERE seller_id = $1 AND embedding IS NOT NULL",
-                        &[&seller],
-                    )
-                    .await
-                    .unwrap()
-                    .get(0);
-                (n == products.len() as i64).then_some(n)
-            })
-            .await;
-            assert!(
-                embedded.is_some(),
-                "every product is embedded; log:\n{}",
-                stack().log()
-            );
+            wait_until_embedded(seller, products.len(), 120).await;
             Seeded { seller, products }
         })
         .await
@@ -746,25 +728,7 @@ async fn vietnamese_catalog() -> &'static Uuid {
                 .await
                 .assert_status(201);
         }
-        let db = stack().db().await;
-        let embedded = eventually(Duration::from_secs(60), async || {
-            let n: i64 = db
-                .query_one(
-                    "SELECT count(*) FROM catalog.product \
-                     WHERE seller_id = $1 AND embedding IS NOT NULL",
-                    &[&seller],
-                )
-                .await
-                .unwrap()
-                .get(0);
-            (n == products.len() as i64).then_some(n)
-        })
-        .await;
-        assert!(
-            embedded.is_some(),
-            "every product is embedded; log:\n{}",
-            stack().log()
-        );
+        wait_until_embedded(seller, products.len(), 60).await;
         seller
     })
     .await
@@ -872,4 +836,28 @@ async fn the_database_folds_text_as_kit_does() {
         .get(0);
     assert_eq!(folded, kit::validate::fold_to_ascii(&text));
     assert!(folded.ends_with("Noi com DIEN, Cafe 手机"), "{folded}");
+}
+
+/// Waits (up to `secs`) until all `count` products of `seller` have their embedding, which the
+/// outbox computes after each create.
+async fn wait_until_embedded(seller: Uuid, count: usize, secs: u64) {
+    let db = stack().db().await;
+    let embedded = eventually(Duration::from_secs(secs), async || {
+        let n: i64 = db
+            .query_one(
+                "SELECT count(*) FROM catalog.product \
+                 WHERE seller_id = $1 AND embedding IS NOT NULL",
+                &[&seller],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        (n == count as i64).then_some(n)
+    })
+    .await;
+    assert!(
+        embedded.is_some(),
+        "every product is embedded; log:\n{}",
+        stack().log()
+    );
 }
