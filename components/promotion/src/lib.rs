@@ -6,13 +6,18 @@
 //!
 //! - [`promotions`]: promotions of a seller or of the platform — create, read, list, update,
 //!   delete (owners only; a redeemed promotion is ended, not deleted).
+//! - [`redemptions`]: reserve / commit / release of the promotions a checkout applied
+//!   (internal, exactly once, never past a limit or a budget).
 //!
 //! Below them, used by all of them and using none of them:
 //!
 //! - [`model`]: the tables, their row types and every SQL statement.
+//!
+//! The bodies of the internal routes are `contracts::promotion`.
 
 mod model;
 mod promotions;
+mod redemptions;
 
 use kit::Router;
 
@@ -24,6 +29,18 @@ pub fn router() -> Router {
         .get("/api/v1/promotion/promotions/:id", promotions::get)
         .patch("/api/v1/promotion/promotions/:id", promotions::update)
         .delete("/api/v1/promotion/promotions/:id", promotions::delete)
+        .post("/internal/redemptions", redemptions::reserve)
+        .key_required()
+        .post(
+            "/internal/redemptions/:reference/commit",
+            redemptions::commit,
+        )
+        .key_required()
+        .post(
+            "/internal/redemptions/:reference/release",
+            redemptions::release,
+        )
+        .key_required()
 }
 
 kit::component!(router);

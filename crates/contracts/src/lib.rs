@@ -5,6 +5,7 @@
 //! - [`account`]: account's internal routes (accounts batch, currency, notifications, …).
 //! - [`catalog`]: catalog's internal routes and the messages catalog receives.
 //! - [`inventory`]: inventory's internal routes (stock, availability, reservations, …).
+//! - [`promotion`]: promotion's internal routes (redemptions).
 //!
 //! Types here carry data only (serde derives, no I/O, no kit): a module's rules stay in the
 //! module.
@@ -12,3 +13,4 @@
 pub mod account;
 pub mod catalog;
 pub mod inventory;
+pub mod promotion;

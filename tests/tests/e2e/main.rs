@@ -9,6 +9,7 @@ mod durable;
 mod inventory;
 mod messages;
 mod platform;
+mod promotion;
 mod reviews;
 mod search;
 mod sessions;

@@ -1,0 +1,137 @@
+//! `/internal/redemptions`: a checkout reserves the promotions its quote applied — one use
+//! and the discount given of each, all or nothing — then commits them (paid) or releases them
+//! (cancelled, expired). Every route requires an `Idempotency-Key`, so a retried call has its
+//! effect once; a reference is redeemed once for ever ([`redemption::insert`]).
+//!
+//! No overrun, however many checkouts race: the usage rows of the promotions are locked in
+//! promotion id order ([`usage::lock_all`]) before anything is decided, so reservations of one
+//! promotion are decided one after the other on the latest counts, and two checkouts sharing
+//! promotions cannot deadlock.
+
+use contracts::promotion::{RedemptionAnswer, RedemptionLine, RedemptionStatus, ReserveRequest};
+use kit::db::Db;
+use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
+use uuid::Uuid;
+
+use crate::model::redemption::{self, Redemption, State};
+use crate::model::usage;
+
+/// Longest checkout reference.
+const MAX_REFERENCE_CHARS: usize = 200;
+
+/// Most promotions one checkout can redeem: more than any stack applies.
+const MAX_LINES: usize = 50;
+
+/// `(promotion, amount)` per line, in promotion id order; 422 for an empty or oversized list,
+/// a promotion named twice or a negative amount.
+fn lines(body: &ReserveRequest) -> ApiResult<Vec<(Uuid, i64)>> {
+    if body.lines.is_empty() || body.lines.len() > MAX_LINES {
+        return Err(ApiError::validation(format!(
+            "lines: 1 to {MAX_LINES} promotions"
+        )));
+    }
+    let mut lines: Vec<(Uuid, i64)> = body
+        .lines
+        .iter()
+        .map(|l| (l.promotion_id, l.amount_minor))
+        .collect();
+    if lines.iter().any(|&(_, amount)| amount < 0) {
+        return Err(ApiError::validation("amount_minor cannot be negative"));
+    }
+    lines.sort_unstable();
+    if lines.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(ApiError::validation("lines: each promotion once"));
+    }
+    Ok(lines)
+}
+
+/// `POST /internal/redemptions` — 201 the reserved redemption, or an error and no change.
+pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    let body: ReserveRequest = json::read(&req)?;
+    let reference = kit::validate::line("reference", &body.reference, 1, MAX_REFERENCE_CHARS)?;
+    let lines = lines(&body)?;
+    let buyer = body.buyer_id;
+    ctx.db()?
+        .transaction(async |db: &Db| {
+            // The reference first: a checkout redeemed already is refused before it queues
+            // for the promotions' rows.
+            let id = redemption::insert(db, &reference, buyer)?;
+            let promotions: Vec<Uuid> = lines.iter().map(|&(p, _)| p).collect();
+            let counts = usage::lock_all(db, &promotions)?;
+            for (counts, &(promotion, amount)) in counts.iter().zip(&lines) {
+                counts.admits(amount, buyer)?;
+                if let (Some(limit), Some(buyer)) = (counts.per_buyer_limit, buyer) {
+                    usage::take_buyer(db, promotion, buyer, limit)?;
+                }
+                usage::take(db, promotion, amount)?;
+            }
+            for &(promotion, amount) in &lines {
+                redemption::insert_line(db, id, promotion, amount)?;
+            }
+            let answer = answer(Redemption {
+                id,
+                reference: reference.clone(),
+                buyer_id: buyer,
+                state: State::Reserved,
+                lines,
+            });
+            json::created(&format!("/internal/redemptions/{reference}"), &answer)
+        })
+        .await
+}
+
+/// `POST /internal/redemptions/:reference/commit` — paid: the uses and budget are spent.
+pub async fn commit(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    end(ctx, State::Committed).await
+}
+
+/// `POST /internal/redemptions/:reference/release` — cancelled or expired: each promotion
+/// gets its use (the buyer's too) and its budget back.
+pub async fn release(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    end(ctx, State::Released).await
+}
+
+/// Ends a reserved redemption in `state`; 409 once it has ended either way.
+async fn end(ctx: Ctx, state: State) -> ApiResult<Response> {
+    let reference = ctx.param("reference").to_string();
+    ctx.db()?
+        .transaction(async |db: &Db| {
+            let mut held = redemption::load_locked(db, &reference)?;
+            redemption::ensure_reserved(&held)?;
+            if state == State::Released {
+                let promotions: Vec<Uuid> = held.lines.iter().map(|&(p, _)| p).collect();
+                usage::lock_all(db, &promotions)?;
+                for &(promotion, amount) in &held.lines {
+                    usage::give_back(db, promotion, amount)?;
+                    if let Some(buyer) = held.buyer_id {
+                        usage::give_back_buyer(db, promotion, buyer)?;
+                    }
+                }
+            }
+            redemption::set_state(db, held.id, state)?;
+            held.state = state;
+            json::ok(&answer(held))
+        })
+        .await
+}
+
+fn answer(redemption: Redemption) -> RedemptionAnswer {
+    RedemptionAnswer {
+        redemption_id: redemption.id,
+        reference: redemption.reference,
+        buyer_id: redemption.buyer_id,
+        status: match redemption.state {
+            State::Reserved => RedemptionStatus::Reserved,
+            State::Committed => RedemptionStatus::Committed,
+            State::Released => RedemptionStatus::Released,
+        },
+        lines: redemption
+            .lines
+            .into_iter()
+            .map(|(promotion_id, amount_minor)| RedemptionLine {
+                promotion_id,
+                amount_minor,
+            })
+            .collect(),
+    }
+}

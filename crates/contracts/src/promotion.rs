@@ -1,0 +1,87 @@
+//! Bodies of promotion's internal routes.
+//!
+//! - `POST /internal/redemptions`: [`ReserveRequest`] → [`RedemptionAnswer`], a checkout takes
+//!   the uses and the budget of the promotions its quote applied, all or nothing.
+//! - `POST /internal/redemptions/:reference/commit` and `…/release`: no body →
+//!   [`RedemptionAnswer`], paid, or cancelled and given back.
+//!
+//! Requests refuse unknown fields, so a caller's typo is a 422 rather than a field silently
+//! ignored; answers accept them, so promotion can add a field without breaking a caller built
+//! before it.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A checkout's hold on the promotions its quote applied. Every limit is taken atomically:
+/// however many checkouts race, a total use limit, a per-buyer limit or a spend budget is
+/// never exceeded; one line over its limit refuses the whole reservation (409) and takes
+/// nothing. One redemption per `reference`, ever: a repeat with another idempotency key is
+/// 409 `redemption_exists`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReserveRequest {
+    /// The checkout (or its workflow step) holding the promotions: 1 to 200 characters, one
+    /// line.
+    pub reference: String,
+    /// The signed-in buyer; required when a promotion has a per-buyer limit.
+    #[serde(default)]
+    pub buyer_id: Option<Uuid>,
+    /// One line per promotion applied, 1 to 50, each promotion once.
+    pub lines: Vec<RedemptionLine>,
+}
+
+/// What a checkout takes of one promotion: one use, and the discount it gave, counted
+/// against the promotion's budget.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedemptionLine {
+    /// The promotion.
+    pub promotion_id: Uuid,
+    /// The discount the quote gave, in minor units of the promotion's currency (0 or more).
+    pub amount_minor: i64,
+}
+
+/// Where a redemption stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedemptionStatus {
+    /// Uses and budget held while the checkout pays.
+    Reserved,
+    /// Paid: the uses and budget are spent for good.
+    Committed,
+    /// Cancelled or expired: the uses and budget were given back.
+    Released,
+}
+
+/// A redemption and its lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedemptionAnswer {
+    /// The redemption's id.
+    pub redemption_id: Uuid,
+    /// The checkout it is for.
+    pub reference: String,
+    /// The buyer, when one was named.
+    pub buyer_id: Option<Uuid>,
+    /// Where it stands.
+    pub status: RedemptionStatus,
+    /// What it took, in promotion id order.
+    pub lines: Vec<RedemptionLine>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reserve_request_with_an_unknown_field_is_refused() {
+        let body = r#"{"reference": "c-1", "lines": [], "coupon": "X"}"#;
+        assert!(serde_json::from_str::<ReserveRequest>(body).is_err());
+    }
+
+    #[test]
+    fn a_reserve_request_without_a_buyer_is_a_guest_checkout() {
+        let body = r#"{"reference": "c-1", "lines": []}"#;
+        let request: ReserveRequest = serde_json::from_str(body).unwrap();
+        assert_eq!(request.buyer_id, None);
+    }
+}

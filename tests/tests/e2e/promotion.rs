@@ -1,0 +1,668 @@
+//! Promotions through the real stack: owners and their checks, bad input, lists and their
+//! filters, and redemptions — all or nothing, exactly once, never past a limit or a budget.
+
+use serde_json::{Value, json};
+use souk_e2e::{Reply, stack};
+use uuid::Uuid;
+
+/// A seller: an account id and its access token.
+struct Seller {
+    id: Uuid,
+    token: String,
+}
+
+fn seller() -> Seller {
+    let id = Uuid::new_v4();
+    Seller {
+        id,
+        token: stack().token_for(id),
+    }
+}
+
+fn key() -> String {
+    Uuid::new_v4().to_string()
+}
+
+/// A code no other test uses (codes are unique among live promotions).
+fn code() -> String {
+    format!("c{}", &Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A running 10% promotion on one SKU, with `extra` fields on top.
+fn draft(sku: Uuid, extra: Value) -> Value {
+    let mut body = json!({
+        "name": "Ten off",
+        "kind": { "type": "percentage", "percent": 10 },
+        "target": { "type": "skus", "ids": [sku] },
+        "schedule": { "starts_at": "2020-01-01T00:00:00Z" },
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    body
+}
+
+async fn create(token: &str, body: Value) -> Reply {
+    stack()
+        .api()
+        .post("/api/v1/promotion/promotions")
+        .bearer(token)
+        .json(body)
+        .send()
+        .await
+}
+
+async fn created(token: &str, body: Value) -> Value {
+    let reply = create(token, body).await;
+    reply.assert_status(201);
+    reply.body
+}
+
+async fn get(id: &str, token: Option<&str>) -> Reply {
+    let call = stack()
+        .api()
+        .get(&format!("/api/v1/promotion/promotions/{id}"));
+    match token {
+        Some(t) => call.bearer(t),
+        None => call,
+    }
+    .send()
+    .await
+}
+
+async fn list(query: &str) -> Value {
+    let reply = stack()
+        .api()
+        .get(&format!("/api/v1/promotion/promotions?{query}"))
+        .send()
+        .await;
+    reply.assert_status(200);
+    reply.body
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+async fn reserve(body: Value, key: &str) -> Reply {
+    stack()
+        .internal("promotion")
+        .post("/internal/redemptions")
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+}
+
+async fn finish(reference: &str, action: &str, key: &str) -> Reply {
+    stack()
+        .internal("promotion")
+        .post(&format!("/internal/redemptions/{reference}/{action}"))
+        .header("idempotency-key", key)
+        .send()
+        .await
+}
+
+fn one_line(promotion: &str, amount: i64, buyer: Option<Uuid>) -> Value {
+    json!({
+        "reference": format!("checkout-{}", key()),
+        "buyer_id": buyer,
+        "lines": [{ "promotion_id": promotion, "amount_minor": amount }],
+    })
+}
+
+#[tokio::test]
+async fn a_seller_creates_reads_updates_and_deletes_its_promotion() {
+    let owner = seller();
+    let sku = Uuid::new_v4();
+    let code = code();
+    let p = created(
+        &owner.token,
+        draft(sku, json!({ "code": code, "priority": 5 })),
+    )
+    .await;
+    assert_eq!(
+        p["owner"],
+        json!({ "kind": "seller", "seller_id": owner.id })
+    );
+    assert_eq!(
+        (
+            p["status"].as_str(),
+            p["code"].as_str(),
+            p["automatic"].as_bool()
+        ),
+        (Some("active"), Some(code.as_str()), Some(false))
+    );
+    assert_eq!(p["target"], json!({ "type": "skus", "ids": [sku] }));
+    let id = p["id"].as_str().unwrap();
+
+    // Anyone reads it; only its owner sees the code.
+    let public = get(id, None).await;
+    public.assert_status(200);
+    assert_eq!(public.body["name"], "Ten off");
+    assert!(public.body.get("code").is_none(), "{}", public.text);
+    let other = seller();
+    assert!(get(id, Some(&other.token)).await.body.get("code").is_none());
+    assert_eq!(
+        get(id, Some(&owner.token)).await.body["code"],
+        code.as_str()
+    );
+
+    let patch = |token: &str, body: Value| {
+        let token = token.to_string();
+        async move {
+            stack()
+                .api()
+                .patch(&format!("/api/v1/promotion/promotions/{id}"))
+                .bearer(&token)
+                .json(body)
+                .send()
+                .await
+        }
+    };
+    let changed = patch(&owner.token, json!({ "name": "Twenty off", "kind": { "type": "percentage", "percent": 20 }, "code": null })).await;
+    changed.assert_status(200);
+    assert_eq!(
+        (
+            changed.body["name"].as_str(),
+            changed.body["kind"]["percent"].as_i64(),
+            changed.body["automatic"].as_bool()
+        ),
+        (Some("Twenty off"), Some(20), Some(true))
+    );
+    // The whole result is checked: a change that breaks a rule changes nothing.
+    patch(
+        &owner.token,
+        json!({ "name": "x", "kind": { "type": "percentage", "percent": 101 } }),
+    )
+    .await
+    .assert_error(422, "percent_out_of_range");
+    assert_eq!(get(id, None).await.body["name"], "Twenty off");
+
+    // Another seller, the platform and nobody at all cannot touch it: it does not exist to them.
+    patch(&other.token, json!({ "name": "mine" }))
+        .await
+        .assert_error(404, "promotion_not_found");
+    patch(&stack().admin_token, json!({ "name": "mine" }))
+        .await
+        .assert_error(404, "promotion_not_found");
+    stack()
+        .api()
+        .patch(&format!("/api/v1/promotion/promotions/{id}"))
+        .json(json!({ "name": "mine" }))
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
+    let delete = |token: &str| {
+        let token = token.to_string();
+        async move {
+            stack()
+                .api()
+                .delete(&format!("/api/v1/promotion/promotions/{id}"))
+                .bearer(&token)
+                .send()
+                .await
+        }
+    };
+    delete(&other.token)
+        .await
+        .assert_error(404, "promotion_not_found");
+    assert_eq!(get(id, None).await.status, 200);
+
+    delete(&owner.token).await.assert_status(204);
+    get(id, None).await.assert_error(404, "promotion_not_found");
+    delete(&owner.token)
+        .await
+        .assert_error(404, "promotion_not_found");
+}
+
+#[tokio::test]
+async fn platform_promotions_are_created_with_the_admin_token_only() {
+    let p = created(
+        &stack().admin_token,
+        draft(Uuid::new_v4(), json!({ "target": { "type": "all" } })),
+    )
+    .await;
+    assert_eq!(p["owner"], json!({ "kind": "platform" }));
+    let id = p["id"].as_str().unwrap();
+    let page = list("owner=platform&limit=100").await;
+    assert!(ids(&page).contains(&id.to_string()), "{page}");
+    // A seller cannot change the platform's promotion.
+    stack()
+        .api()
+        .delete(&format!("/api/v1/promotion/promotions/{id}"))
+        .bearer(&seller().token)
+        .send()
+        .await
+        .assert_error(404, "promotion_not_found");
+    stack()
+        .api()
+        .post("/api/v1/promotion/promotions")
+        .json(draft(Uuid::new_v4(), json!({})))
+        .send()
+        .await
+        .assert_error(401, "unauthorized");
+    create("not-a-token", draft(Uuid::new_v4(), json!({})))
+        .await
+        .assert_error(401, "unauthorized");
+}
+
+#[tokio::test]
+async fn bad_promotions_are_refused_with_a_reason_and_nothing_is_written() {
+    let owner = seller();
+    let sku = Uuid::new_v4();
+    let cases = [
+        (
+            json!({ "kind": { "type": "percentage", "percent": 0 } }),
+            422,
+            "percent_out_of_range",
+        ),
+        (
+            json!({ "kind": { "type": "percentage", "percent": 101 } }),
+            422,
+            "percent_out_of_range",
+        ),
+        (json!({ "kind": { "type": "lottery" } }), 422, "validation"),
+        (json!({ "kind": 7 }), 422, "validation"),
+        (
+            json!({ "schedule": { "starts_at": "2030-01-02T00:00:00Z", "ends_at": "2030-01-01T00:00:00Z" } }),
+            422,
+            "end_before_start",
+        ),
+        (
+            json!({ "schedule": { "starts_at": "tomorrow" } }),
+            422,
+            "validation",
+        ),
+        (json!({ "schedule": {} }), 422, "validation"),
+        (
+            json!({ "target": { "type": "skus", "ids": [] } }),
+            422,
+            "validation",
+        ),
+        (
+            json!({ "target": { "type": "shops", "ids": [sku] } }),
+            422,
+            "validation",
+        ),
+        (
+            json!({ "target": { "type": "all", "ids": [sku] } }),
+            422,
+            "validation",
+        ),
+        (json!({ "code": "no spaces" }), 422, "validation"),
+        (json!({ "code": "ab" }), 422, "validation"),
+        (json!({ "total_limit": 0 }), 422, "validation"),
+        (json!({ "budget_minor": 1000 }), 422, "validation"),
+        (json!({ "currency": "dollars" }), 422, "validation"),
+        (json!({ "priority": 5000 }), 422, "validation"),
+        (json!({ "name": "" }), 422, "validation"),
+        (json!({ "surprise": true }), 422, "validation"),
+    ];
+    for (extra, status, code) in cases {
+        let reply = create(&owner.token, draft(sku, extra.clone())).await;
+        assert_eq!(reply.status, status, "{extra}: {}", reply.text);
+        assert_eq!(reply.body["error"]["code"], code, "{extra}: {}", reply.text);
+    }
+    let mine = list(&format!("owner={}", owner.id)).await;
+    assert_eq!(ids(&mine), Vec::<String>::new(), "nothing was written");
+    stack()
+        .api()
+        .post("/api/v1/promotion/promotions")
+        .bearer(&owner.token)
+        .body("application/json", "{not json")
+        .send()
+        .await
+        .assert_status(400);
+}
+
+#[tokio::test]
+async fn a_code_belongs_to_one_live_promotion_whatever_its_letter_case() {
+    let code = code();
+    let first = created(
+        &seller().token,
+        draft(Uuid::new_v4(), json!({ "code": code })),
+    )
+    .await;
+    let other = seller();
+    create(
+        &other.token,
+        draft(Uuid::new_v4(), json!({ "code": code.to_uppercase() })),
+    )
+    .await
+    .assert_error(409, "code_taken");
+    // Found by its code in any case, by anyone who knows it.
+    let found = list(&format!("code={}", code.to_uppercase())).await;
+    assert_eq!(ids(&found), vec![first["id"].as_str().unwrap().to_string()]);
+
+    // An ended promotion gives its code back: redeem it once, then delete it (it ends).
+    let id = first["id"].as_str().unwrap();
+    reserve(one_line(id, 0, None), &key())
+        .await
+        .assert_status(201);
+    let owner_token = stack().token_for(
+        first["owner"]["seller_id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    );
+    stack()
+        .api()
+        .delete(&format!("/api/v1/promotion/promotions/{id}"))
+        .bearer(&owner_token)
+        .send()
+        .await
+        .assert_status(204);
+    created(
+        &other.token,
+        draft(Uuid::new_v4(), json!({ "code": code.to_uppercase() })),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn lists_filter_by_owner_status_target_and_code_and_page_by_cursor() {
+    let owner = seller();
+    let (sku, product, category) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let on_sku = created(&owner.token, draft(sku, json!({}))).await;
+    let on_product = created(
+        &owner.token,
+        draft(
+            sku,
+            json!({ "target": { "type": "products", "ids": [product] } }),
+        ),
+    )
+    .await;
+    let on_category = created(
+        &owner.token,
+        draft(
+            sku,
+            json!({ "target": { "type": "categories", "ids": [category] },
+                    "schedule": { "starts_at": "2099-01-01T00:00:00Z" } }),
+        ),
+    )
+    .await;
+    let ended = created(
+        &owner.token,
+        draft(sku, json!({ "schedule": { "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2021-01-01T00:00:00Z" } })),
+    )
+    .await;
+    let id = |p: &Value| p["id"].as_str().unwrap().to_string();
+    assert_eq!(on_category["status"], "scheduled");
+    assert_eq!(ended["status"], "ended");
+
+    let mine = format!("owner={}", owner.id);
+    assert_eq!(
+        ids(&list(&mine).await),
+        vec![id(&ended), id(&on_category), id(&on_product), id(&on_sku)],
+        "newest first"
+    );
+    assert_eq!(
+        ids(&list(&format!("{mine}&status=active")).await),
+        vec![id(&on_product), id(&on_sku)]
+    );
+    assert_eq!(
+        ids(&list(&format!("{mine}&status=scheduled")).await),
+        vec![id(&on_category)]
+    );
+    assert_eq!(
+        ids(&list(&format!("{mine}&status=ended")).await),
+        vec![id(&ended)]
+    );
+    assert_eq!(
+        ids(&list(&format!("sku={sku}")).await),
+        vec![id(&ended), id(&on_sku)]
+    );
+    assert_eq!(
+        ids(&list(&format!("product={product}")).await),
+        vec![id(&on_product)]
+    );
+    assert_eq!(
+        ids(&list(&format!("category={category}")).await),
+        vec![id(&on_category)]
+    );
+
+    let first = list(&format!("{mine}&limit=3")).await;
+    assert_eq!(ids(&first).len(), 3);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = list(&format!("{mine}&limit=3&cursor={cursor}")).await;
+    assert_eq!(ids(&second), vec![id(&on_sku)]);
+    assert!(second["next_cursor"].is_null());
+
+    for bad in [
+        "status=later",
+        "sku=nope",
+        "owner=nope",
+        "limit=0",
+        "cursor=%21",
+        "sku={s}&product={s}",
+    ] {
+        let bad = bad.replace("{s}", &sku.to_string());
+        let reply = stack()
+            .api()
+            .get(&format!("/api/v1/promotion/promotions?{bad}"))
+            .send()
+            .await;
+        assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn a_redemption_is_reserved_committed_or_released_exactly_once() {
+    let owner = seller();
+    let p = created(
+        &owner.token,
+        draft(
+            Uuid::new_v4(),
+            json!({ "total_limit": 2, "budget_minor": 1000, "currency": "VND" }),
+        ),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap();
+    let body = one_line(id, 600, None);
+    let reference = body["reference"].as_str().unwrap().to_string();
+    let k = key();
+    let first = reserve(body.clone(), &k).await;
+    first.assert_status(201);
+    assert_eq!(first.body["status"], "reserved");
+    // A retry replays the answer and takes nothing more.
+    let again = reserve(body.clone(), &k).await;
+    again.assert_status(201);
+    assert_eq!(again.body, first.body);
+    let counted = get(id, None).await.body;
+    assert_eq!(
+        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
+        (Some(1), Some(600))
+    );
+    // The same checkout under another key is refused: one redemption per reference.
+    reserve(body.clone(), &key())
+        .await
+        .assert_error(409, "redemption_exists");
+    // Not enough budget left for a second 600.
+    reserve(one_line(id, 600, None), &key())
+        .await
+        .assert_error(409, "promotion_budget_exhausted");
+
+    // Released: uses and budget come back; a second release is refused, a retry replays.
+    let k = key();
+    let released = finish(&reference, "release", &k).await;
+    released.assert_status(200);
+    assert_eq!(released.body["status"], "released");
+    assert_eq!(finish(&reference, "release", &k).await.body, released.body);
+    finish(&reference, "release", &key())
+        .await
+        .assert_error(409, "redemption_released");
+    finish(&reference, "commit", &key())
+        .await
+        .assert_error(409, "redemption_released");
+    let counted = get(id, None).await.body;
+    assert_eq!(
+        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
+        (Some(0), Some(0))
+    );
+
+    // Committed: spent for good.
+    let paid = one_line(id, 1000, None);
+    let paid_ref = paid["reference"].as_str().unwrap().to_string();
+    reserve(paid, &key()).await.assert_status(201);
+    let committed = finish(&paid_ref, "commit", &key()).await;
+    committed.assert_status(200);
+    assert_eq!(committed.body["status"], "committed");
+    finish(&paid_ref, "release", &key())
+        .await
+        .assert_error(409, "redemption_committed");
+    let counted = get(id, None).await.body;
+    assert_eq!(
+        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
+        (Some(1), Some(1000))
+    );
+
+    // A redeemed promotion is ended, not deleted, and can no longer be redeemed or changed.
+    stack()
+        .api()
+        .delete(&format!("/api/v1/promotion/promotions/{id}"))
+        .bearer(&owner.token)
+        .send()
+        .await
+        .assert_status(204);
+    let kept = get(id, None).await;
+    kept.assert_status(200);
+    assert_eq!(kept.body["status"], "ended");
+    assert!(kept.body["ended_at"].is_string());
+    reserve(one_line(id, 0, None), &key())
+        .await
+        .assert_error(409, "promotion_not_active");
+    stack()
+        .api()
+        .patch(&format!("/api/v1/promotion/promotions/{id}"))
+        .bearer(&owner.token)
+        .json(json!({ "name": "again" }))
+        .send()
+        .await
+        .assert_error(409, "promotion_ended");
+
+    finish("no-such-checkout", "commit", &key())
+        .await
+        .assert_error(404, "redemption_not_found");
+}
+
+#[tokio::test]
+async fn a_bad_reservation_is_refused_and_takes_nothing() {
+    let owner = seller();
+    let limited = created(
+        &owner.token,
+        draft(Uuid::new_v4(), json!({ "per_buyer_limit": 1 })),
+    )
+    .await;
+    let free = created(&owner.token, draft(Uuid::new_v4(), json!({}))).await;
+    let scheduled = created(
+        &owner.token,
+        draft(
+            Uuid::new_v4(),
+            json!({ "schedule": { "starts_at": "2099-01-01T00:00:00Z" } }),
+        ),
+    )
+    .await;
+    let (limited, free) = (
+        limited["id"].as_str().unwrap(),
+        free["id"].as_str().unwrap(),
+    );
+    let buyer = Uuid::new_v4();
+
+    reserve(one_line(limited, 0, None), &key())
+        .await
+        .assert_error(422, "buyer_required");
+    reserve(one_line(limited, 0, Some(buyer)), &key())
+        .await
+        .assert_status(201);
+    // The buyer's one use is taken: a cart with both promotions is refused whole.
+    let both = json!({
+        "reference": format!("checkout-{}", key()),
+        "buyer_id": buyer,
+        "lines": [
+            { "promotion_id": free, "amount_minor": 5 },
+            { "promotion_id": limited, "amount_minor": 5 },
+        ],
+    });
+    reserve(both, &key())
+        .await
+        .assert_error(409, "buyer_limit_reached");
+    assert_eq!(get(free, None).await.body["uses"], 0, "all or nothing");
+    // Another buyer still may.
+    reserve(one_line(limited, 0, Some(Uuid::new_v4())), &key())
+        .await
+        .assert_status(201);
+
+    reserve(one_line(scheduled["id"].as_str().unwrap(), 0, None), &key())
+        .await
+        .assert_error(409, "promotion_not_active");
+    reserve(one_line(&Uuid::new_v4().to_string(), 0, None), &key())
+        .await
+        .assert_error(404, "promotion_not_found");
+    reserve(one_line(free, -1, None), &key())
+        .await
+        .assert_error(422, "validation");
+    let twice = json!({
+        "reference": "twice",
+        "lines": [{ "promotion_id": free, "amount_minor": 1 }, { "promotion_id": free, "amount_minor": 1 }],
+    });
+    reserve(twice, &key()).await.assert_error(422, "validation");
+    reserve(json!({ "reference": "empty", "lines": [] }), &key())
+        .await
+        .assert_error(422, "validation");
+    reserve(
+        json!({ "reference": "", "lines": [{ "promotion_id": free, "amount_minor": 1 }] }),
+        &key(),
+    )
+    .await
+    .assert_error(422, "validation");
+    // Writes need a key, and internal routes the service token.
+    stack()
+        .internal("promotion")
+        .post("/internal/redemptions")
+        .json(one_line(free, 0, None))
+        .send()
+        .await
+        .assert_error(400, "idempotency_key_required");
+    stack()
+        .api()
+        .post("/internal/redemptions")
+        .header("idempotency-key", &key())
+        .json(one_line(free, 0, None))
+        .send()
+        .await
+        .assert_status(404);
+    assert_eq!(get(free, None).await.body["uses"], 0);
+}
+
+#[tokio::test]
+async fn twenty_checkouts_racing_for_a_promotion_limited_to_three_uses_get_three() {
+    let owner = seller();
+    let p = created(
+        &owner.token,
+        draft(Uuid::new_v4(), json!({ "total_limit": 3 })),
+    )
+    .await;
+    let id = p["id"].as_str().unwrap().to_string();
+    let replies = futures::future::join_all((0..20).map(|_| {
+        let id = id.clone();
+        async move { reserve(one_line(&id, 100, Some(Uuid::new_v4())), &key()).await }
+    }))
+    .await;
+    let won = replies.iter().filter(|r| r.status == 201).count();
+    for r in replies.iter().filter(|r| r.status != 201) {
+        r.assert_error(409, "promotion_limit_reached");
+    }
+    assert_eq!(won, 3);
+    let counted = get(&id, None).await.body;
+    assert_eq!(
+        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
+        (Some(3), Some(300))
+    );
+}
