@@ -13,6 +13,8 @@
 //! - [`stats`]: a seller's product count, rating and units sold.
 //! - [`stock_levels`]: availability and units sold as inventory announces them (internal).
 //! - [`embed`]: a product's embedding, asked for through the outbox (internal).
+//! - [`batch`]: many SKUs' or products' seller, category path, price and currency in one read,
+//!   for promotion's quotes and checkout (internal).
 //!
 //! Below the handlers:
 //! - [`model`]: catalog's tables — types, column lists, row decoding and every SQL statement.
@@ -22,6 +24,7 @@
 //!
 //! It owns the `catalog` schema and no other.
 
+mod batch;
 mod categories;
 mod embed;
 mod embeddings;
@@ -44,6 +47,8 @@ pub fn router() -> Router {
         .with_outbox()
         .post("/internal/products/:id/embed", embed::refresh)
         .post("/internal/stock-levels", stock_levels::apply)
+        .post("/internal/skus/batch", batch::skus)
+        .post("/internal/products/batch", batch::products)
         .get("/api/v1/catalog/categories", categories::list)
         .post("/api/v1/catalog/categories", categories::create)
         .get("/api/v1/catalog/categories/:key", categories::get)

@@ -1,15 +1,97 @@
 //! Bodies of catalog's internal routes and of the messages catalog receives.
 //!
-//! Both routes are reached through an outbox, so each request is a message that may arrive
-//! late, twice, or out of order; the answers say what the message changed.
-//!
+//! - `POST /internal/skus/batch`: [`SkusBatchRequest`] → [`SkusBatchAnswer`], what promotion's
+//!   quote and checkout price lines with: seller, category path, price and currency of many
+//!   SKUs in one call.
+//! - `POST /internal/products/batch`: [`ProductsBatchRequest`] → [`ProductsBatchAnswer`], whose
+//!   products they are: promotion checks that a seller's promotion targets only its own.
 //! - `POST /internal/stock-levels`: [`StockLevelsRequest`] → [`StockLevelsAnswer`], sent by
 //!   inventory on every change of a SKU's counts.
 //! - `POST /internal/products/:id/embed`: [`EmbedRequest`] → [`EmbedAnswer`], sent by catalog
 //!   itself when a product's text changes.
+//!
+//! The two batches only read. The last two routes are reached through an outbox, so each
+//! request is a message that may arrive late, twice, or out of order; their answers say what
+//! the message changed.
+//!
+//! Requests refuse unknown fields, so a caller's typo is a 422 rather than a field silently
+//! ignored; answers accept them, so catalog can add a field without breaking a caller built
+//! before it.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+/// Most ids one batch request names; a caller with more sends several requests.
+pub const BATCH_MAX: usize = 500;
+
+/// What catalog knows of 1 to [`BATCH_MAX`] SKUs, read in one query. An id may repeat: it is
+/// answered once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkusBatchRequest {
+    /// The SKUs.
+    pub sku_ids: Vec<Uuid>,
+}
+
+/// The answer to a [`SkusBatchRequest`]: one item per known SKU, in the order the request
+/// first names them; SKUs catalog never had are absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkusBatchAnswer {
+    /// The SKUs found.
+    pub items: Vec<SkuSummary>,
+}
+
+/// A SKU as a line of a quote or an order needs it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuSummary {
+    /// The SKU.
+    pub sku_id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// The product's seller.
+    pub seller_id: Uuid,
+    /// The product's category first, then each ancestor up to the top of the tree.
+    pub category_path: Vec<Uuid>,
+    /// Price of one unit, in minor units of `currency`.
+    pub unit_price_minor: i64,
+    /// The product's currency (ISO 4217), in which all its SKUs are priced.
+    pub currency: String,
+    /// `false` when the SKU or its product was deleted, or the product is disabled: it can be
+    /// shown on an old order but not bought.
+    pub available: bool,
+}
+
+/// What catalog knows of 1 to [`BATCH_MAX`] products, read in one query. An id may repeat: it
+/// is answered once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProductsBatchRequest {
+    /// The products.
+    pub product_ids: Vec<Uuid>,
+}
+
+/// The answer to a [`ProductsBatchRequest`]: one item per known product, in the order the
+/// request first names them; products catalog never had are absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductsBatchAnswer {
+    /// The products found.
+    pub items: Vec<ProductSummary>,
+}
+
+/// Whose a product is and where it sits in the category tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductSummary {
+    /// The product.
+    pub product_id: Uuid,
+    /// Its seller.
+    pub seller_id: Uuid,
+    /// Its category first, then each ancestor up to the top of the tree.
+    pub category_path: Vec<Uuid>,
+    /// Its currency (ISO 4217).
+    pub currency: String,
+    /// `false` when the product was deleted or is disabled.
+    pub available: bool,
+}
 
 /// A SKU's stock levels as inventory holds them after a change. Each change bumps `version`,
 /// and catalog applies a level only when its version is newer than the one it holds, so a
@@ -67,5 +149,23 @@ mod tests {
         let level = r#"{"sku_id": "00000000-0000-0000-0000-000000000000", "available": 1,
             "sold": 0, "version": 2, "reserved": 0}"#;
         assert!(serde_json::from_str::<StockLevelsRequest>(level).is_err());
+    }
+
+    #[test]
+    fn batch_requests_with_an_unknown_field_are_refused() {
+        let skus = r#"{"sku_ids": ["00000000-0000-0000-0000-000000000000"], "limit": 1}"#;
+        assert!(serde_json::from_str::<SkusBatchRequest>(skus).is_err());
+        let products = r#"{"product_ids": [], "sku_ids": []}"#;
+        assert!(serde_json::from_str::<ProductsBatchRequest>(products).is_err());
+    }
+
+    #[test]
+    fn batch_answers_accept_fields_added_later() {
+        let answer = r#"{"items": [{"product_id": "00000000-0000-0000-0000-000000000001",
+            "seller_id": "00000000-0000-0000-0000-000000000002",
+            "category_path": ["00000000-0000-0000-0000-000000000003"],
+            "currency": "VND", "available": true, "rating": 4.5}]}"#;
+        let answer: ProductsBatchAnswer = serde_json::from_str(answer).unwrap();
+        assert_eq!(answer.items[0].category_path, vec![Uuid::from_u128(3)]);
     }
 }

@@ -5,6 +5,7 @@
 
 mod account;
 mod catalog;
+mod catalog_batch;
 mod durable;
 mod inventory;
 mod messages;

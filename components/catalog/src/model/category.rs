@@ -101,6 +101,16 @@ pub fn path(db: &Db, id: Uuid) -> ApiResult<Vec<Category>> {
     )
 }
 
+/// A recursive CTE, `category_path (id, path)`: every category with its path as `text[]` — the
+/// category itself first, then each ancestor up to the top. For `WITH RECURSIVE {PATHS} …`,
+/// joined on `category_path.id`. It walks down from the top, so it ends whatever the parents
+/// hold; the tree is small, so walking all of it costs less than a walk up per category.
+pub const PATHS: &str = "category_path (id, path) AS ( \
+      SELECT id, ARRAY[id::text] FROM catalog.category WHERE parent_id IS NULL \
+      UNION ALL \
+      SELECT c.id, array_prepend(c.id::text, up.path) \
+      FROM catalog.category c JOIN category_path up ON c.parent_id = up.id)";
+
 /// The children of `id`, by name.
 pub fn children(db: &Db, id: Uuid) -> ApiResult<Vec<Category>> {
     db.fetch_all(

@@ -27,8 +27,9 @@ pub mod search_word;
 pub mod sku;
 pub mod tag;
 
-use kit::ApiResult;
 use kit::db::Row;
+use kit::{ApiError, ApiResult};
+use uuid::Uuid;
 
 /// The schema catalog owns; its idempotency records and its outbox live in it as well.
 pub const SCHEMA: &str = "catalog";
@@ -43,4 +44,16 @@ fn string_list(row: &Row<'_>, column: &str) -> ApiResult<Vec<String>> {
         .into_iter()
         .flatten()
         .collect())
+}
+
+/// A `text[]` column of ids as a list. Spin decodes no `uuid[]`, so queries select id arrays
+/// as `text[]`; an element that is not a UUID is a bug of the query, hence a 500.
+fn uuid_list(row: &Row<'_>, column: &str) -> ApiResult<Vec<Uuid>> {
+    string_list(row, column)?
+        .iter()
+        .map(|id| {
+            id.parse()
+                .map_err(|e| ApiError::internal(format_args!("column `{column}`: {e}")))
+        })
+        .collect()
 }

@@ -6,12 +6,13 @@
 //! follows, except the embedding, which the outbox asks for after the commit.
 
 use chrono::{DateTime, Utc};
-use kit::db::{Db, FromRow, Param, Row, json, rows, strings, text, uuid};
+use contracts::catalog::ProductSummary;
+use kit::db::{Db, FromRow, Param, Row, json, rows, strings, text, uuid, uuids};
 use kit::{ApiError, ApiResult};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::search_word;
+use super::{category, search_word};
 use crate::rules::product::Pair;
 use crate::rules::{self, Key};
 
@@ -181,6 +182,35 @@ pub fn lock_of_sku(db: &Db, sku: Uuid) -> ApiResult<Option<Uuid>> {
         &[uuid(sku)],
     )?;
     rows(&set).next().map(|r| r.get("id")).transpose()
+}
+
+/// The products among `ids` catalog has, live or removed, in the order of `ids`, each with
+/// its seller, category path and currency, in one query.
+pub fn summaries(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<ProductSummary>> {
+    let set = db.query(
+        &format!(
+            "WITH RECURSIVE {paths} \
+             SELECT p.id, p.seller_id, cp.path, p.currency, \
+               (p.deleted_at IS NULL AND p.enabled) AS available \
+             FROM unnest($1::text[]::uuid[]) WITH ORDINALITY AS asked (id, n) \
+             JOIN catalog.product p ON p.id = asked.id \
+             JOIN category_path cp ON cp.id = p.category_id \
+             ORDER BY asked.n",
+            paths = category::PATHS
+        ),
+        &[uuids(ids)],
+    )?;
+    rows(&set)
+        .map(|row| {
+            Ok(ProductSummary {
+                product_id: row.get("id")?,
+                seller_id: row.get("seller_id")?,
+                category_path: super::uuid_list(&row, "path")?,
+                currency: row.get("currency")?,
+                available: row.get("available")?,
+            })
+        })
+        .collect()
 }
 
 /// Writes a new product of `seller`, priced in `currency`.

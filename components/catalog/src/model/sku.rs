@@ -3,13 +3,13 @@
 //! the version they came with, so that an older announcement never overwrites a newer one.
 
 use chrono::{DateTime, Utc};
-use contracts::catalog::StockLevelsRequest;
+use contracts::catalog::{SkuSummary, StockLevelsRequest};
 use kit::db::{Db, FromRow, Param, Row, json, rows, uuid, uuids};
 use kit::{ApiError, ApiResult};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::Lock;
+use super::{Lock, category};
 use crate::rules::product::Pair;
 
 /// A SKU, serialised as the API shows it.
@@ -107,6 +107,39 @@ pub fn of_products(db: &Db, products: &[Uuid]) -> ApiResult<Vec<Sku>> {
         ),
         &[uuids(products)],
     )
+}
+
+/// The SKUs among `ids` catalog has, live or removed, in the order of `ids`, each with its
+/// product's seller, category path and currency: one query for a whole quote or checkout.
+/// Removed SKUs stay in the answer (`available: false`) since orders still name them.
+pub fn summaries(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<SkuSummary>> {
+    let set = db.query(
+        &format!(
+            "WITH RECURSIVE {paths} \
+             SELECT s.id, s.product_id, p.seller_id, cp.path, s.price, p.currency, \
+               (s.deleted_at IS NULL AND p.deleted_at IS NULL AND p.enabled) AS available \
+             FROM unnest($1::text[]::uuid[]) WITH ORDINALITY AS asked (id, n) \
+             JOIN catalog.sku s ON s.id = asked.id \
+             JOIN catalog.product p ON p.id = s.product_id \
+             JOIN category_path cp ON cp.id = p.category_id \
+             ORDER BY asked.n",
+            paths = category::PATHS
+        ),
+        &[uuids(ids)],
+    )?;
+    rows(&set)
+        .map(|row| {
+            Ok(SkuSummary {
+                sku_id: row.get("id")?,
+                product_id: row.get("product_id")?,
+                seller_id: row.get("seller_id")?,
+                category_path: super::uuid_list(&row, "path")?,
+                unit_price_minor: row.get("price")?,
+                currency: row.get("currency")?,
+                available: row.get("available")?,
+            })
+        })
+        .collect()
 }
 
 /// The live SKU `id` of `product`: 404 `sku_not_found` otherwise.

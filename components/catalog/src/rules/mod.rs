@@ -7,7 +7,9 @@
 //! - [`category`]: what an operator writes of a category.
 //! - [`review`]: scores, review and reply texts, votes, review sorts.
 //! - [`search`]: how a search query becomes words and a text-search query; list sorts.
+//! - [`batch`]: the ids a batch read names.
 
+pub mod batch;
 pub mod category;
 pub mod product;
 pub mod review;
