@@ -11,6 +11,8 @@
 //!
 //! Below them, used by all of them and using none of them:
 //!
+//! - [`rules`]: what a promotion gives, to which lines, when, and the prices a cart pays under
+//!   a set of promotions — pure functions, tested natively.
 //! - [`model`]: the tables, their row types and every SQL statement.
 //!
 //! The bodies of the internal routes are `contracts::promotion`.
@@ -18,6 +20,7 @@
 mod model;
 mod promotions;
 mod redemptions;
+mod rules;
 
 use kit::Router;
 

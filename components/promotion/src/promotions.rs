@@ -16,6 +16,8 @@ use uuid::Uuid;
 use crate::model::Lock;
 use crate::model::promotion::{self, Filter, Promotion, Stored};
 use crate::model::usage::{self, Limits};
+use crate::rules::schedule::Schedule;
+use crate::rules::terms::{Conditions, Kind, Target};
 
 /// Who is asking: a seller (its account) or the platform (the admin token).
 fn caller(ctx: &Ctx, req: &Request) -> ApiResult<Option<Uuid>> {
@@ -113,6 +115,9 @@ struct PromotionAnswer {
     uses: i64,
     spent_minor: i64,
     ended_at: Option<DateTime<Utc>>,
+    /// When the schedule next opens or closes (a window, the start, the end); `None` once it
+    /// never changes again.
+    next_change_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -126,6 +131,11 @@ struct Owner {
 
 fn answer(p: Promotion, viewer: Option<Option<Uuid>>) -> PromotionAnswer {
     let owned = viewer == Some(p.stored.seller_id);
+    // Written by the same parser, so it parses; an ended promotion changes no more.
+    let next_change_at = Schedule::parse(&p.stored.schedule)
+        .ok()
+        .filter(|_| p.ended_at.is_none())
+        .and_then(|s| s.next_change(Utc::now()));
     PromotionAnswer {
         id: p.stored.id,
         owner: Owner {
@@ -153,6 +163,7 @@ fn answer(p: Promotion, viewer: Option<Option<Uuid>>) -> PromotionAnswer {
         uses: p.counts.uses,
         spent_minor: p.counts.spent_minor,
         ended_at: p.ended_at,
+        next_change_at,
         created_at: p.created_at,
         updated_at: p.updated_at,
     }
@@ -160,19 +171,6 @@ fn answer(p: Promotion, viewer: Option<Option<Uuid>>) -> PromotionAnswer {
 
 /// Longest name.
 const MAX_NAME_CHARS: usize = 200;
-
-/// The kinds a promotion may have.
-const KINDS: [&str; 6] = [
-    "percentage",
-    "fixed",
-    "shipping",
-    "buy_x_get_y",
-    "bundle",
-    "cashback",
-];
-
-/// Most ids a target may list.
-const MAX_TARGET_IDS: usize = 500;
 
 /// A promotion's fields before they are checked, as created or after a change is applied.
 struct Draft {
@@ -197,25 +195,6 @@ fn target_value(kind: &str, ids: &[Uuid]) -> Value {
     }
 }
 
-/// A `{"type": …}` object's type.
-fn tag<'a>(field: &str, value: &'a Value) -> ApiResult<&'a str> {
-    value
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::validation(format!("{field}: an object with a `type`")))
-}
-
-fn time(field: &str, value: Option<&Value>) -> ApiResult<Option<DateTime<Utc>>> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_str()
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| Some(t.with_timezone(&Utc)))
-            .ok_or_else(|| ApiError::validation(format!("{field}: an RFC 3339 time"))),
-    }
-}
-
 fn positive(field: &str, limit: Option<i64>) -> ApiResult<Option<i64>> {
     match limit {
         Some(n) if n <= 0 => Err(ApiError::validation(format!("{field} must be positive"))),
@@ -224,48 +203,15 @@ fn positive(field: &str, limit: Option<i64>) -> ApiResult<Option<i64>> {
 }
 
 impl Draft {
-    /// Checks every field and gives the columns to store for `owner` (`None`: the platform).
+    /// Checks every field — the kind, target, conditions and schedule by the rules' own
+    /// parsers, which the quote reads them back with — and gives the columns to store for
+    /// `owner` (`None`: the platform).
     fn check(self, id: Uuid, owner: Option<Uuid>) -> ApiResult<(Stored, Limits)> {
         let name = kit::validate::line("name", &self.name, 1, MAX_NAME_CHARS)?;
-        let kind = tag("kind", &self.kind)?;
-        if !KINDS.contains(&kind) {
-            return Err(ApiError::validation(format!(
-                "kind.type: one of {}",
-                KINDS.join(", ")
-            )));
-        }
-        if kind == "percentage" {
-            let percent = self.kind.get("percent").and_then(Value::as_i64);
-            if !percent.is_some_and(|p| (1..=100).contains(&p)) {
-                return Err(ApiError::unprocessable(
-                    "percent_out_of_range",
-                    "kind.percent: a whole number from 1 to 100",
-                ));
-            }
-        }
-        let target_kind = tag("target", &self.target)?;
-        let target_kind = ["all", "products", "skus", "categories"]
-            .into_iter()
-            .find(|k| *k == target_kind)
-            .ok_or_else(|| {
-                ApiError::validation("target.type: all, products, skus or categories")
-            })?;
-        let target_ids: Vec<Uuid> = match (target_kind, self.target.get("ids")) {
-            ("all", None) => Vec::new(),
-            ("all", Some(_)) => {
-                return Err(ApiError::validation("target: `all` lists no ids"));
-            }
-            (_, ids) => serde_json::from_value(ids.cloned().unwrap_or(Value::Null))
-                .map_err(|_| ApiError::validation("target.ids: a list of ids"))?,
-        };
-        if target_kind != "all" && (target_ids.is_empty() || target_ids.len() > MAX_TARGET_IDS) {
-            return Err(ApiError::validation(format!(
-                "target.ids: 1 to {MAX_TARGET_IDS} ids"
-            )));
-        }
-        if !self.conditions.is_object() {
-            return Err(ApiError::validation("conditions: an object"));
-        }
+        let kind = Kind::parse(&self.kind)?;
+        let target = Target::parse(&self.target)?;
+        let conditions = Conditions::parse(Some(&self.conditions))?;
+        let schedule = Schedule::parse(&self.schedule)?;
         let code = self
             .code
             .map(|c| {
@@ -284,6 +230,11 @@ impl Draft {
             .currency
             .map(|c| kit::validate::Currency::parse("currency", &c).map(|c| c.as_str().to_string()))
             .transpose()?;
+        if kind.needs_currency() && currency.is_none() {
+            return Err(ApiError::validation(
+                "currency: required for a promotion that gives an amount",
+            ));
+        }
         let limits = Limits {
             total_limit: positive("total_limit", self.limits.total_limit)?,
             per_buyer_limit: positive("per_buyer_limit", self.limits.per_buyer_limit)?,
@@ -292,31 +243,28 @@ impl Draft {
         if limits.budget_minor.is_some() && currency.is_none() {
             return Err(ApiError::validation("a budget needs a currency"));
         }
-        let starts_at = time("schedule.starts_at", self.schedule.get("starts_at"))?
-            .ok_or_else(|| ApiError::validation("schedule.starts_at is required"))?;
-        let ends_at = time("schedule.ends_at", self.schedule.get("ends_at"))?;
-        if ends_at.is_some_and(|end| end <= starts_at) {
-            return Err(ApiError::unprocessable(
-                "end_before_start",
-                "schedule.ends_at must come after schedule.starts_at",
-            ));
-        }
+        let (target_kind, target_ids) = match &target {
+            Target::All => ("all", Vec::new()),
+            Target::Products(ids) => ("products", ids.iter().copied().collect()),
+            Target::Skus(ids) => ("skus", ids.iter().copied().collect()),
+            Target::Categories(ids) => ("categories", ids.iter().copied().collect()),
+        };
         let stored = Stored {
             id,
             seller_id: owner,
             name,
-            kind: kind.to_string(),
-            terms: self.kind,
+            kind: kind.tag().to_string(),
+            terms: kind.to_json(),
             target_kind: target_kind.to_string(),
             target_ids,
-            conditions: self.conditions,
+            conditions: serde_json::to_value(&conditions).map_err(ApiError::internal)?,
             code,
             priority: self.priority,
             exclusive: self.exclusive,
             currency,
-            starts_at,
-            ends_at,
-            schedule: self.schedule,
+            starts_at: schedule.starts_at,
+            ends_at: schedule.ends_at,
+            schedule: schedule.to_json(),
         };
         Ok((stored, limits))
     }
