@@ -6,6 +6,8 @@
 //!
 //! - [`promotions`]: promotions of a seller or of the platform — create, read, list, update,
 //!   delete (owners only; a redeemed promotion is ended, not deleted).
+//! - [`quotes`]: what a cart pays under the promotions running now, and why each other one
+//!   considered did not apply (public preview; internal, for lines the caller has read).
 //! - [`redemptions`]: reserve / commit / release of the promotions a checkout applied
 //!   (internal, exactly once, never past a limit or a budget).
 //!
@@ -19,6 +21,7 @@
 
 mod model;
 mod promotions;
+mod quotes;
 mod redemptions;
 mod rules;
 
@@ -32,6 +35,8 @@ pub fn router() -> Router {
         .get("/api/v1/promotion/promotions/:id", promotions::get)
         .patch("/api/v1/promotion/promotions/:id", promotions::update)
         .delete("/api/v1/promotion/promotions/:id", promotions::delete)
+        .post("/api/v1/promotion/quote", quotes::preview)
+        .post("/internal/quote", quotes::internal)
         .post("/internal/redemptions", redemptions::reserve)
         .key_required()
         .post(

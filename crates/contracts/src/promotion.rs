@@ -4,6 +4,8 @@
 //!   the uses and the budget of the promotions its quote applied, all or nothing.
 //! - `POST /internal/redemptions/:reference/commit` and `…/release`: no body →
 //!   [`RedemptionAnswer`], paid, or cancelled and given back.
+//! - `POST /internal/quote`: [`QuoteRequest`] → the quote (as `POST /api/v1/promotion/quote`
+//!   answers it), for lines whose seller, product, category and price the caller knows.
 //!
 //! Requests refuse unknown fields, so a caller's typo is a 422 rather than a field silently
 //! ignored; answers accept them, so promotion can add a field without breaking a caller built
@@ -66,6 +68,57 @@ pub struct RedemptionAnswer {
     pub status: RedemptionStatus,
     /// What it took, in promotion id order.
     pub lines: Vec<RedemptionLine>,
+}
+
+/// A cart to price, with everything promotion needs to know of its lines, so that pricing
+/// never calls back into catalog: the caller (checkout, catalog's cards) has read them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRequest {
+    /// ISO 4217 code of every amount; promotions in another currency do not apply.
+    pub currency: String,
+    /// 1 to 100 lines, each SKU once.
+    pub lines: Vec<QuoteLine>,
+    /// What each seller charges to ship its lines, at most one entry per seller.
+    #[serde(default)]
+    pub shipping: Vec<QuoteShipment>,
+    /// The signed-in buyer: per-buyer limits are counted for them.
+    #[serde(default)]
+    pub buyer_id: Option<Uuid>,
+    /// Whether this would be the buyer's first order (first-order-only promotions).
+    #[serde(default)]
+    pub first_order: bool,
+    /// Voucher codes as the shopper typed them, at most 10.
+    #[serde(default)]
+    pub codes: Vec<String>,
+}
+
+/// One line of a cart to price.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteLine {
+    /// The SKU.
+    pub sku_id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// The product's seller.
+    pub seller_id: Uuid,
+    /// The product's category, then each ancestor (as catalog's batch read gives it).
+    pub category_path: Vec<Uuid>,
+    /// The price of one unit, minor units of the cart's currency.
+    pub unit_price_minor: i64,
+    /// Units, 1 to 1,000,000.
+    pub quantity: i64,
+}
+
+/// A seller's shipping charge for its lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteShipment {
+    /// The seller.
+    pub seller_id: Uuid,
+    /// Minor units of the cart's currency, 0 or more.
+    pub amount_minor: i64,
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::catalog::{account, add_sku, product};
 
 /// A new category under `parent` (the top of the tree when `None`), made with the admin token:
 /// its id.
-async fn category(name: &str, parent: Option<&str>) -> String {
+pub(crate) async fn category(name: &str, parent: Option<&str>) -> String {
     let slug = format!("{name}-{}", &Uuid::new_v4().simple().to_string()[..8]);
     let reply = stack()
         .api()

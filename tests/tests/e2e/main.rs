@@ -11,6 +11,7 @@ mod inventory;
 mod messages;
 mod platform;
 mod promotion;
+mod quotes;
 mod reviews;
 mod search;
 mod sessions;

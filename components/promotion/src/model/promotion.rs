@@ -256,3 +256,30 @@ pub fn delete(db: &Db, id: Uuid) -> ApiResult<()> {
     db.execute(DELETE, &[uuid(id)])?;
     Ok(())
 }
+
+/// Most promotions one quote weighs: far more than a cart's sellers run at once, and a bound on
+/// what a quote costs however many promotions a seller creates.
+pub const MAX_OFFERS: i64 = 500;
+
+const OFFERS: &str = "SELECT {COLUMNS} FROM {FROM} \
+     WHERE ended_at IS NULL AND ( \
+       (code IS NULL AND (owner_id IS NULL OR owner_id = ANY ($1::text[]::uuid[])) \
+        AND starts_at <= now() AND (ends_at IS NULL OR ends_at > now())) \
+       OR (code IS NOT NULL AND lower(code) = ANY ($2::text[]))) \
+     ORDER BY id LIMIT $3";
+
+/// What a quote weighs for a cart of `sellers`' lines carrying `codes` (lower-cased): the
+/// running automatic promotions of those sellers and of the platform, and every promotion
+/// whose code the cart carries, whatever its owner or schedule — so that the answer can say
+/// why a typed code gives nothing (expired, not yet started, another seller's).
+pub fn offers(db: &Db, sellers: &[Uuid], codes: &[String]) -> ApiResult<Vec<Promotion>> {
+    let sql = OFFERS.replace("{COLUMNS}", COLUMNS).replace("{FROM}", FROM);
+    db.fetch_all(
+        &sql,
+        &[
+            kit::db::uuids(sellers),
+            kit::db::strings(codes),
+            MAX_OFFERS.into(),
+        ],
+    )
+}

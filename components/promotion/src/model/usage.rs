@@ -218,6 +218,18 @@ pub fn give_back_buyer(db: &Db, promotion: Uuid, buyer: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
+const BUYER_USES: &str = "SELECT promotion_id, uses FROM promotion.buyer_usage \
+                          WHERE buyer_id = $1 AND promotion_id = ANY ($2::text[]::uuid[])";
+
+/// How often `buyer` has used each of `promotions` (reserved or committed); promotions they
+/// never used are absent.
+pub fn buyer_uses(db: &Db, buyer: Uuid, promotions: &[Uuid]) -> ApiResult<Vec<(Uuid, i64)>> {
+    let set = db.query(BUYER_USES, &[uuid(buyer), uuids(promotions)])?;
+    kit::db::rows(&set)
+        .map(|row| Ok((row.get("promotion_id")?, row.get("uses")?)))
+        .collect()
+}
+
 /// 409 for a promotion whose total use limit is reached.
 pub fn limit_reached(promotion: Uuid) -> ApiError {
     ApiError::conflict(
