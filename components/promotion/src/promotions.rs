@@ -5,7 +5,12 @@
 //! not exist (404). A promotion that has been redeemed is ended, not deleted, so orders keep
 //! their history.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
+use contracts::catalog::{
+    BATCH_MAX, ProductsBatchAnswer, ProductsBatchRequest, SkusBatchAnswer, SkusBatchRequest,
+};
 use kit::db::Db;
 use kit::patch::Field;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
@@ -202,11 +207,67 @@ fn positive(field: &str, limit: Option<i64>) -> ApiResult<Option<i64>> {
     }
 }
 
+/// The products and SKUs a promotion names, in its target and its terms.
+struct Named {
+    skus: Vec<Uuid>,
+    products: Vec<Uuid>,
+}
+
+/// 422 `target_not_owned` unless every product and SKU a seller's promotion names is one of
+/// the seller's own, as catalog's batch reads tell (an id catalog does not know is not the
+/// seller's either); the platform's may name any. The quote applies a seller's promotion to
+/// that seller's lines only, whatever it names: this tells the seller at once.
+async fn ensure_owned(ctx: &Ctx, owner: Option<Uuid>, named: &Named) -> ApiResult<()> {
+    let Some(seller) = owner else {
+        return Ok(());
+    };
+    let catalog = ctx.internal("catalog");
+    let not_owned = |what: &str, id: &Uuid| {
+        ApiError::unprocessable(
+            "target_not_owned",
+            format!("{what} {id} is not one of your products"),
+        )
+    };
+    for chunk in named.skus.chunks(BATCH_MAX) {
+        let request = SkusBatchRequest {
+            sku_ids: chunk.to_vec(),
+        };
+        let found: SkusBatchAnswer = catalog.post("/internal/skus/batch", &request, None).await?;
+        let theirs: HashSet<Uuid> = found
+            .items
+            .iter()
+            .filter(|s| s.seller_id == seller)
+            .map(|s| s.sku_id)
+            .collect();
+        if let Some(id) = chunk.iter().find(|id| !theirs.contains(id)) {
+            return Err(not_owned("SKU", id));
+        }
+    }
+    for chunk in named.products.chunks(BATCH_MAX) {
+        let request = ProductsBatchRequest {
+            product_ids: chunk.to_vec(),
+        };
+        let found: ProductsBatchAnswer = catalog
+            .post("/internal/products/batch", &request, None)
+            .await?;
+        let theirs: HashSet<Uuid> = found
+            .items
+            .iter()
+            .filter(|p| p.seller_id == seller)
+            .map(|p| p.product_id)
+            .collect();
+        if let Some(id) = chunk.iter().find(|id| !theirs.contains(id)) {
+            return Err(not_owned("product", id));
+        }
+    }
+    Ok(())
+}
+
 impl Draft {
     /// Checks every field — the kind, target, conditions and schedule by the rules' own
     /// parsers, which the quote reads them back with — and gives the columns to store for
     /// `owner` (`None`: the platform).
-    fn check(self, id: Uuid, owner: Option<Uuid>) -> ApiResult<(Stored, Limits)> {
+    fn check(self, id: Uuid, owner: Option<Uuid>) -> ApiResult<(Stored, Limits, Named)> {
         let name = kit::validate::line("name", &self.name, 1, MAX_NAME_CHARS)?;
         let kind = Kind::parse(&self.kind)?;
         let target = Target::parse(&self.target)?;
@@ -243,6 +304,15 @@ impl Draft {
         if limits.budget_minor.is_some() && currency.is_none() {
             return Err(ApiError::validation("a budget needs a currency"));
         }
+        let mut named = Named {
+            skus: kind.skus(),
+            products: Vec::new(),
+        };
+        match &target {
+            Target::Skus(ids) => named.skus.extend(ids),
+            Target::Products(ids) => named.products.extend(ids),
+            Target::All | Target::Categories(_) => {}
+        }
         let (target_kind, target_ids) = match &target {
             Target::All => ("all", Vec::new()),
             Target::Products(ids) => ("products", ids.iter().copied().collect()),
@@ -266,7 +336,7 @@ impl Draft {
             ends_at: schedule.ends_at,
             schedule: schedule.to_json(),
         };
-        Ok((stored, limits))
+        Ok((stored, limits, named))
     }
 
     /// The draft of a stored promotion, to apply a change to.
@@ -325,7 +395,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             budget_minor: body.budget_minor,
         },
     };
-    let (stored, limits) = draft.check(kit::ids::new_id(), owner)?;
+    let (stored, limits, named) = draft.check(kit::ids::new_id(), owner)?;
+    ensure_owned(&ctx, owner, &named).await?;
     ctx.db()?
         .transaction(async |db: &Db| {
             promotion::insert(db, &stored)?;
@@ -371,7 +442,8 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     format!("promotion {id} has ended and can no longer change"),
                 ));
             }
-            let (stored, limits) = Draft::of(&current).apply(change).check(id, owner)?;
+            let (stored, limits, named) = Draft::of(&current).apply(change).check(id, owner)?;
+            ensure_owned(&ctx, owner, &named).await?;
             promotion::update(db, &stored)?;
             usage::set_limits(db, id, limits)?;
             let updated = promotion::load(db, id, Lock::None)?;

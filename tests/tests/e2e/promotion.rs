@@ -5,6 +5,9 @@ use serde_json::{Value, json};
 use souk_e2e::{Reply, stack};
 use uuid::Uuid;
 
+use crate::catalog::{account, add_sku, product};
+use crate::catalog_batch::category;
+
 /// A seller: an account id and its access token.
 struct Seller {
     id: Uuid,
@@ -19,6 +22,17 @@ fn seller() -> Seller {
     }
 }
 
+/// A registered seller with one product holding one SKU: (seller, product id, SKU id).
+async fn seller_with_sku() -> (Seller, Uuid, Uuid) {
+    let (id, token) = account("VN").await;
+    let category = category("promoted", None).await;
+    let made = product(&token, "Promoted Kettle", &category, &[]).await;
+    let product_id = made["id"].as_str().unwrap().to_string();
+    let sku = add_sku(&token, &product_id, 100_000).await;
+    let parse = |v: &Value| v.as_str().unwrap().parse::<Uuid>().unwrap();
+    (Seller { id, token }, parse(&made["id"]), parse(&sku["id"]))
+}
+
 fn key() -> String {
     Uuid::new_v4().to_string()
 }
@@ -28,12 +42,12 @@ fn code() -> String {
     format!("c{}", &Uuid::new_v4().simple().to_string()[..12])
 }
 
-/// A running 10% promotion on one SKU, with `extra` fields on top.
-fn draft(sku: Uuid, extra: Value) -> Value {
+/// A running 10% promotion on all of its owner's products, with `extra` fields on top.
+fn draft(extra: Value) -> Value {
     let mut body = json!({
         "name": "Ten off",
         "kind": { "type": "percentage", "percent": 10 },
-        "target": { "type": "skus", "ids": [sku] },
+        "target": { "type": "all" },
         "schedule": { "starts_at": "2020-01-01T00:00:00Z" },
     });
     for (k, v) in extra.as_object().unwrap() {
@@ -118,12 +132,12 @@ fn one_line(promotion: &str, amount: i64, buyer: Option<Uuid>) -> Value {
 
 #[tokio::test]
 async fn a_seller_creates_reads_updates_and_deletes_its_promotion() {
-    let owner = seller();
-    let sku = Uuid::new_v4();
+    let (owner, _, sku) = seller_with_sku().await;
     let code = code();
     let p = created(
         &owner.token,
-        draft(sku, json!({ "code": code, "priority": 5 })),
+        draft(json!({ "code": code, "priority": 5,
+                      "target": { "type": "skus", "ids": [sku] } })),
     )
     .await;
     assert_eq!(
@@ -232,10 +246,7 @@ async fn platform_promotions_are_created_with_the_admin_token_only() {
     // one must not change the prices other tests quote.
     let p = created(
         &stack().admin_token,
-        draft(
-            Uuid::new_v4(),
-            json!({ "target": { "type": "categories", "ids": [Uuid::new_v4()] } }),
-        ),
+        draft(json!({ "target": { "type": "categories", "ids": [Uuid::new_v4()] } })),
     )
     .await;
     assert_eq!(p["owner"], json!({ "kind": "platform" }));
@@ -253,11 +264,11 @@ async fn platform_promotions_are_created_with_the_admin_token_only() {
     stack()
         .api()
         .post("/api/v1/promotion/promotions")
-        .json(draft(Uuid::new_v4(), json!({})))
+        .json(draft(json!({})))
         .send()
         .await
         .assert_error(401, "unauthorized");
-    create("not-a-token", draft(Uuid::new_v4(), json!({})))
+    create("not-a-token", draft(json!({})))
         .await
         .assert_error(401, "unauthorized");
 }
@@ -315,7 +326,7 @@ async fn bad_promotions_are_refused_with_a_reason_and_nothing_is_written() {
         (json!({ "surprise": true }), 422, "validation"),
     ];
     for (extra, status, code) in cases {
-        let reply = create(&owner.token, draft(sku, extra.clone())).await;
+        let reply = create(&owner.token, draft(extra.clone())).await;
         assert_eq!(reply.status, status, "{extra}: {}", reply.text);
         assert_eq!(reply.body["error"]["code"], code, "{extra}: {}", reply.text);
     }
@@ -334,18 +345,11 @@ async fn bad_promotions_are_refused_with_a_reason_and_nothing_is_written() {
 #[tokio::test]
 async fn a_code_belongs_to_one_live_promotion_whatever_its_letter_case() {
     let code = code();
-    let first = created(
-        &seller().token,
-        draft(Uuid::new_v4(), json!({ "code": code })),
-    )
-    .await;
+    let first = created(&seller().token, draft(json!({ "code": code }))).await;
     let other = seller();
-    create(
-        &other.token,
-        draft(Uuid::new_v4(), json!({ "code": code.to_uppercase() })),
-    )
-    .await
-    .assert_error(409, "code_taken");
+    create(&other.token, draft(json!({ "code": code.to_uppercase() })))
+        .await
+        .assert_error(409, "code_taken");
     // Found by its code in any case, by anyone who knows it.
     let found = list(&format!("code={}", code.to_uppercase())).await;
     assert_eq!(ids(&found), vec![first["id"].as_str().unwrap().to_string()]);
@@ -369,30 +373,26 @@ async fn a_code_belongs_to_one_live_promotion_whatever_its_letter_case() {
         .send()
         .await
         .assert_status(204);
-    created(
-        &other.token,
-        draft(Uuid::new_v4(), json!({ "code": code.to_uppercase() })),
-    )
-    .await;
+    created(&other.token, draft(json!({ "code": code.to_uppercase() }))).await;
 }
 
 #[tokio::test]
 async fn lists_filter_by_owner_status_target_and_code_and_page_by_cursor() {
-    let owner = seller();
-    let (sku, product, category) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    let on_sku = created(&owner.token, draft(sku, json!({}))).await;
+    let (owner, product, sku) = seller_with_sku().await;
+    let category = Uuid::new_v4();
+    let on_sku = created(
+        &owner.token,
+        draft(json!({ "target": { "type": "skus", "ids": [sku] } })),
+    )
+    .await;
     let on_product = created(
         &owner.token,
-        draft(
-            sku,
-            json!({ "target": { "type": "products", "ids": [product] } }),
-        ),
+        draft(json!({ "target": { "type": "products", "ids": [product] } })),
     )
     .await;
     let on_category = created(
         &owner.token,
         draft(
-            sku,
             json!({ "target": { "type": "categories", "ids": [category] },
                     "schedule": { "starts_at": "2099-01-01T00:00:00Z" } }),
         ),
@@ -400,13 +400,13 @@ async fn lists_filter_by_owner_status_target_and_code_and_page_by_cursor() {
     .await;
     let ended = created(
         &owner.token,
-        draft(
-            sku,
-            json!({ "schedule": {
+        draft(json!({
+            "target": { "type": "skus", "ids": [sku] },
+            "schedule": {
                 "starts_at": "2020-01-01T00:00:00Z",
                 "ends_at": "2021-01-01T00:00:00Z",
-            } }),
-        ),
+            },
+        })),
     )
     .await;
     let id = |p: &Value| p["id"].as_str().unwrap().to_string();
@@ -474,10 +474,7 @@ async fn a_redemption_is_reserved_committed_or_released_exactly_once() {
     let owner = seller();
     let p = created(
         &owner.token,
-        draft(
-            Uuid::new_v4(),
-            json!({ "total_limit": 2, "budget_minor": 1000, "currency": "VND" }),
-        ),
+        draft(json!({ "total_limit": 2, "budget_minor": 1000, "currency": "VND" })),
     )
     .await;
     let id = p["id"].as_str().unwrap();
@@ -571,18 +568,11 @@ async fn a_redemption_is_reserved_committed_or_released_exactly_once() {
 #[tokio::test]
 async fn a_bad_reservation_is_refused_and_takes_nothing() {
     let owner = seller();
-    let limited = created(
-        &owner.token,
-        draft(Uuid::new_v4(), json!({ "per_buyer_limit": 1 })),
-    )
-    .await;
-    let free = created(&owner.token, draft(Uuid::new_v4(), json!({}))).await;
+    let limited = created(&owner.token, draft(json!({ "per_buyer_limit": 1 }))).await;
+    let free = created(&owner.token, draft(json!({}))).await;
     let scheduled = created(
         &owner.token,
-        draft(
-            Uuid::new_v4(),
-            json!({ "schedule": { "starts_at": "2099-01-01T00:00:00Z" } }),
-        ),
+        draft(json!({ "schedule": { "starts_at": "2099-01-01T00:00:00Z" } })),
     )
     .await;
     let (limited, free) = (
@@ -660,11 +650,7 @@ async fn a_bad_reservation_is_refused_and_takes_nothing() {
 #[tokio::test]
 async fn twenty_checkouts_racing_for_a_promotion_limited_to_three_uses_get_three() {
     let owner = seller();
-    let p = created(
-        &owner.token,
-        draft(Uuid::new_v4(), json!({ "total_limit": 3 })),
-    )
-    .await;
+    let p = created(&owner.token, draft(json!({ "total_limit": 3 }))).await;
     let id = p["id"].as_str().unwrap().to_string();
     let replies = futures::future::join_all((0..20).map(|_| {
         let id = id.clone();
@@ -681,4 +667,53 @@ async fn twenty_checkouts_racing_for_a_promotion_limited_to_three_uses_get_three
         (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
         (Some(3), Some(300))
     );
+}
+
+#[tokio::test]
+async fn a_seller_s_promotion_names_only_its_own_products_and_skus() {
+    let (owner, product, sku) = seller_with_sku().await;
+    let (_, other_product, other_sku) = seller_with_sku().await;
+    for target in [
+        json!({ "type": "skus", "ids": [sku, other_sku] }),
+        json!({ "type": "products", "ids": [other_product] }),
+        json!({ "type": "skus", "ids": [Uuid::new_v4()] }),
+    ] {
+        create(&owner.token, draft(json!({ "target": target })))
+            .await
+            .assert_error(422, "target_not_owned");
+    }
+    let bundle = json!({ "type": "bundle", "price_minor": 150_000, "items": [
+        { "sku_id": sku, "quantity": 1 }, { "sku_id": other_sku, "quantity": 1 },
+    ] });
+    create(
+        &owner.token,
+        draft(json!({ "kind": bundle, "currency": "VND" })),
+    )
+    .await
+    .assert_error(422, "target_not_owned");
+    let mine = created(
+        &owner.token,
+        draft(json!({ "target": { "type": "products", "ids": [product] } })),
+    )
+    .await;
+    let id = mine["id"].as_str().unwrap();
+    stack()
+        .api()
+        .patch(&format!("/api/v1/promotion/promotions/{id}"))
+        .bearer(&owner.token)
+        .json(json!({ "target": { "type": "skus", "ids": [other_sku] } }))
+        .send()
+        .await
+        .assert_error(422, "target_not_owned");
+    assert_eq!(
+        get(id, None).await.body["target"],
+        json!({ "type": "products", "ids": [product] }),
+        "unchanged"
+    );
+    // The platform's promotions may name any seller's products.
+    created(
+        &stack().admin_token,
+        draft(json!({ "target": { "type": "skus", "ids": [other_sku] } })),
+    )
+    .await;
 }

@@ -153,6 +153,19 @@ impl Kind {
         }
     }
 
+    /// The SKUs its terms name (a bundle's items, buy-x-get-y's discounted SKUs), which a
+    /// seller's promotion may only name of its own.
+    pub fn skus(&self) -> Vec<Uuid> {
+        match self {
+            Kind::Bundle { items, .. } => items.iter().map(|i| i.sku_id).collect(),
+            Kind::BuyXGetY {
+                get_skus: Some(skus),
+                ..
+            } => skus.clone(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Its `type`, as the API and the `kind` column spell it.
     pub fn tag(&self) -> &'static str {
         match self {
