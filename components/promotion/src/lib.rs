@@ -37,6 +37,7 @@ pub fn router() -> Router {
         .delete("/api/v1/promotion/promotions/:id", promotions::delete)
         .post("/api/v1/promotion/quote", quotes::preview)
         .post("/internal/quote", quotes::internal)
+        .post("/internal/quote/cards", quotes::cards)
         .post("/internal/redemptions", redemptions::reserve)
         .key_required()
         .post(

@@ -6,7 +6,8 @@
 //! The public quote is a shopper's cart preview: SKUs and quantities, priced from catalog's
 //! batch read (one call per quote); a signed-in shopper's per-buyer limits are counted. The
 //! internal quote takes lines whose seller, product, category and price the caller already
-//! has (checkout, catalog's cards), so pricing never calls back into catalog.
+//! has (checkout), so pricing never calls back into catalog; the cards quote prices one unit
+//! of each SKU of a page for catalog's cards and detail.
 //!
 //! What is weighed: the running automatic promotions of the cart's sellers and the platform,
 //! and every promotion whose code the cart carries, whatever its schedule or owner, so that a
@@ -18,7 +19,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{SecondsFormat, Utc};
 use contracts::catalog::{SkusBatchAnswer, SkusBatchRequest};
-use contracts::promotion::{QuoteLine, QuoteRequest, QuoteShipment};
+use contracts::promotion::{
+    CARDS_MAX, CardPrice, CardsAnswer, CardsRequest, QuoteLine, QuoteRequest, QuoteShipment,
+};
 use kit::db::Db;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::Deserialize;
@@ -124,6 +127,65 @@ pub async fn preview(ctx: Ctx, req: Request) -> ApiResult<Response> {
 pub async fn internal(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: QuoteRequest = json::read(&req)?;
     answer(ctx.db()?, body)
+}
+
+/// `POST /internal/quote/cards` — one unit of each SKU priced alone under the automatic
+/// promotions running now, with no buyer: what a card or a product's detail shows. One query
+/// loads the promotions of every seller on the page.
+pub async fn cards(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    let body: CardsRequest = json::read(&req)?;
+    count("items", body.items.len(), 1, CARDS_MAX)?;
+    let skus: Vec<Uuid> = body.items.iter().map(|i| i.sku_id).collect();
+    unique_skus(&skus)?;
+    let at = Utc::now();
+    let sellers: Vec<Uuid> = body
+        .items
+        .iter()
+        .map(|i| i.seller_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let found = promotion::offers(ctx.db()?, &sellers, &[])?;
+    let offers = found
+        .iter()
+        .map(|p| offer(p, None))
+        .collect::<ApiResult<Vec<Offer>>>()?;
+    let mut items = Vec::with_capacity(body.items.len());
+    for item in body.items {
+        let request = QuoteRequest {
+            currency: item.currency,
+            lines: vec![QuoteLine {
+                sku_id: item.sku_id,
+                product_id: item.product_id,
+                seller_id: item.seller_id,
+                category_path: item.category_path,
+                unit_price_minor: item.unit_price_minor,
+                quantity: 1,
+            }],
+            shipping: Vec::new(),
+            buyer_id: None,
+            first_order: false,
+            codes: Vec::new(),
+        };
+        // Only the platform's and this seller's promotions can touch its line.
+        let mine: Vec<Offer> = offers
+            .iter()
+            .filter(|o| o.seller_id.is_none() || o.seller_id == Some(item.seller_id))
+            .cloned()
+            .collect();
+        let quote = engine::quote(&cart(request)?, &mine, at);
+        let line = quote
+            .lines
+            .first()
+            .ok_or_else(|| ApiError::internal("a quote of one line answered no line"))?;
+        items.push(CardPrice {
+            sku_id: line.sku_id,
+            price_minor: line.final_minor,
+            original_minor: line.original_minor,
+            promotion_ids: line.applied.iter().map(|s| s.promotion_id).collect(),
+        });
+    }
+    json::ok(&CardsAnswer { items })
 }
 
 /// Checks the cart, loads what it weighs, prices it and answers.

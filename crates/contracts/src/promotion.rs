@@ -6,6 +6,8 @@
 //!   [`RedemptionAnswer`], paid, or cancelled and given back.
 //! - `POST /internal/quote`: [`QuoteRequest`] → the quote (as `POST /api/v1/promotion/quote`
 //!   answers it), for lines whose seller, product, category and price the caller knows.
+//! - `POST /internal/quote/cards`: [`CardsRequest`] → [`CardsAnswer`], the price of one unit
+//!   of each SKU under the automatic promotions running now, for catalog's cards and detail.
 //!
 //! Requests refuse unknown fields, so a caller's typo is a 422 rather than a field silently
 //! ignored; answers accept them, so promotion can add a field without breaking a caller built
@@ -119,6 +121,55 @@ pub struct QuoteShipment {
     pub seller_id: Uuid,
     /// Minor units of the cart's currency, 0 or more.
     pub amount_minor: i64,
+}
+
+/// Most SKUs one cards quote prices.
+pub const CARDS_MAX: usize = 500;
+
+/// SKUs to show on a page, each priced alone: one unit, automatic promotions only, no buyer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardsRequest {
+    /// 1 to [`CARDS_MAX`] SKUs, each once.
+    pub items: Vec<CardItem>,
+}
+
+/// A SKU as catalog shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CardItem {
+    /// The SKU.
+    pub sku_id: Uuid,
+    /// Its product.
+    pub product_id: Uuid,
+    /// The product's seller.
+    pub seller_id: Uuid,
+    /// The product's category, then each ancestor.
+    pub category_path: Vec<Uuid>,
+    /// Its own price, minor units of `currency`.
+    pub unit_price_minor: i64,
+    /// The product's currency.
+    pub currency: String,
+}
+
+/// The price of one unit of each SKU asked for, in the order asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardsAnswer {
+    /// One per SKU.
+    pub items: Vec<CardPrice>,
+}
+
+/// One SKU's price after the automatic promotions running now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardPrice {
+    /// The SKU.
+    pub sku_id: Uuid,
+    /// What one unit costs now.
+    pub price_minor: i64,
+    /// Its own price, before promotions.
+    pub original_minor: i64,
+    /// The promotions that make the difference, in the order they applied.
+    pub promotion_ids: Vec<Uuid>,
 }
 
 #[cfg(test)]
