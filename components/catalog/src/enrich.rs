@@ -10,12 +10,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use contracts::account::{FavoritesCheckAnswer, FavoritesCheckRequest};
 use contracts::inventory::{AvailabilityAnswer, AvailabilityRequest};
+use contracts::promotion::{CARDS_MAX, CardItem, CardsAnswer, CardsRequest};
 use kit::{ApiResult, Ctx};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::model::product::Product;
-use crate::model::sku::Sku;
+use crate::model::sku::{self, Sku};
 use crate::rules;
 
 /// Inventory's batch limit.
@@ -69,10 +70,56 @@ async fn favorites(ctx: &Ctx, viewer: Option<Uuid>, ids: &[Uuid]) -> Vec<Uuid> {
     }
 }
 
-/// Price after promotions and the original price of each SKU. The promotion module has not
-/// landed: this seam answers the base price for both, and is where its batch call goes.
-fn promoted(skus: &[Sku]) -> HashMap<Uuid, (i64, i64)> {
-    skus.iter().map(|s| (s.id, (s.price, s.price))).collect()
+/// Price after promotions and the original price of each SKU: one unit of each, priced by
+/// promotion under the automatic promotions running now (one call per 500 SKUs). Without an
+/// answer, the SKUs' own prices for both.
+async fn promoted(ctx: &Ctx, skus: &[Sku]) -> HashMap<Uuid, (i64, i64)> {
+    let own = || skus.iter().map(|s| (s.id, (s.price, s.price))).collect();
+    if skus.is_empty() {
+        return own();
+    }
+    let ids: Vec<Uuid> = skus.iter().map(|s| s.id).collect();
+    let summaries = match ctx.db().and_then(|db| sku::summaries(db, &ids)) {
+        Ok(summaries) => summaries,
+        Err(e) => {
+            kit::log::warn(format_args!("SKUs to price unavailable: {e}"));
+            return own();
+        }
+    };
+    let items: Vec<CardItem> = summaries
+        .into_iter()
+        .map(|s| CardItem {
+            sku_id: s.sku_id,
+            product_id: s.product_id,
+            seller_id: s.seller_id,
+            category_path: s.category_path,
+            unit_price_minor: s.unit_price_minor,
+            currency: s.currency,
+        })
+        .collect();
+    let mut out = own();
+    for chunk in items.chunks(CARDS_MAX) {
+        let request = CardsRequest {
+            items: chunk.to_vec(),
+        };
+        let answer: ApiResult<CardsAnswer> = ctx
+            .internal("promotion")
+            .post("/internal/quote/cards", &request, None)
+            .await;
+        match answer {
+            Ok(answer) => out.extend(
+                answer
+                    .items
+                    .into_iter()
+                    .map(|p| (p.sku_id, (p.price_minor, p.original_minor))),
+            ),
+            Err(e) => {
+                kit::log::warn(format_args!("promoted prices unavailable: {e}"));
+                return own();
+            }
+        }
+    }
+    out
 }
 
 /// What the other modules said about a page of products and their SKUs.
@@ -86,14 +133,15 @@ pub struct Enrichment {
 }
 
 /// Asks, once for the whole page, what the other modules add to `products` and their `skus`
-/// (the live SKUs of all of them): one inventory call per 500 SKUs, one account call.
+/// (the live SKUs of all of them): one inventory call per 500 SKUs, one account call, one
+/// promotion call per 500 SKUs.
 pub async fn fetch(ctx: &Ctx, viewer: Option<Uuid>, products: &[Uuid], skus: &[Sku]) -> Enrichment {
     let stock = stock(ctx, skus).await;
     let favorites = favorites(ctx, viewer, products).await;
     Enrichment {
         stock,
         favorites,
-        prices: promoted(skus),
+        prices: promoted(ctx, skus).await,
     }
 }
 

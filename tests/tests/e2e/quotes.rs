@@ -403,3 +403,110 @@ async fn a_promotion_s_terms_are_checked_whole_when_written() {
     assert_eq!(read["schedule"], evenings, "{}", read.text);
     assert_eq!(read["kind"]["per"], "item", "the default is written out");
 }
+
+/// The card of `product` in its seller's listing: (price, original price).
+async fn card(seller: Uuid, product: &str) -> (Value, Value) {
+    let reply = stack()
+        .api()
+        .get(&format!("/api/v1/catalog/products?seller_id={seller}"))
+        .send()
+        .await;
+    reply.assert_status(200);
+    let card = reply["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == product)
+        .unwrap_or_else(|| panic!("a card for {product}: {}", reply.text))
+        .clone();
+    (card["price"].clone(), card["original_price"].clone())
+}
+
+/// A product's detail: (price, original price, the SKU's price).
+async fn detail(product: &str) -> (Value, Value, Value) {
+    let reply = stack()
+        .api()
+        .get(&format!("/api/v1/catalog/products/{product}"))
+        .send()
+        .await;
+    reply.assert_status(200);
+    (
+        reply["price"].clone(),
+        reply["original_price"].clone(),
+        reply["skus"][0]["price"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn cards_and_detail_show_the_price_after_running_automatic_promotions() {
+    let cat = category("quote-cards", None).await;
+    let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
+    let product = stack()
+        .internal("catalog")
+        .post("/internal/skus/batch")
+        .json(json!({ "sku_ids": [skus[0]] }))
+        .send()
+        .await["items"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        card(seller, &product).await,
+        (json!(100_000), json!(100_000))
+    );
+
+    // A window on a day two days away is closed now (even across a midnight meanwhile).
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let today = chrono::Utc::now()
+        .format("%u")
+        .to_string()
+        .parse::<usize>()
+        .unwrap()
+        - 1;
+    let closed = promotion(
+        &token,
+        json!({ "name": "Another day", "kind": { "type": "percentage", "percent": 50 },
+                "target": { "type": "all" },
+                "schedule": { "starts_at": RUNNING, "timezone": "UTC",
+                              "windows": [{ "days": [days[(today + 2) % 7]],
+                                            "from": "00:00", "to": "24:00" }] } }),
+    )
+    .await;
+    assert_eq!(
+        card(seller, &product).await,
+        (json!(100_000), json!(100_000))
+    );
+
+    // Every day, all day: open.
+    let open = promotion(
+        &token,
+        json!({ "name": "Every day", "kind": { "type": "percentage", "percent": 20 },
+                "target": { "type": "all" },
+                "schedule": { "starts_at": RUNNING, "timezone": "Asia/Ho_Chi_Minh",
+                              "windows": [{ "days": days, "from": "00:00", "to": "24:00" }] } }),
+    )
+    .await;
+    assert_eq!(
+        card(seller, &product).await,
+        (json!(80_000), json!(100_000))
+    );
+    assert_eq!(
+        detail(&product).await,
+        (json!(80_000), json!(100_000), json!(80_000))
+    );
+
+    // Gone again once the promotion is.
+    for id in [open, closed] {
+        stack()
+            .api()
+            .delete(&format!("/api/v1/promotion/promotions/{id}"))
+            .bearer(&token)
+            .send()
+            .await
+            .assert_status(204);
+    }
+    assert_eq!(
+        card(seller, &product).await,
+        (json!(100_000), json!(100_000))
+    );
+}
