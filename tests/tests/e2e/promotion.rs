@@ -84,6 +84,16 @@ async fn get(id: &str, token: Option<&str>) -> Reply {
     .await
 }
 
+/// `DELETE /api/v1/promotion/promotions/{id}` with `token`.
+pub(crate) async fn delete(id: &str, token: &str) -> Reply {
+    stack()
+        .api()
+        .delete(&format!("/api/v1/promotion/promotions/{id}"))
+        .bearer(token)
+        .send()
+        .await
+}
+
 async fn list(query: &str) -> Value {
     let reply = stack()
         .api()
@@ -217,25 +227,14 @@ async fn a_seller_creates_reads_updates_and_deletes_its_promotion() {
         .send()
         .await
         .assert_error(401, "unauthorized");
-    let delete = |token: &str| {
-        let token = token.to_string();
-        async move {
-            stack()
-                .api()
-                .delete(&format!("/api/v1/promotion/promotions/{id}"))
-                .bearer(&token)
-                .send()
-                .await
-        }
-    };
-    delete(&other.token)
+    delete(id, &other.token)
         .await
         .assert_error(404, "promotion_not_found");
     assert_eq!(get(id, None).await.status, 200);
 
-    delete(&owner.token).await.assert_status(204);
+    delete(id, &owner.token).await.assert_status(204);
     get(id, None).await.assert_error(404, "promotion_not_found");
-    delete(&owner.token)
+    delete(id, &owner.token)
         .await
         .assert_error(404, "promotion_not_found");
 }
@@ -254,11 +253,7 @@ async fn platform_promotions_are_created_with_the_admin_token_only() {
     let page = list("owner=platform&limit=100").await;
     assert!(ids(&page).contains(&id.to_string()), "{page}");
     // A seller cannot change the platform's promotion.
-    stack()
-        .api()
-        .delete(&format!("/api/v1/promotion/promotions/{id}"))
-        .bearer(&seller().token)
-        .send()
+    delete(id, &seller().token)
         .await
         .assert_error(404, "promotion_not_found");
     stack()
@@ -366,13 +361,7 @@ async fn a_code_belongs_to_one_live_promotion_whatever_its_letter_case() {
             .parse()
             .unwrap(),
     );
-    stack()
-        .api()
-        .delete(&format!("/api/v1/promotion/promotions/{id}"))
-        .bearer(&owner_token)
-        .send()
-        .await
-        .assert_status(204);
+    delete(id, &owner_token).await.assert_status(204);
     created(&other.token, draft(json!({ "code": code.to_uppercase() }))).await;
 }
 
@@ -537,13 +526,7 @@ async fn a_redemption_is_reserved_committed_or_released_exactly_once() {
     );
 
     // A redeemed promotion is ended, not deleted, and can no longer be redeemed or changed.
-    stack()
-        .api()
-        .delete(&format!("/api/v1/promotion/promotions/{id}"))
-        .bearer(&owner.token)
-        .send()
-        .await
-        .assert_status(204);
+    delete(id, &owner.token).await.assert_status(204);
     let kept = get(id, None).await;
     kept.assert_status(200);
     assert_eq!(kept.body["status"], "ended");

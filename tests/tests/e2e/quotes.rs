@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::catalog::{account, add_sku, product};
 use crate::catalog_batch::category;
+use crate::promotion::delete;
 
 /// A code no other test uses.
 fn code(prefix: &str) -> String {
@@ -497,13 +498,7 @@ async fn cards_and_detail_show_the_price_after_running_automatic_promotions() {
 
     // Gone again once the promotion is.
     for id in [open, closed] {
-        stack()
-            .api()
-            .delete(&format!("/api/v1/promotion/promotions/{id}"))
-            .bearer(&token)
-            .send()
-            .await
-            .assert_status(204);
+        delete(&id, &token).await.assert_status(204);
     }
     assert_eq!(
         card(seller, &product).await,
