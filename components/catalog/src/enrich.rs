@@ -134,14 +134,19 @@ pub struct Enrichment {
 
 /// Asks, once for the whole page, what the other modules add to `products` and their `skus`
 /// (the live SKUs of all of them): one inventory call per 500 SKUs, one account call, one
-/// promotion call per 500 SKUs.
+/// promotion call per 500 SKUs, all in flight at once.
 pub async fn fetch(ctx: &Ctx, viewer: Option<Uuid>, products: &[Uuid], skus: &[Sku]) -> Enrichment {
-    let stock = stock(ctx, skus).await;
-    let favorites = favorites(ctx, viewer, products).await;
+    // The three calls wait on other components, not on each other: in flight together.
+    let (stock, favorites, prices) = futures::future::join3(
+        stock(ctx, skus),
+        favorites(ctx, viewer, products),
+        promoted(ctx, skus),
+    )
+    .await;
     Enrichment {
         stock,
         favorites,
-        prices: promoted(ctx, skus).await,
+        prices,
     }
 }
 
