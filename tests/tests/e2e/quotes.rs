@@ -4,7 +4,7 @@
 //! internal quote for lines the caller has read.
 
 use serde_json::{Value, json};
-use souk_e2e::{Reply, stack};
+use souk_e2e::{Reply, eventually, stack};
 use uuid::Uuid;
 
 use crate::catalog::{account, add_sku, product};
@@ -504,4 +504,65 @@ async fn cards_and_detail_show_the_price_after_running_automatic_promotions() {
         card(seller, &product).await,
         (json!(100_000), json!(100_000))
     );
+}
+
+#[tokio::test]
+async fn a_window_opens_and_closes_on_time_while_the_stack_runs() {
+    use chrono::{Duration as Minutes, Timelike, Utc};
+    use std::time::Duration;
+
+    let cat = category("quote-window", None).await;
+    let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
+    let product = stack()
+        .internal("catalog")
+        .post("/internal/skus/batch")
+        .json(json!({ "sku_ids": [skus[0]] }))
+        .send()
+        .await["items"][0]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The next whole minute to the one after, every day, on a clock far from midnight (UTC, or
+    // six hours behind it late in the UTC day), so the window never crosses a day.
+    let (zone, offset) = if Utc::now().hour() < 22 {
+        ("UTC", 0)
+    } else {
+        ("Etc/GMT+6", -6)
+    };
+    let now = Utc::now() + Minutes::hours(offset);
+    let opens = now.with_second(0).unwrap().with_nanosecond(0).unwrap() + Minutes::minutes(1);
+    let closes = opens + Minutes::minutes(1);
+    let hhmm = |t: chrono::DateTime<Utc>| t.format("%H:%M").to_string();
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    promotion(
+        &token,
+        json!({ "name": "One minute", "kind": { "type": "percentage", "percent": 30 },
+                "target": { "type": "all" },
+                "schedule": { "starts_at": RUNNING, "timezone": zone,
+                              "windows": [{ "days": days, "from": hhmm(opens),
+                                            "to": hhmm(closes) }] } }),
+    )
+    .await;
+    let local_now = || Utc::now() + Minutes::hours(offset);
+    if local_now() < opens - Minutes::seconds(2) {
+        assert_eq!(
+            card(seller, &product).await,
+            (json!(100_000), json!(100_000))
+        );
+    }
+    let limit = Duration::from_secs(75);
+    let during = eventually(limit, async || {
+        let price = card(seller, &product).await;
+        (price.0 == json!(70_000)).then_some(local_now())
+    })
+    .await
+    .expect("the window opens within its minute");
+    assert!(during >= opens, "not before it opens: {during} < {opens}");
+    let after = eventually(limit, async || {
+        let price = card(seller, &product).await;
+        (price.0 == json!(100_000)).then_some(local_now())
+    })
+    .await
+    .expect("the window closes within its minute");
+    assert!(after >= closes, "not before it closes: {after} < {closes}");
 }
