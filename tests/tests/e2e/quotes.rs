@@ -306,15 +306,7 @@ async fn bad_quotes_are_refused_with_a_reason() {
         quote(body.clone(), None).await.assert_error(status, code);
     }
     // A SKU its seller removed is no longer sold.
-    let product_id = stack()
-        .internal("catalog")
-        .post("/internal/skus/batch")
-        .json(json!({ "sku_ids": [skus[1]] }))
-        .send()
-        .await["items"][0]["product_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let product_id = product_of(&skus[1]).await;
     stack()
         .api()
         .delete(&format!(
@@ -438,19 +430,24 @@ async fn detail(product: &str) -> (Value, Value, Value) {
     )
 }
 
-#[tokio::test]
-async fn cards_and_detail_show_the_price_after_running_automatic_promotions() {
-    let cat = category("quote-cards", None).await;
-    let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
-    let product = stack()
+/// The product of `sku`, as catalog's batch read tells.
+async fn product_of(sku: &str) -> String {
+    stack()
         .internal("catalog")
         .post("/internal/skus/batch")
-        .json(json!({ "sku_ids": [skus[0]] }))
+        .json(json!({ "sku_ids": [sku] }))
         .send()
         .await["items"][0]["product_id"]
         .as_str()
         .unwrap()
-        .to_string();
+        .to_string()
+}
+
+#[tokio::test]
+async fn cards_and_detail_show_the_price_after_running_automatic_promotions() {
+    let cat = category("quote-cards", None).await;
+    let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
+    let product = product_of(&skus[0]).await;
     assert_eq!(
         card(seller, &product).await,
         (json!(100_000), json!(100_000))
@@ -513,15 +510,7 @@ async fn a_window_opens_and_closes_on_time_while_the_stack_runs() {
 
     let cat = category("quote-window", None).await;
     let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
-    let product = stack()
-        .internal("catalog")
-        .post("/internal/skus/batch")
-        .json(json!({ "sku_ids": [skus[0]] }))
-        .send()
-        .await["items"][0]["product_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let product = product_of(&skus[0]).await;
     // The next whole minute to the one after, every day, on a clock far from midnight (UTC, or
     // six hours behind it late in the UTC day), so the window never crosses a day.
     let (zone, offset) = if Utc::now().hour() < 22 {
