@@ -134,14 +134,15 @@ struct Owner {
     seller_id: Option<Uuid>,
 }
 
-fn answer(p: Promotion, viewer: Option<Option<Uuid>>) -> PromotionAnswer {
+fn answer(p: Promotion, viewer: Option<Option<Uuid>>) -> ApiResult<PromotionAnswer> {
     let owned = viewer == Some(p.stored.seller_id);
     // Written by the same parser, so it parses; an ended promotion changes no more.
     let next_change_at = Schedule::parse(&p.stored.schedule)
         .ok()
         .filter(|_| p.ended_at.is_none())
         .and_then(|s| s.next_change(Utc::now()));
-    PromotionAnswer {
+    let target = p.stored.target()?.to_json();
+    Ok(PromotionAnswer {
         id: p.stored.id,
         owner: Owner {
             kind: if p.stored.seller_id.is_some() {
@@ -153,7 +154,7 @@ fn answer(p: Promotion, viewer: Option<Option<Uuid>>) -> PromotionAnswer {
         },
         name: p.stored.name,
         kind: p.stored.terms,
-        target: target_value(&p.stored.target_kind, &p.stored.target_ids),
+        target,
         conditions: p.stored.conditions,
         automatic: p.stored.code.is_none(),
         code: p.stored.code.filter(|_| owned),
@@ -171,7 +172,7 @@ fn answer(p: Promotion, viewer: Option<Option<Uuid>>) -> PromotionAnswer {
         next_change_at,
         created_at: p.created_at,
         updated_at: p.updated_at,
-    }
+    })
 }
 
 /// Longest name.
@@ -189,15 +190,6 @@ struct Draft {
     currency: Option<String>,
     schedule: Value,
     limits: Limits,
-}
-
-/// The target as the API spells it: `{"type": "all"}` or `{"type": "skus", "ids": […]}`.
-fn target_value(kind: &str, ids: &[Uuid]) -> Value {
-    if kind == "all" {
-        serde_json::json!({ "type": "all" })
-    } else {
-        serde_json::json!({ "type": kind, "ids": ids })
-    }
 }
 
 fn positive(field: &str, limit: Option<i64>) -> ApiResult<Option<i64>> {
@@ -313,12 +305,7 @@ impl Draft {
             Target::Products(ids) => named.products.extend(ids),
             Target::All | Target::Categories(_) => {}
         }
-        let (target_kind, target_ids) = match &target {
-            Target::All => ("all", Vec::new()),
-            Target::Products(ids) => ("products", ids.iter().copied().collect()),
-            Target::Skus(ids) => ("skus", ids.iter().copied().collect()),
-            Target::Categories(ids) => ("categories", ids.iter().copied().collect()),
-        };
+        let (target_kind, target_ids) = target.parts();
         let stored = Stored {
             id,
             seller_id: owner,
@@ -340,11 +327,11 @@ impl Draft {
     }
 
     /// The draft of a stored promotion, to apply a change to.
-    fn of(p: &Promotion) -> Draft {
-        Draft {
+    fn of(p: &Promotion) -> ApiResult<Draft> {
+        Ok(Draft {
             name: p.stored.name.clone(),
             kind: p.stored.terms.clone(),
-            target: target_value(&p.stored.target_kind, &p.stored.target_ids),
+            target: p.stored.target()?.to_json(),
             conditions: p.stored.conditions.clone(),
             code: p.stored.code.clone(),
             priority: p.stored.priority,
@@ -352,7 +339,7 @@ impl Draft {
             currency: p.stored.currency.clone(),
             schedule: p.stored.schedule.clone(),
             limits: p.counts.limits,
-        }
+        })
     }
 
     fn apply(self, change: UpdateRequest) -> Draft {
@@ -404,7 +391,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             let created = promotion::load(db, stored.id, Lock::None)?;
             json::created(
                 &format!("/api/v1/promotion/promotions/{}", stored.id),
-                &answer(created, Some(owner)),
+                &answer(created, Some(owner))?,
             )
         })
         .await
@@ -415,7 +402,7 @@ pub async fn get(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let id = ctx.param_id("id", "promotion")?;
     let viewer = viewer(&ctx, &req)?;
     let found = promotion::load(ctx.db()?, id, Lock::None)?;
-    json::ok(&answer(found, viewer))
+    json::ok(&answer(found, viewer)?)
 }
 
 /// The owner's promotion `id`, locked; 404 for anyone else's, as if it did not exist.
@@ -442,12 +429,12 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     format!("promotion {id} has ended and can no longer change"),
                 ));
             }
-            let (stored, limits, named) = Draft::of(&current).apply(change).check(id, owner)?;
+            let (stored, limits, named) = Draft::of(&current)?.apply(change).check(id, owner)?;
             ensure_owned(&ctx, owner, &named).await?;
             promotion::update(db, &stored)?;
             usage::set_limits(db, id, limits)?;
             let updated = promotion::load(db, id, Lock::None)?;
-            json::ok(&answer(updated, Some(owner)))
+            json::ok(&answer(updated, Some(owner))?)
         })
         .await
 }
@@ -524,7 +511,10 @@ pub async fn list(ctx: Ctx, req: Request) -> ApiResult<Response> {
         after: page.after,
     };
     let rows = promotion::page(ctx.db()?, &filter, page.fetch())?;
-    let items: Vec<PromotionAnswer> = rows.into_iter().map(|p| answer(p, viewer)).collect();
+    let items = rows
+        .into_iter()
+        .map(|p| answer(p, viewer))
+        .collect::<ApiResult<Vec<PromotionAnswer>>>()?;
     let page = page.page(items, |p| p.id);
     json::ok(&page)
 }

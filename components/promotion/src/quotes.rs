@@ -32,7 +32,7 @@ use crate::model::promotion::{self, Promotion};
 use crate::model::usage;
 use crate::rules::engine::{self, Buyer, Cart, Line, Offer, Remaining, Shipment};
 use crate::rules::schedule::Schedule;
-use crate::rules::terms::{Conditions, Kind, Target};
+use crate::rules::terms::{Conditions, Kind};
 
 /// Most lines a cart prices at once.
 const MAX_LINES: usize = 100;
@@ -150,6 +150,7 @@ pub async fn cards(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .iter()
         .map(|p| offer(p, None))
         .collect::<ApiResult<Vec<Offer>>>()?;
+    let mut by_seller: HashMap<Uuid, Vec<Offer>> = HashMap::new();
     let mut items = Vec::with_capacity(body.items.len());
     for item in body.items {
         let request = QuoteRequest {
@@ -167,13 +168,16 @@ pub async fn cards(ctx: Ctx, req: Request) -> ApiResult<Response> {
             first_order: false,
             codes: Vec::new(),
         };
-        // Only the platform's and this seller's promotions can touch its line.
-        let mine: Vec<Offer> = offers
-            .iter()
-            .filter(|o| o.seller_id.is_none() || o.seller_id == Some(item.seller_id))
-            .cloned()
-            .collect();
-        let quote = engine::quote(&cart(request)?, &mine, at);
+        // Only the platform's and this seller's promotions can touch its line: picked once
+        // per seller of the page.
+        let mine = by_seller.entry(item.seller_id).or_insert_with(|| {
+            offers
+                .iter()
+                .filter(|o| o.seller_id.is_none() || o.seller_id == Some(item.seller_id))
+                .cloned()
+                .collect::<Vec<Offer>>()
+        });
+        let quote = engine::quote(&cart(request)?, mine, at);
         let line = quote
             .lines
             .first()
@@ -329,25 +333,12 @@ fn offer(p: &Promotion, used: Option<&HashMap<Uuid, i64>>) -> ApiResult<Offer> {
             s.id, e.message
         ))
     };
-    let ids = || s.target_ids.iter().copied().collect();
-    let target = match s.target_kind.as_str() {
-        "all" => Target::All,
-        "products" => Target::Products(ids()),
-        "skus" => Target::Skus(ids()),
-        "categories" => Target::Categories(ids()),
-        other => {
-            return Err(ApiError::internal(format_args!(
-                "promotion {} has target kind {other}",
-                s.id
-            )));
-        }
-    };
     let limits = p.counts.limits;
     Ok(Offer {
         id: s.id,
         seller_id: s.seller_id,
         kind: Kind::parse(&s.terms).map_err(stored)?,
-        target,
+        target: s.target()?,
         conditions: Conditions::parse(Some(&s.conditions)).map_err(stored)?,
         code: s.code.clone(),
         priority: s.priority,

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::Lock;
 use super::usage::Counts;
+use crate::rules::terms::Target;
 
 /// A promotion's columns, as written and read.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +48,18 @@ pub struct Stored {
     pub ends_at: Option<DateTime<Utc>>,
     /// The whole schedule (windows and their timezone).
     pub schedule: Value,
+}
+
+impl Stored {
+    /// Its target, from the two columns [`Target::parts`] wrote.
+    pub fn target(&self) -> ApiResult<Target> {
+        Target::from_parts(&self.target_kind, &self.target_ids).ok_or_else(|| {
+            ApiError::internal(format_args!(
+                "promotion {} has target kind {}",
+                self.id, self.target_kind
+            ))
+        })
+    }
 }
 
 /// A promotion read back: its columns and what the database knows about it.

@@ -319,6 +319,29 @@ impl Target {
         Ok(make(ids.into_iter().collect()))
     }
 
+    /// The target as two columns: its kind (`all`, `products`, `skus`, `categories`) and its
+    /// ids, in id order (none for `all`).
+    pub fn parts(&self) -> (&'static str, Vec<Uuid>) {
+        match self {
+            Target::All => ("all", Vec::new()),
+            Target::Products(ids) => ("products", ids.iter().copied().collect()),
+            Target::Skus(ids) => ("skus", ids.iter().copied().collect()),
+            Target::Categories(ids) => ("categories", ids.iter().copied().collect()),
+        }
+    }
+
+    /// The target [`Target::parts`] gave; `None` for a kind it never gives.
+    pub fn from_parts(kind: &str, ids: &[Uuid]) -> Option<Target> {
+        let ids = || ids.iter().copied().collect();
+        Some(match kind {
+            "all" => Target::All,
+            "products" => Target::Products(ids()),
+            "skus" => Target::Skus(ids()),
+            "categories" => Target::Categories(ids()),
+            _ => return None,
+        })
+    }
+
     /// Whether a line of this SKU, product and category path is targeted.
     pub fn matches(&self, sku_id: Uuid, product_id: Uuid, category_path: &[Uuid]) -> bool {
         match self {
