@@ -12,6 +12,7 @@ mod messages;
 mod platform;
 mod promotion;
 mod quotes;
+mod redemptions;
 mod reviews;
 mod search;
 mod sessions;

@@ -1,5 +1,5 @@
-//! Promotions through the real stack: owners and their checks, bad input, lists and their
-//! filters, and redemptions — all or nothing, exactly once, never past a limit or a budget.
+//! Promotions through the real stack: owners and their checks, bad input, and lists and their
+//! filters. Redemptions are in `redemptions.rs`, quotes in `quotes.rs`.
 
 use serde_json::{Value, json};
 use souk_e2e::{Reply, stack};
@@ -7,14 +7,15 @@ use uuid::Uuid;
 
 use crate::catalog::{account, add_sku, product};
 use crate::catalog_batch::category;
+use crate::redemptions::{one_line, reserve};
 
 /// A seller: an account id and its access token.
-struct Seller {
-    id: Uuid,
-    token: String,
+pub(crate) struct Seller {
+    pub(crate) id: Uuid,
+    pub(crate) token: String,
 }
 
-fn seller() -> Seller {
+pub(crate) fn seller() -> Seller {
     let id = Uuid::new_v4();
     Seller {
         id,
@@ -33,7 +34,7 @@ async fn seller_with_sku() -> (Seller, Uuid, Uuid) {
     (Seller { id, token }, parse(&made["id"]), parse(&sku["id"]))
 }
 
-fn key() -> String {
+pub(crate) fn key() -> String {
     Uuid::new_v4().to_string()
 }
 
@@ -43,7 +44,7 @@ fn code() -> String {
 }
 
 /// A running 10% promotion on all of its owner's products, with `extra` fields on top.
-fn draft(extra: Value) -> Value {
+pub(crate) fn draft(extra: Value) -> Value {
     let mut body = json!({
         "name": "Ten off",
         "kind": { "type": "percentage", "percent": 10 },
@@ -66,13 +67,13 @@ async fn create(token: &str, body: Value) -> Reply {
         .await
 }
 
-async fn created(token: &str, body: Value) -> Value {
+pub(crate) async fn created(token: &str, body: Value) -> Value {
     let reply = create(token, body).await;
     reply.assert_status(201);
     reply.body
 }
 
-async fn get(id: &str, token: Option<&str>) -> Reply {
+pub(crate) async fn get(id: &str, token: Option<&str>) -> Reply {
     let call = stack()
         .api()
         .get(&format!("/api/v1/promotion/promotions/{id}"));
@@ -111,33 +112,6 @@ fn ids(page: &Value) -> Vec<String> {
         .iter()
         .map(|p| p["id"].as_str().unwrap().to_string())
         .collect()
-}
-
-async fn reserve(body: Value, key: &str) -> Reply {
-    stack()
-        .internal("promotion")
-        .post("/internal/redemptions")
-        .header("idempotency-key", key)
-        .json(body)
-        .send()
-        .await
-}
-
-async fn finish(reference: &str, action: &str, key: &str) -> Reply {
-    stack()
-        .internal("promotion")
-        .post(&format!("/internal/redemptions/{reference}/{action}"))
-        .header("idempotency-key", key)
-        .send()
-        .await
-}
-
-fn one_line(promotion: &str, amount: i64, buyer: Option<Uuid>) -> Value {
-    json!({
-        "reference": format!("checkout-{}", key()),
-        "buyer_id": buyer,
-        "lines": [{ "promotion_id": promotion, "amount_minor": amount }],
-    })
 }
 
 #[tokio::test]
@@ -456,200 +430,6 @@ async fn lists_filter_by_owner_status_target_and_code_and_page_by_cursor() {
             .await;
         assert_eq!(reply.status, 400, "{bad}: {}", reply.text);
     }
-}
-
-#[tokio::test]
-async fn a_redemption_is_reserved_committed_or_released_exactly_once() {
-    let owner = seller();
-    let p = created(
-        &owner.token,
-        draft(json!({ "total_limit": 2, "budget_minor": 1000, "currency": "VND" })),
-    )
-    .await;
-    let id = p["id"].as_str().unwrap();
-    let body = one_line(id, 600, None);
-    let reference = body["reference"].as_str().unwrap().to_string();
-    let k = key();
-    let first = reserve(body.clone(), &k).await;
-    first.assert_status(201);
-    assert_eq!(first.body["status"], "reserved");
-    // A retry replays the answer and takes nothing more.
-    let again = reserve(body.clone(), &k).await;
-    again.assert_status(201);
-    assert_eq!(again.body, first.body);
-    let counted = get(id, None).await.body;
-    assert_eq!(
-        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
-        (Some(1), Some(600))
-    );
-    // The same checkout under another key is refused: one redemption per reference.
-    reserve(body.clone(), &key())
-        .await
-        .assert_error(409, "redemption_exists");
-    // Not enough budget left for a second 600.
-    reserve(one_line(id, 600, None), &key())
-        .await
-        .assert_error(409, "promotion_budget_exhausted");
-
-    // Released: uses and budget come back; a second release is refused, a retry replays.
-    let k = key();
-    let released = finish(&reference, "release", &k).await;
-    released.assert_status(200);
-    assert_eq!(released.body["status"], "released");
-    assert_eq!(finish(&reference, "release", &k).await.body, released.body);
-    finish(&reference, "release", &key())
-        .await
-        .assert_error(409, "redemption_released");
-    finish(&reference, "commit", &key())
-        .await
-        .assert_error(409, "redemption_released");
-    let counted = get(id, None).await.body;
-    assert_eq!(
-        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
-        (Some(0), Some(0))
-    );
-
-    // Committed: spent for good.
-    let paid = one_line(id, 1000, None);
-    let paid_ref = paid["reference"].as_str().unwrap().to_string();
-    reserve(paid, &key()).await.assert_status(201);
-    let committed = finish(&paid_ref, "commit", &key()).await;
-    committed.assert_status(200);
-    assert_eq!(committed.body["status"], "committed");
-    finish(&paid_ref, "release", &key())
-        .await
-        .assert_error(409, "redemption_committed");
-    let counted = get(id, None).await.body;
-    assert_eq!(
-        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
-        (Some(1), Some(1000))
-    );
-
-    // A redeemed promotion is ended, not deleted, and can no longer be redeemed or changed.
-    delete(id, &owner.token).await.assert_status(204);
-    let kept = get(id, None).await;
-    kept.assert_status(200);
-    assert_eq!(kept.body["status"], "ended");
-    assert!(kept.body["ended_at"].is_string());
-    reserve(one_line(id, 0, None), &key())
-        .await
-        .assert_error(409, "promotion_not_active");
-    stack()
-        .api()
-        .patch(&format!("/api/v1/promotion/promotions/{id}"))
-        .bearer(&owner.token)
-        .json(json!({ "name": "again" }))
-        .send()
-        .await
-        .assert_error(409, "promotion_ended");
-
-    finish("no-such-checkout", "commit", &key())
-        .await
-        .assert_error(404, "redemption_not_found");
-}
-
-#[tokio::test]
-async fn a_bad_reservation_is_refused_and_takes_nothing() {
-    let owner = seller();
-    let limited = created(&owner.token, draft(json!({ "per_buyer_limit": 1 }))).await;
-    let free = created(&owner.token, draft(json!({}))).await;
-    let scheduled = created(
-        &owner.token,
-        draft(json!({ "schedule": { "starts_at": "2099-01-01T00:00:00Z" } })),
-    )
-    .await;
-    let (limited, free) = (
-        limited["id"].as_str().unwrap(),
-        free["id"].as_str().unwrap(),
-    );
-    let buyer = Uuid::new_v4();
-
-    reserve(one_line(limited, 0, None), &key())
-        .await
-        .assert_error(422, "buyer_required");
-    reserve(one_line(limited, 0, Some(buyer)), &key())
-        .await
-        .assert_status(201);
-    // The buyer's one use is taken: a cart with both promotions is refused whole.
-    let both = json!({
-        "reference": format!("checkout-{}", key()),
-        "buyer_id": buyer,
-        "lines": [
-            { "promotion_id": free, "amount_minor": 5 },
-            { "promotion_id": limited, "amount_minor": 5 },
-        ],
-    });
-    reserve(both, &key())
-        .await
-        .assert_error(409, "buyer_limit_reached");
-    assert_eq!(get(free, None).await.body["uses"], 0, "all or nothing");
-    // Another buyer still may.
-    reserve(one_line(limited, 0, Some(Uuid::new_v4())), &key())
-        .await
-        .assert_status(201);
-
-    reserve(one_line(scheduled["id"].as_str().unwrap(), 0, None), &key())
-        .await
-        .assert_error(409, "promotion_not_active");
-    reserve(one_line(&Uuid::new_v4().to_string(), 0, None), &key())
-        .await
-        .assert_error(404, "promotion_not_found");
-    reserve(one_line(free, -1, None), &key())
-        .await
-        .assert_error(422, "validation");
-    let twice = json!({
-        "reference": "twice",
-        "lines": [{ "promotion_id": free, "amount_minor": 1 }, { "promotion_id": free, "amount_minor": 1 }],
-    });
-    reserve(twice, &key()).await.assert_error(422, "validation");
-    reserve(json!({ "reference": "empty", "lines": [] }), &key())
-        .await
-        .assert_error(422, "validation");
-    reserve(
-        json!({ "reference": "", "lines": [{ "promotion_id": free, "amount_minor": 1 }] }),
-        &key(),
-    )
-    .await
-    .assert_error(422, "validation");
-    // Writes need a key, and internal routes the service token.
-    stack()
-        .internal("promotion")
-        .post("/internal/redemptions")
-        .json(one_line(free, 0, None))
-        .send()
-        .await
-        .assert_error(400, "idempotency_key_required");
-    stack()
-        .api()
-        .post("/internal/redemptions")
-        .header("idempotency-key", &key())
-        .json(one_line(free, 0, None))
-        .send()
-        .await
-        .assert_status(404);
-    assert_eq!(get(free, None).await.body["uses"], 0);
-}
-
-#[tokio::test]
-async fn twenty_checkouts_racing_for_a_promotion_limited_to_three_uses_get_three() {
-    let owner = seller();
-    let p = created(&owner.token, draft(json!({ "total_limit": 3 }))).await;
-    let id = p["id"].as_str().unwrap().to_string();
-    let replies = futures::future::join_all((0..20).map(|_| {
-        let id = id.clone();
-        async move { reserve(one_line(&id, 100, Some(Uuid::new_v4())), &key()).await }
-    }))
-    .await;
-    let won = replies.iter().filter(|r| r.status == 201).count();
-    for r in replies.iter().filter(|r| r.status != 201) {
-        r.assert_error(409, "promotion_limit_reached");
-    }
-    assert_eq!(won, 3);
-    let counted = get(&id, None).await.body;
-    assert_eq!(
-        (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
-        (Some(3), Some(300))
-    );
 }
 
 #[tokio::test]

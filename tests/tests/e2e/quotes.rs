@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::catalog::{account, add_sku, product};
 use crate::catalog_batch::category;
 use crate::promotion::delete;
+use crate::redemptions::{one_line, reserve};
 
 /// A code no other test uses.
 fn code(prefix: &str) -> String {
@@ -194,18 +195,12 @@ async fn a_per_buyer_limit_needs_a_signed_in_shopper_and_counts_their_redemption
     assert_eq!(applied(&signed_in.body, &id), Some(40_000));
     assert_eq!(signed_in.body["total_minor"], 160_000);
 
-    stack()
-        .internal("promotion")
-        .post("/internal/redemptions")
-        .header("idempotency-key", &Uuid::new_v4().to_string())
-        .json(json!({
-            "reference": format!("checkout-{}", Uuid::new_v4()),
-            "buyer_id": buyer,
-            "lines": [{ "promotion_id": id, "amount_minor": 40_000 }],
-        }))
-        .send()
-        .await
-        .assert_status(201);
+    reserve(
+        one_line(&id, 40_000, Some(buyer)),
+        &Uuid::new_v4().to_string(),
+    )
+    .await
+    .assert_status(201);
     let used = quote(cart, Some(&buyer_token)).await;
     used.assert_status(200);
     assert_eq!(
