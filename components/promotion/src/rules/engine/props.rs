@@ -7,6 +7,8 @@ use serde_json::json;
 
 use super::tests::id;
 use super::*;
+use crate::rules::schedule::Schedule;
+use crate::rules::terms::{Conditions, Kind, Target};
 
 const SELLERS: [u128; 3] = [0xA1, 0xA2, 0xA3];
 const CODES: [&str; 3] = ["alpha", "Beta", "GAMMA"];

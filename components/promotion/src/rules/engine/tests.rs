@@ -1,6 +1,8 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::rules::schedule::Schedule;
+use crate::rules::terms::{Conditions, Kind, Target};
 
 pub(super) fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
