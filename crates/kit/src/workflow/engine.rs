@@ -194,6 +194,31 @@ impl Engine {
     ) -> ApiResult<Outcome> {
         (self.workflow(workflow)?.check_input)(input)?;
         let db = ctx.db()?;
+        let id = self.create(db, workflow, key, input)?;
+        self.drive(ctx, id).await?;
+        self.outcome(db, id)
+    }
+
+    /// Starts `W` with `input` under `key` inside the caller's transaction, as an outbox
+    /// message is written: the invocation exists exactly when the caller's effect commits. It
+    /// runs after the commit, woken then (or by the sweep, should the wake-up be lost), not
+    /// now; the same key with another input is 422 `idempotency_key_reused`.
+    pub fn begin<W: Workflow>(
+        &self,
+        ctx: &Ctx,
+        db: &Db,
+        key: &str,
+        input: &W::Input,
+    ) -> ApiResult<Uuid> {
+        let input = serde_json::to_value(input).map_err(ApiError::internal)?;
+        let id = self.create(db, W::NAME, key, &input)?;
+        crate::wake::run_invocations(ctx, &[id]);
+        Ok(id)
+    }
+
+    /// The invocation of `workflow` under `key`, created with `input` unless it exists; 422
+    /// `idempotency_key_reused` when the key started another workflow or input.
+    fn create(&self, db: &Db, workflow: &str, key: &str, input: &Value) -> ApiResult<Uuid> {
         let (id, stored_workflow, stored_input) =
             invocation::create(db, &self.quoted(), workflow, key, input)?;
         if stored_workflow != workflow || &stored_input != input {
@@ -202,8 +227,7 @@ impl Engine {
                 "this key already started a different invocation",
             ));
         }
-        self.drive(ctx, id).await?;
-        self.outcome(db, id)
+        Ok(id)
     }
 
     /// Where invocation `id` stands; 404 when there is none.
