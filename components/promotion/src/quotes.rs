@@ -189,7 +189,7 @@ pub async fn cards(ctx: Ctx, req: Request) -> ApiResult<Response> {
             promotion_ids: line.applied.iter().map(|s| s.promotion_id).collect(),
         });
     }
-    json::ok(&CardsAnswer { items })
+    json::ok(&CardsAnswer { items, at })
 }
 
 /// Checks the cart, loads what it weighs, prices it and answers.

@@ -9,8 +9,12 @@
 //!   inventory on every change of a SKU's counts.
 //! - `POST /internal/products/:id/embed`: [`EmbedRequest`] → [`EmbedAnswer`], sent by catalog
 //!   itself when a product's text changes.
+//! - `POST /internal/skus/reprice`: [`RepriceRequest`] → [`RepriceAnswer`], sent by promotion
+//!   when a promotion changes, starts, ends, opens or closes a window or runs out, and by
+//!   catalog itself when a SKU's price or a product's category changes: the promoted prices
+//!   listings filter and sort by are asked of promotion again.
 //!
-//! The two batches only read. The last two routes are reached through an outbox, so each
+//! The two batches only read. The last three routes are reached through an outbox, so each
 //! request is a message that may arrive late, twice, or out of order; their answers say what
 //! the message changed.
 //!
@@ -135,9 +139,78 @@ pub struct EmbedAnswer {
     pub embedded: bool,
 }
 
+/// Most ids a [`RepriceScope`] names (as many as a promotion targets).
+pub const REPRICE_IDS_MAX: usize = 500;
+
+/// Asks catalog to price the live SKUs of a scope again under the automatic promotions running
+/// now. Prices are read when the message is handled, so a late or repeated message stores
+/// today's prices, never those of the change that caused it. A scope larger than one run
+/// ([`RepriceAnswer::next`]) goes on in follow-up messages catalog sends itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepriceRequest {
+    /// Only this seller's products; `None`: every seller's (a platform promotion).
+    pub seller_id: Option<Uuid>,
+    /// Which of them.
+    pub scope: RepriceScope,
+    /// Only SKUs whose id sorts after this one: where the previous run of a long scope stopped.
+    #[serde(default)]
+    pub after: Option<Uuid>,
+}
+
+/// The SKUs a [`RepriceRequest`] names: a promotion's target, in catalog's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    content = "ids",
+    rename_all = "snake_case",
+    deny_unknown_fields
+)]
+pub enum RepriceScope {
+    /// Every live SKU (of the seller, when one is named).
+    All,
+    /// The SKUs of these products.
+    Products(Vec<Uuid>),
+    /// These SKUs.
+    Skus(Vec<Uuid>),
+    /// The SKUs of products in these categories or their subcategories.
+    Categories(Vec<Uuid>),
+}
+
+/// What a [`RepriceRequest`] did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepriceAnswer {
+    /// SKUs priced in this run.
+    pub priced: usize,
+    /// SKUs whose stored price changed.
+    pub changed: usize,
+    /// Where the follow-up run starts, when the scope holds more SKUs than one run prices.
+    pub next: Option<Uuid>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reprice_scope_names_its_kind_and_ids() {
+        let all = RepriceRequest {
+            seller_id: None,
+            scope: RepriceScope::All,
+            after: None,
+        };
+        let text = serde_json::to_string(&all).unwrap();
+        assert_eq!(
+            text,
+            r#"{"seller_id":null,"scope":{"kind":"all"},"after":null}"#
+        );
+        assert_eq!(serde_json::from_str::<RepriceRequest>(&text).unwrap(), all);
+        let skus = r#"{"seller_id": null, "scope": {"kind": "skus",
+            "ids": ["00000000-0000-0000-0000-000000000001"]}}"#;
+        let parsed: RepriceRequest = serde_json::from_str(skus).unwrap();
+        assert_eq!(parsed.scope, RepriceScope::Skus(vec![Uuid::from_u128(1)]));
+        assert!(serde_json::from_str::<RepriceRequest>(r#"{"scope": {"kind": "shops"}}"#).is_err());
+    }
 
     #[test]
     fn an_embed_request_is_an_empty_object() {

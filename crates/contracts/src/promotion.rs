@@ -157,6 +157,8 @@ pub struct CardItem {
 pub struct CardsAnswer {
     /// One per SKU.
     pub items: Vec<CardPrice>,
+    /// The instant the prices hold at: of two answers for a SKU, the later one is the truth.
+    pub at: chrono::DateTime<chrono::Utc>,
 }
 
 /// One SKU's price after the automatic promotions running now.
