@@ -71,9 +71,9 @@ pub struct Filters {
     pub categories: Vec<Uuid>,
     /// Products with every one of these tags.
     pub tags: Vec<String>,
-    /// Products with a SKU at this price or above.
+    /// Products with a SKU at this price or above, after promotions.
     pub price_min: Option<i64>,
-    /// Products with a SKU at this price or below.
+    /// Products with a SKU at this price or below, after promotions.
     pub price_max: Option<i64>,
     /// Products with (or without) a SKU in stock, as inventory last announced.
     pub in_stock: Option<bool>,
@@ -187,15 +187,16 @@ fn conditions(filters: &Filters, params: &mut Params) -> Vec<String> {
         out.push(format!("p.created_at <= {p}::text::timestamptz"));
     }
     // "Priced in the range" means one live SKU's price is in it, not that the product's range
-    // of prices overlaps it (SKUs at 100 and 900 are not "between 400 and 600"). The bounds on
-    // the product's own range are implied, and let its price index narrow the scan first.
+    // of prices overlaps it (SKUs at 100 and 900 are not "between 400 and 600"); the price is
+    // what the shopper pays, after promotions. The bounds on the product's own range (also
+    // after promotions) are implied, and let its price index narrow the scan first.
     if filters.price_min.is_some() || filters.price_max.is_some() {
         let lo = params.bind(filters.price_min.unwrap_or(0).into());
         let hi = params.bind(filters.price_max.unwrap_or(i64::MAX).into());
         out.push(format!(
             "p.max_price >= {lo} AND p.min_price <= {hi} AND EXISTS ( \
                SELECT 1 FROM catalog.sku s WHERE s.product_id = p.id AND s.deleted_at IS NULL \
-                 AND s.price BETWEEN {lo} AND {hi})"
+                 AND coalesce(s.promoted_price, s.price) BETWEEN {lo} AND {hi})"
         ));
     }
     out
@@ -335,7 +336,8 @@ mod tests {
                 "p.tags @> $1::text[]",
                 "NOT p.in_stock",
                 "p.max_price >= $2 AND p.min_price <= $3 AND EXISTS ( SELECT 1 FROM catalog.sku s \
-                 WHERE s.product_id = p.id AND s.deleted_at IS NULL AND s.price BETWEEN $2 AND $3)"
+                 WHERE s.product_id = p.id AND s.deleted_at IS NULL \
+                 AND coalesce(s.promoted_price, s.price) BETWEEN $2 AND $3)"
             ]
         );
         assert_eq!(params.0.len(), 3, "the tag, and the price range's two ends");

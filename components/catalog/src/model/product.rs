@@ -169,6 +169,17 @@ pub fn lock(db: &Db, id: Uuid) -> ApiResult<Product> {
         .ok_or_else(|| not_found(&id))
 }
 
+/// Locks these products (live or removed) for the rest of the transaction, in id order, so
+/// that two writers of overlapping sets never wait on each other in a circle.
+pub fn lock_all(db: &Db, ids: &std::collections::BTreeSet<Uuid>) -> ApiResult<()> {
+    let ids: Vec<Uuid> = ids.iter().copied().collect();
+    db.query(
+        "SELECT id FROM catalog.product WHERE id = ANY($1::text[]::uuid[]) ORDER BY id FOR UPDATE",
+        &[uuids(&ids)],
+    )?;
+    Ok(())
+}
+
 /// Locks the product of SKU `sku` (live or removed) for the rest of the transaction, as
 /// [`lock`] does, and answers its id; `None` for a SKU catalog does not know. A stock level
 /// takes this lock before it stores its SKU's counts, so that the product's totals, recomputed
@@ -298,11 +309,12 @@ pub fn reindex(db: &Db, id: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
-/// Keeps the product's price range in step with its live SKUs.
+/// Keeps the product's price range in step with what its live SKUs cost after promotions.
 pub fn refresh_prices(db: &Db, id: Uuid) -> ApiResult<()> {
     db.execute(
         "UPDATE catalog.product SET min_price = s.lo, max_price = s.hi, updated_at = now() \
-         FROM (SELECT min(price) AS lo, max(price) AS hi FROM catalog.sku \
+         FROM (SELECT min(coalesce(promoted_price, price)) AS lo, \
+                      max(coalesce(promoted_price, price)) AS hi FROM catalog.sku \
                WHERE product_id = $1 AND deleted_at IS NULL) s \
          WHERE id = $1",
         &[uuid(id)],

@@ -3,8 +3,8 @@
 //! the version they came with, so that an older announcement never overwrites a newer one.
 
 use chrono::{DateTime, Utc};
-use contracts::catalog::{SkuSummary, StockLevelsRequest};
-use kit::db::{Db, FromRow, Param, Row, json, rows, uuid, uuids};
+use contracts::catalog::{RepriceScope, SkuSummary, StockLevelsRequest};
+use kit::db::{Db, FromRow, Param, Row, instant, json, optional_uuid, rows, uuid, uuids};
 use kit::{ApiError, ApiResult};
 use serde::Serialize;
 use uuid::Uuid;
@@ -21,6 +21,10 @@ pub struct Sku {
     pub product_id: Uuid,
     /// Price in minor units of the product's currency.
     pub price: i64,
+    /// What one unit costs after the automatic promotions running now, as promotion last
+    /// priced it; `None` when none lowers it. Shown as the offer's price, not as a field.
+    #[serde(skip)]
+    pub promoted_price: Option<i64>,
     /// `{name, value}` pairs (`Colour: Black`).
     pub attributes: Vec<Pair>,
     /// Package weight.
@@ -36,8 +40,8 @@ pub struct Sku {
 }
 
 /// Columns [`Sku::from_row`] reads.
-const COLUMNS: &str = "id, product_id, price, attributes, weight_grams, length_cm, width_cm, \
-    height_cm, created_at AT TIME ZONE 'UTC' AS created_at";
+const COLUMNS: &str = "id, product_id, price, promoted_price, attributes, weight_grams, \
+    length_cm, width_cm, height_cm, created_at AT TIME ZONE 'UTC' AS created_at";
 
 impl FromRow for Sku {
     fn from_row(row: &Row<'_>) -> ApiResult<Sku> {
@@ -45,6 +49,7 @@ impl FromRow for Sku {
             id: row.get("id")?,
             product_id: row.get("product_id")?,
             price: row.get("price")?,
+            promoted_price: row.get("promoted_price")?,
             attributes: row.json("attributes")?,
             weight_grams: row.get("weight_grams")?,
             length_cm: row.get("length_cm")?,
@@ -97,13 +102,14 @@ impl Draft {
     }
 }
 
-/// The live SKUs of these products, cheapest first (ties by id, so the order is stable).
+/// The live SKUs of these products, cheapest first after promotions (ties by id, so the order
+/// is stable).
 pub fn of_products(db: &Db, products: &[Uuid]) -> ApiResult<Vec<Sku>> {
     db.fetch_all(
         &format!(
             "SELECT {COLUMNS} FROM catalog.sku \
              WHERE product_id = ANY($1::text[]::uuid[]) AND deleted_at IS NULL \
-             ORDER BY price, id"
+             ORDER BY coalesce(promoted_price, price), id"
         ),
         &[uuids(products)],
     )
@@ -176,13 +182,15 @@ pub fn insert(db: &Db, id: Uuid, product: Uuid, draft: &Draft) -> ApiResult<Sku>
     .ok_or_else(|| ApiError::internal("inserting a SKU returned no row"))
 }
 
-/// Replaces what the seller writes of SKU `id`.
+/// Replaces what the seller writes of SKU `id`. A new price clears the promoted one, which
+/// was a discount on the old price, until promotion prices the SKU again.
 pub fn update(db: &Db, id: Uuid, draft: &Draft) -> ApiResult<Sku> {
     let [weight, length, width, height] = draft.sizes();
     db.fetch_optional(
         &format!(
             "UPDATE catalog.sku SET price = $2, attributes = $3, weight_grams = $4, \
-               length_cm = $5, width_cm = $6, height_cm = $7 \
+               length_cm = $5, width_cm = $6, height_cm = $7, \
+               promoted_price = CASE WHEN price = $2 THEN promoted_price END \
              WHERE id = $1 RETURNING {COLUMNS}"
         ),
         &[
@@ -230,4 +238,65 @@ pub fn apply_level(db: &Db, level: &StockLevelsRequest) -> ApiResult<Option<Uuid
         ],
     )?;
     rows(&set).next().map(|r| r.get("product_id")).transpose()
+}
+
+/// Live SKUs of live products in a reprice scope, of `seller` when one is named, whose ids
+/// sort after `after`: at most `limit`, by id.
+pub fn in_scope(
+    db: &Db,
+    seller: Option<Uuid>,
+    scope: &RepriceScope,
+    after: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Uuid>> {
+    // The scope's ids are $4, bound only when the scope names ids.
+    let (clause, ids): (&str, Option<&[Uuid]>) = match scope {
+        RepriceScope::All => ("true", None),
+        RepriceScope::Products(ids) => ("p.id = ANY($4::text[]::uuid[])", Some(ids)),
+        RepriceScope::Skus(ids) => ("s.id = ANY($4::text[]::uuid[])", Some(ids)),
+        RepriceScope::Categories(ids) => (
+            "p.category_id IN (WITH RECURSIVE below (id) AS ( \
+               SELECT id FROM catalog.category WHERE id = ANY($4::text[]::uuid[]) \
+               UNION SELECT c.id FROM catalog.category c JOIN below b ON c.parent_id = b.id) \
+             SELECT id FROM below)",
+            Some(ids),
+        ),
+    };
+    let mut params = vec![optional_uuid(seller), optional_uuid(after), limit.into()];
+    params.extend(ids.map(uuids));
+    let set = db.query(
+        &format!(
+            "SELECT s.id FROM catalog.sku s JOIN catalog.product p ON p.id = s.product_id \
+             WHERE s.deleted_at IS NULL AND p.deleted_at IS NULL \
+               AND ($1::uuid IS NULL OR p.seller_id = $1::uuid) \
+               AND ($2::uuid IS NULL OR s.id > $2::uuid) AND {clause} \
+             ORDER BY s.id LIMIT $3"
+        ),
+        &params,
+    )?;
+    rows(&set).map(|r| r.get("id")).collect()
+}
+
+/// Stores the promoted price promotion gave SKU `id` at `at`, for one unit at `unit_price`:
+/// only while that is still the SKU's price and no later answer is stored. Answers the SKU's
+/// product when the stored price changed.
+pub fn set_promoted(
+    db: &Db,
+    id: Uuid,
+    unit_price: i64,
+    promoted: Option<i64>,
+    at: DateTime<Utc>,
+) -> ApiResult<Option<Uuid>> {
+    let set = db.query(
+        "UPDATE catalog.sku s SET promoted_price = $3, priced_at = $4 \
+         FROM (SELECT id, promoted_price AS before FROM catalog.sku WHERE id = $1) old \
+         WHERE s.id = old.id AND s.price = $2 AND (s.priced_at IS NULL OR s.priced_at <= $4) \
+         RETURNING s.product_id, old.before IS DISTINCT FROM s.promoted_price AS changed",
+        &[uuid(id), unit_price.into(), promoted.into(), instant(at)],
+    )?;
+    let Some(row) = rows(&set).next() else {
+        return Ok(None);
+    };
+    let changed: bool = row.get("changed")?;
+    changed.then(|| row.get("product_id")).transpose()
 }
