@@ -15,10 +15,12 @@
 //! - [`embed`]: a product's embedding, asked for through the outbox (internal).
 //! - [`batch`]: many SKUs' or products' seller, category path, price and currency in one read,
 //!   for promotion's quotes and checkout (internal).
+//! - [`prices`]: SKUs' prices after promotions, priced again by promotion when they may have
+//!   changed, for listings to filter and sort by and cards to show (internal).
 //!
 //! Below the handlers:
 //! - [`model`]: catalog's tables — types, column lists, row decoding and every SQL statement.
-//! - [`enrich`]: what other modules add to a page of cards (availability, favourites, prices).
+//! - [`enrich`]: what other modules add to a page of cards (availability, favourites).
 //! - [`embeddings`]: the plugged-in embeddings provider.
 //! - [`rules`]: the rules above as pure functions, natively tested.
 //!
@@ -30,6 +32,7 @@ mod embed;
 mod embeddings;
 mod enrich;
 mod model;
+mod prices;
 mod products;
 mod replies;
 mod reviews;
@@ -49,6 +52,7 @@ pub fn router() -> Router {
         .post("/internal/stock-levels", stock_levels::apply)
         .post("/internal/skus/batch", batch::skus)
         .post("/internal/products/batch", batch::products)
+        .post("/internal/skus/reprice", prices::reprice)
         .get("/api/v1/catalog/categories", categories::list)
         .post("/api/v1/catalog/categories", categories::create)
         .get("/api/v1/catalog/categories/:key", categories::get)

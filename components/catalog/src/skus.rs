@@ -107,6 +107,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             let sku = sku::insert(db, sku_id, product_id, &draft)?;
             product::refresh_prices(db, product_id)?;
             outbox::create_stock(db, &stock)?;
+            outbox::reprice_product(db, user.sub, product_id)?;
             json::created(
                 &format!("/api/v1/catalog/products/{product_id}/skus/{sku_id}"),
                 &sku,
@@ -141,9 +142,13 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             let stored = sku::load(db, product_id, sku_id, Lock::ForUpdate)?;
             let updated = sku::update(db, sku_id, &body.applied_to(Draft::of(&stored)))?;
             product::refresh_prices(db, product_id)?;
+            if updated.price != stored.price {
+                outbox::reprice_product(db, user.sub, product_id)?;
+            }
             json::ok(&updated)
         })
         .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 /// `DELETE /api/v1/catalog/products/:id/skus/:sku_id` — the owner removes a SKU; if it was the

@@ -6,10 +6,12 @@
 //! - to inventory, `POST /internal/stock` when a SKU is created: its stock exists exactly when
 //!   the SKU committed;
 //! - to catalog itself, `POST /internal/products/:id/embed` when a product's text changes;
+//! - to catalog itself, `POST /internal/skus/reprice` when a SKU's price or a product's
+//!   category changes, and for the rest of a scope one run could not price;
 //! - to account, `POST /internal/notifications` when a product gets a review.
 
 use contracts::account::{NOTIFICATION_CONTENT_MAX, NOTIFICATION_TITLE_MAX, NotificationRequest};
-use contracts::catalog::EmbedRequest;
+use contracts::catalog::{EmbedRequest, RepriceRequest, RepriceScope};
 use contracts::inventory::CreateStockRequest;
 use kit::ApiResult;
 use kit::db::Db;
@@ -37,6 +39,31 @@ pub fn embed_product(db: &Db, id: Uuid) -> ApiResult<()> {
         key,
     };
     kit::outbox::enqueue(db, SCHEMA, &message)
+}
+
+/// Asks for the SKUs of `request` to be priced again under the promotions running then. Every
+/// message gets a key of its own, as [`embed_product`]'s do: each reads the prices when it
+/// runs, and a stored answer older than another is never applied.
+pub fn reprice(db: &Db, request: &RepriceRequest) -> ApiResult<()> {
+    let message = Message {
+        target: "catalog",
+        path: "/internal/skus/reprice",
+        body: request,
+        key: format!("catalog:reprice:{}", kit::ids::new_id()),
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
+}
+
+/// [`reprice`] for the SKUs of one product of `seller`.
+pub fn reprice_product(db: &Db, seller: Uuid, product: Uuid) -> ApiResult<()> {
+    reprice(
+        db,
+        &RepriceRequest {
+            seller_id: Some(seller),
+            scope: RepriceScope::Products(vec![product]),
+            after: None,
+        },
+    )
 }
 
 /// The key under which the stock of SKU `sku` is created, by this message or by the SKU

@@ -240,6 +240,10 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             if product::embedding_text(db, id)? != text_before {
                 outbox::embed_product(db, id)?;
             }
+            // Category promotions reach it, or no longer do.
+            if draft.category_id != product.category_id {
+                outbox::reprice_product(db, product.seller_id, id)?;
+            }
             let product = product::find(db, &Key::Id(id), Some(user.sub))?;
             let skus = sku::of_products(db, &[id])?;
             json::ok(&WithSkus {
