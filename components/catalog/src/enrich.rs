@@ -1,7 +1,9 @@
 //! What a product card or detail shows beyond the catalog's own rows, fetched in one batched
-//! call per page from each module that owns it: availability and units sold (inventory), the
-//! viewer's favourites (account), and prices after promotions (the promotion module's seam).
-//! When a module does not answer, the page is still served, without that part.
+//! call per page from each module that owns it: availability and units sold (inventory) and
+//! the viewer's favourites (account). When a module does not answer, the page is still
+//! served, without that part. Prices after promotions are catalog's own columns, kept by
+//! promotion's reprice messages ([`crate::prices`]), so the price a card shows is the one the
+//! list was filtered and sorted by.
 //!
 //! Below the handlers beside the model layer: products' cards and detail both use it, so it
 //! lives in neither handler file.
@@ -10,13 +12,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use contracts::account::{FavoritesCheckAnswer, FavoritesCheckRequest};
 use contracts::inventory::{AvailabilityAnswer, AvailabilityRequest};
-use contracts::promotion::{CARDS_MAX, CardItem, CardsAnswer, CardsRequest};
 use kit::{ApiResult, Ctx};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::model::product::Product;
-use crate::model::sku::{self, Sku};
+use crate::model::sku::Sku;
 use crate::rules;
 
 /// Inventory's batch limit.
@@ -70,58 +71,6 @@ async fn favorites(ctx: &Ctx, viewer: Option<Uuid>, ids: &[Uuid]) -> Vec<Uuid> {
     }
 }
 
-/// Price after promotions and the original price of each SKU: one unit of each, priced by
-/// promotion under the automatic promotions running now (one call per 500 SKUs). Without an
-/// answer, the SKUs' own prices for both.
-async fn promoted(ctx: &Ctx, skus: &[Sku]) -> HashMap<Uuid, (i64, i64)> {
-    let own = || skus.iter().map(|s| (s.id, (s.price, s.price))).collect();
-    if skus.is_empty() {
-        return own();
-    }
-    let ids: Vec<Uuid> = skus.iter().map(|s| s.id).collect();
-    let summaries = match ctx.db().and_then(|db| sku::summaries(db, &ids)) {
-        Ok(summaries) => summaries,
-        Err(e) => {
-            kit::log::warn(format_args!("SKUs to price unavailable: {e}"));
-            return own();
-        }
-    };
-    let items: Vec<CardItem> = summaries
-        .into_iter()
-        .map(|s| CardItem {
-            sku_id: s.sku_id,
-            product_id: s.product_id,
-            seller_id: s.seller_id,
-            category_path: s.category_path,
-            unit_price_minor: s.unit_price_minor,
-            currency: s.currency,
-        })
-        .collect();
-    let mut out = own();
-    for chunk in items.chunks(CARDS_MAX) {
-        let request = CardsRequest {
-            items: chunk.to_vec(),
-        };
-        let answer: ApiResult<CardsAnswer> = ctx
-            .internal("promotion")
-            .post("/internal/quote/cards", &request, None)
-            .await;
-        match answer {
-            Ok(answer) => out.extend(
-                answer
-                    .items
-                    .into_iter()
-                    .map(|p| (p.sku_id, (p.price_minor, p.original_minor))),
-            ),
-            Err(e) => {
-                kit::log::warn(format_args!("promoted prices unavailable: {e}"));
-                return own();
-            }
-        }
-    }
-    out
-}
-
 /// What the other modules said about a page of products and their SKUs.
 pub struct Enrichment {
     /// Available and sold units per SKU; `None` when inventory did not answer.
@@ -132,25 +81,28 @@ pub struct Enrichment {
     prices: HashMap<Uuid, (i64, i64)>,
 }
 
+/// Price after promotions and the original price of each SKU, as catalog keeps them.
+fn prices(skus: &[Sku]) -> HashMap<Uuid, (i64, i64)> {
+    skus.iter()
+        .map(|s| (s.id, (s.promoted_price.unwrap_or(s.price), s.price)))
+        .collect()
+}
+
 /// Asks, once for the whole page, what the other modules add to `products` and their `skus`
-/// (the live SKUs of all of them): one inventory call per 500 SKUs, one account call, one
-/// promotion call per 500 SKUs, all in flight at once.
+/// (the live SKUs of all of them): one inventory call per 500 SKUs and one account call, in
+/// flight at once.
 pub async fn fetch(ctx: &Ctx, viewer: Option<Uuid>, products: &[Uuid], skus: &[Sku]) -> Enrichment {
-    // The three calls wait on other components, not on each other: in flight together.
-    let (stock, favorites, prices) = futures::future::join3(
-        stock(ctx, skus),
-        favorites(ctx, viewer, products),
-        promoted(ctx, skus),
-    )
-    .await;
+    // The two calls wait on other components, not on each other: in flight together.
+    let (stock, favorites) =
+        futures::future::join(stock(ctx, skus), favorites(ctx, viewer, products)).await;
     Enrichment {
         stock,
         favorites,
-        prices,
+        prices: prices(skus),
     }
 }
 
-/// A product's price range, over its live SKUs.
+/// A product's price range, over what its live SKUs cost after promotions.
 #[derive(Debug, Serialize)]
 pub struct PriceRange {
     /// Cheapest.
