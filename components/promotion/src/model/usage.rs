@@ -6,9 +6,13 @@
 //! decided one after the other on the latest counts, and the CHECKs of the table refuse an
 //! overrun that a bug might still attempt.
 
+use chrono::Utc;
 use kit::db::{Db, FromRow, Row, uuid, uuids};
 use kit::{ApiError, ApiResult};
+use serde_json::Value;
 use uuid::Uuid;
+
+use crate::rules::schedule::{Openness, Schedule};
 
 /// A promotion's limits and counts, locked for the transaction.
 #[derive(Debug)]
@@ -25,7 +29,8 @@ pub struct Usage {
     pub uses: i64,
     /// Discount held by them.
     pub spent_minor: i64,
-    /// Whether the promotion can be redeemed now: not ended, its schedule started and not over.
+    /// Whether the promotion can be redeemed now: not ended, and its schedule runs (started,
+    /// not over, inside a window when it has windows).
     pub live: bool,
 }
 
@@ -130,18 +135,27 @@ impl FromRow for Counts {
 }
 
 const LOCK_ALL: &str = "SELECT u.promotion_id, u.total_limit, u.per_buyer_limit, \
-                        u.budget_minor, u.uses, u.spent_minor, \
-                        (p.ended_at IS NULL AND p.starts_at <= now() \
-                         AND (p.ends_at IS NULL OR p.ends_at > now())) AS live \
+                        u.budget_minor, u.uses, u.spent_minor, p.ended_at IS NULL AS live, \
+                        p.schedule \
                         FROM promotion.usage u \
                         JOIN promotion.promotion p ON p.id = u.promotion_id \
                         WHERE u.promotion_id = ANY($1::text[]::uuid[]) \
                         ORDER BY u.promotion_id FOR UPDATE OF u";
 
-/// The usage rows of `promotions`, locked in promotion id order until the transaction ends;
-/// 404 `promotion_not_found` naming the first promotion that does not exist.
+/// The usage rows of `promotions`, locked in promotion id order until the transaction ends,
+/// each live when it is not ended and its schedule runs now (weekly windows included); 404
+/// `promotion_not_found` naming the first promotion that does not exist.
 pub fn lock_all(db: &Db, promotions: &[Uuid]) -> ApiResult<Vec<Usage>> {
-    let rows: Vec<Usage> = db.fetch_all(LOCK_ALL, &[uuids(promotions)])?;
+    let set = db.query(LOCK_ALL, &[uuids(promotions)])?;
+    let now = Utc::now();
+    let rows = kit::db::rows(&set)
+        .map(|row| {
+            let mut usage = Usage::from_row(&row)?;
+            let schedule = Schedule::parse(&row.json::<Value>("schedule")?)?;
+            usage.live &= schedule.is_open(now) == Openness::Open;
+            Ok(usage)
+        })
+        .collect::<ApiResult<Vec<Usage>>>()?;
     if let Some(missing) = promotions
         .iter()
         .find(|id| !rows.iter().any(|u| u.promotion_id == **id))
