@@ -16,6 +16,8 @@
 //! - [`rules`]: what a promotion gives, to which lines, when, and the prices a cart pays under
 //!   a set of promotions — pure functions, tested natively.
 //! - [`model`]: the tables, their row types and every SQL statement.
+//! - [`timers`]: the durable timers that reprice catalog when a schedule starts, opens or
+//!   closes a window, or ends.
 //!
 //! The bodies of the internal routes are `contracts::promotion`.
 
@@ -24,12 +26,15 @@ mod promotions;
 mod quotes;
 mod redemptions;
 mod rules;
+mod timers;
 
 use kit::Router;
 
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("promotion")
+        .with_outbox()
+        .with_workflows(timers::ENGINE)
         .get("/api/v1/promotion/promotions", promotions::list)
         .post("/api/v1/promotion/promotions", promotions::create)
         .get("/api/v1/promotion/promotions/:id", promotions::get)

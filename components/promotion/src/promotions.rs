@@ -3,7 +3,8 @@
 //! with the admin token. Anyone may read and list them (a voucher's code is shown to its owner
 //! only); only the owner updates or deletes one, and to anyone else another's promotion does
 //! not exist (404). A promotion that has been redeemed is ended, not deleted, so orders keep
-//! their history.
+//! their history. Every write of an automatic promotion asks catalog to reprice what it
+//! targeted and targets, and watches the new version's schedule ([`crate::timers`]).
 
 use std::collections::HashSet;
 
@@ -18,11 +19,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::model::Lock;
 use crate::model::promotion::{self, Filter, Promotion, Stored};
 use crate::model::usage::{self, Limits};
+use crate::model::{Lock, SCHEMA, outbox};
 use crate::rules::schedule::Schedule;
 use crate::rules::terms::{Conditions, Kind, Target};
+use crate::timers;
 
 /// Who is asking: a seller (its account) or the platform (the admin token).
 fn caller(ctx: &Ctx, req: &Request) -> ApiResult<Option<Uuid>> {
@@ -389,12 +391,41 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             promotion::insert(db, &stored)?;
             usage::insert(db, stored.id, limits)?;
             let created = promotion::load(db, stored.id, Lock::None)?;
+            prices_follow(&ctx, db, None, Some(&created))?;
             json::created(
                 &format!("/api/v1/promotion/promotions/{}", stored.id),
                 &answer(created, Some(owner))?,
             )
         })
         .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+}
+
+/// Catalog's promoted prices follow a write: what the promotion targeted `before` and targets
+/// `after` are priced again (once when they are the same), and the schedule of the version
+/// written is watched. The outbox and the watch only act on automatic promotions.
+fn prices_follow(
+    ctx: &Ctx,
+    db: &Db,
+    before: Option<&Stored>,
+    after: Option<&Promotion>,
+) -> ApiResult<()> {
+    if let Some(before) = before {
+        outbox::reprice(db, before)?;
+    }
+    if let Some(after) = after {
+        let a = &after.stored;
+        let repriced = before.is_some_and(|b| {
+            b.code.is_none()
+                && (&b.seller_id, &b.target_kind, &b.target_ids)
+                    == (&a.seller_id, &a.target_kind, &a.target_ids)
+        });
+        if !repriced {
+            outbox::reprice(db, a)?;
+        }
+        timers::begin(ctx, db, after)?;
+    }
+    Ok(())
 }
 
 /// `GET /api/v1/promotion/promotions/:id` — public; the code is shown to its owner only.
@@ -434,9 +465,11 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             promotion::update(db, &stored)?;
             usage::set_limits(db, id, limits)?;
             let updated = promotion::load(db, id, Lock::None)?;
+            prices_follow(&ctx, db, Some(&current.stored), Some(&updated))?;
             json::ok(&answer(updated, Some(owner))?)
         })
         .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 /// `DELETE /api/v1/promotion/promotions/:id` — 204. A promotion that was ever redeemed is
@@ -452,9 +485,11 @@ pub async fn delete(ctx: Ctx, req: Request) -> ApiResult<Response> {
             } else {
                 promotion::delete(db, id)?;
             }
+            prices_follow(&ctx, db, Some(&current.stored), None)?;
             json::no_content()
         })
         .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 /// `GET /api/v1/promotion/promotions` — public, newest first; filters `owner` (`platform` or

@@ -8,9 +8,14 @@
 //! - [`usage`]: a promotion's limits and what has been taken of them, the row every
 //!   reservation locks first; a buyer's uses.
 //! - [`redemption`]: redemptions and their lines.
+//! - [`outbox`]: the messages promotion sends (catalog's promoted prices).
 
+pub mod outbox;
 pub mod promotion;
 pub mod redemption;
 pub mod usage;
 
 pub use kit::db::Lock;
+
+/// The module's schema.
+pub const SCHEMA: &str = "promotion";

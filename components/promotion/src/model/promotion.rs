@@ -196,12 +196,16 @@ pub fn update(db: &Db, p: &Stored) -> ApiResult<()> {
 /// Promotion `id`; 404 `promotion_not_found`. Locked until the transaction ends when `lock`
 /// says so.
 pub fn load(db: &Db, id: Uuid, lock: Lock) -> ApiResult<Promotion> {
+    find(db, id, lock)?.ok_or_else(|| super::usage::not_found(id))
+}
+
+/// Promotion `id`, locked as `lock` says; `None` once deleted.
+pub fn find(db: &Db, id: Uuid, lock: Lock) -> ApiResult<Option<Promotion>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM {FROM} WHERE id = $1{}",
         lock.clause()
     );
-    db.fetch_optional(&sql, &[uuid(id)])?
-        .ok_or_else(|| super::usage::not_found(id))
+    db.fetch_optional(&sql, &[uuid(id)])
 }
 
 /// The filters of a list; `None` filters nothing.
