@@ -7,6 +7,10 @@
 //! promotion id order ([`usage::lock_all`]) before anything is decided, so reservations of one
 //! promotion are decided one after the other on the latest counts, and two checkouts sharing
 //! promotions cannot deadlock.
+//!
+//! A reservation that takes a promotion's last use or the budget cards are priced with, and a
+//! release that gives them back, asks catalog to reprice what it targets
+//! ([`usage::Usage::cards_move`]), so cards stop showing a discount nobody can get.
 
 use contracts::promotion::{RedemptionAnswer, RedemptionLine, RedemptionStatus, ReserveRequest};
 use kit::db::Db;
@@ -14,7 +18,7 @@ use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use uuid::Uuid;
 
 use crate::model::redemption::{self, Redemption, State};
-use crate::model::usage;
+use crate::model::{Lock, SCHEMA, outbox, promotion, usage};
 
 /// Longest checkout reference.
 const MAX_REFERENCE_CHARS: usize = 200;
@@ -64,6 +68,9 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     usage::take_buyer(db, promotion, buyer, limit)?;
                 }
                 usage::take(db, promotion, amount)?;
+                if counts.cards_move(amount, 1) {
+                    outbox::reprice(db, &promotion::load(db, promotion, Lock::None)?.stored)?;
+                }
             }
             for &(promotion, amount) in &lines {
                 redemption::insert_line(db, id, promotion, amount)?;
@@ -78,6 +85,7 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
             json::created(&format!("/internal/redemptions/{reference}"), &answer)
         })
         .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 /// `POST /internal/redemptions/:reference/commit` — paid: the uses and budget are spent.
@@ -100,11 +108,14 @@ async fn end(ctx: Ctx, state: State) -> ApiResult<Response> {
             redemption::ensure_reserved(&held)?;
             if state == State::Released {
                 let promotions: Vec<Uuid> = held.lines.iter().map(|&(p, _)| p).collect();
-                usage::lock_all(db, &promotions)?;
-                for &(promotion, amount) in &held.lines {
+                let counts = usage::lock_all(db, &promotions)?;
+                for (counts, &(promotion, amount)) in counts.iter().zip(&held.lines) {
                     usage::give_back(db, promotion, amount)?;
                     if let Some(buyer) = held.buyer_id {
                         usage::give_back_buyer(db, promotion, buyer)?;
+                    }
+                    if counts.cards_move(amount, -1) {
+                        outbox::reprice(db, &promotion::load(db, promotion, Lock::None)?.stored)?;
                     }
                 }
             }
@@ -113,6 +124,7 @@ async fn end(ctx: Ctx, state: State) -> ApiResult<Response> {
             json::ok(&answer(held))
         })
         .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
 fn answer(redemption: Redemption) -> RedemptionAnswer {

@@ -261,6 +261,32 @@ pub fn budget_exhausted(promotion: Uuid) -> ApiError {
 }
 
 impl Usage {
+    /// Whether taking (`direction` 1) or giving back (-1) one use and `amount` of budget, from
+    /// these counts as they stood before, may change what this promotion gives a card:
+    /// - the last use is taken, or given back;
+    /// - the budget left afterwards (taking) or before (giving back) is smaller than `amount`.
+    ///   Cards cap a unit's discount by the budget left, so a card changes when what is left
+    ///   crosses its unit discount; a unit's discount is at most what a checkout buying it
+    ///   takes, so every crossing of a SKU some checkout bought is caught. A SKU whose one
+    ///   unit gets more than any checkout took may keep showing the larger discount until the
+    ///   next reprice; checkout's own quote is always live.
+    pub fn cards_move(&self, amount: i64, direction: i64) -> bool {
+        let last_use = self.total_limit.is_some_and(|limit| {
+            let after = self.uses + direction;
+            after >= limit && self.uses < limit || self.uses >= limit && after < limit
+        });
+        let nearly_spent = self.budget_minor.is_some_and(|budget| {
+            let left = budget - self.spent_minor;
+            let left = if direction > 0 {
+                left.saturating_sub(amount)
+            } else {
+                left
+            };
+            left < amount
+        });
+        last_use || nearly_spent
+    }
+
     /// Whether this promotion can take one more use and `amount` of budget for `buyer`: the
     /// decision on the locked counts (the buyer's own count is taken after, by
     /// [`take_buyer`]). 409 when it is not live or a limit is reached, 422 `buyer_required`
@@ -384,5 +410,44 @@ mod tests {
         for (i, (u, amount, buyer, want)) in cases.into_iter().enumerate() {
             assert_eq!(code(u, amount, buyer).as_deref(), want, "case {i}");
         }
+    }
+
+    #[test]
+    fn cards_move_at_the_last_use_and_a_nearly_spent_budget() {
+        // usage(): 3 uses allowed, 1000 of budget.
+        let take = |u: Usage, amount| u.cards_move(amount, 1);
+        let give = |u: Usage, amount| u.cards_move(amount, -1);
+        assert!(!take(usage(), 100), "plenty left of both");
+        assert!(
+            take(Usage { uses: 2, ..usage() }, 0),
+            "the last use is taken"
+        );
+        assert!(!take(Usage { uses: 1, ..usage() }, 0));
+        assert!(
+            give(Usage { uses: 3, ..usage() }, 0),
+            "the last use comes back"
+        );
+        assert!(!give(Usage { uses: 2, ..usage() }, 0));
+        let spent = |spent_minor| Usage {
+            spent_minor,
+            ..usage()
+        };
+        assert!(
+            !take(spent(400), 300),
+            "300 left: another such checkout fits"
+        );
+        assert!(take(spent(500), 300), "200 left: the next one is capped");
+        assert!(take(spent(700), 300), "nothing left");
+        assert!(
+            give(spent(900), 300),
+            "100 left before: cards get their discount back"
+        );
+        assert!(!give(spent(400), 300));
+        let unlimited = Usage {
+            total_limit: None,
+            budget_minor: None,
+            ..usage()
+        };
+        assert!(!take(unlimited, i64::MAX));
     }
 }
