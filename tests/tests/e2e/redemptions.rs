@@ -19,7 +19,7 @@ pub(crate) async fn reserve(body: Value, key: &str) -> Reply {
 }
 
 /// Commits or releases (`action`) the redemption of `reference` under `key`.
-async fn finish(reference: &str, action: &str, key: &str) -> Reply {
+pub(crate) async fn finish(reference: &str, action: &str, key: &str) -> Reply {
     stack()
         .internal("promotion")
         .post(&format!("/internal/redemptions/{reference}/{action}"))
@@ -168,6 +168,22 @@ async fn a_bad_reservation_is_refused_and_takes_nothing() {
         .assert_status(201);
 
     reserve(one_line(scheduled["id"].as_str().unwrap(), 0, None), &key())
+        .await
+        .assert_error(409, "promotion_not_active");
+    // Running, but outside its weekly window: a day two days away, all day, is shut now.
+    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let today = chrono::Utc::now().format("%u").to_string();
+    let later = days[(today.parse::<usize>().unwrap() + 1) % 7];
+    let shut = created(
+        &owner.token,
+        draft(
+            json!({ "schedule": { "starts_at": "2020-01-01T00:00:00Z", "timezone": "UTC",
+                                    "windows": [{ "days": [later], "from": "00:00",
+                                                  "to": "24:00" }] } }),
+        ),
+    )
+    .await;
+    reserve(one_line(shut["id"].as_str().unwrap(), 0, None), &key())
         .await
         .assert_error(409, "promotion_not_active");
     reserve(one_line(&Uuid::new_v4().to_string(), 0, None), &key())
