@@ -115,7 +115,8 @@ fn at_ms(ms: i64) -> Result<DateTime<Utc>, Stop> {
 
 /// The promotion while it is still the watched version of an automatic, live promotion.
 fn watched(db: &Db, watch: &Watch) -> ApiResult<Option<Promotion>> {
-    Ok(promotion::find(db, watch.promotion_id, Lock::None)?.filter(|p| {
+    let current = promotion::find(db, watch.promotion_id, Lock::None)?;
+    Ok(current.filter(|p| {
         p.updated_at.timestamp_micros() == watch.version_us
             && p.ended_at.is_none()
             && p.stored.code.is_none()
