@@ -10,6 +10,7 @@ mod durable;
 mod inventory;
 mod messages;
 mod platform;
+mod prices;
 mod promotion;
 mod quotes;
 mod redemptions;

@@ -4,12 +4,12 @@
 //! internal quote for lines the caller has read.
 
 use serde_json::{Value, json};
-use souk_e2e::{Reply, eventually, stack};
+use souk_e2e::{Reply, stack};
 use uuid::Uuid;
 
 use crate::catalog::{account, add_sku, product};
 use crate::catalog_batch::category;
-use crate::promotion::delete;
+use crate::prices::product_of;
 use crate::redemptions::{one_line, reserve};
 
 /// A code no other test uses.
@@ -18,7 +18,7 @@ fn code(prefix: &str) -> String {
 }
 
 /// Creates a promotion with `token` (a seller's, or the admin token for the platform's).
-async fn promotion(token: &str, body: Value) -> String {
+pub(crate) async fn promotion(token: &str, body: Value) -> String {
     let reply = stack()
         .api()
         .post("/api/v1/promotion/promotions")
@@ -71,7 +71,7 @@ fn applied(quote: &Value, promotion: &str) -> Option<i64> {
 
 /// A seller in Vietnam with one product in `category` and a SKU per price: (seller, token,
 /// SKU ids).
-async fn seller_with(category: &str, prices: &[i64]) -> (Uuid, String, Vec<String>) {
+pub(crate) async fn seller_with(category: &str, prices: &[i64]) -> (Uuid, String, Vec<String>) {
     let (seller, token) = account("VN").await;
     let made = product(&token, "Quoted Lamp", category, &[]).await;
     let product = made["id"].as_str().unwrap().to_string();
@@ -83,7 +83,7 @@ async fn seller_with(category: &str, prices: &[i64]) -> (Uuid, String, Vec<Strin
     (seller, token, skus)
 }
 
-const RUNNING: &str = "2020-01-01T00:00:00Z";
+pub(crate) const RUNNING: &str = "2020-01-01T00:00:00Z";
 
 #[tokio::test]
 async fn a_cart_preview_compounds_stages_keeps_sellers_apart_and_says_why_others_did_not_apply() {
@@ -390,163 +390,4 @@ async fn a_promotion_s_terms_are_checked_whole_when_written() {
     read.assert_status(200);
     assert_eq!(read["schedule"], evenings, "{}", read.text);
     assert_eq!(read["kind"]["per"], "item", "the default is written out");
-}
-
-/// The card of `product` in its seller's listing: (price, original price).
-async fn card(seller: Uuid, product: &str) -> (Value, Value) {
-    let reply = stack()
-        .api()
-        .get(&format!("/api/v1/catalog/products?seller_id={seller}"))
-        .send()
-        .await;
-    reply.assert_status(200);
-    let card = reply["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == product)
-        .unwrap_or_else(|| panic!("a card for {product}: {}", reply.text))
-        .clone();
-    (card["price"].clone(), card["original_price"].clone())
-}
-
-/// A product's detail: (price, original price, the SKU's price).
-async fn detail(product: &str) -> (Value, Value, Value) {
-    let reply = stack()
-        .api()
-        .get(&format!("/api/v1/catalog/products/{product}"))
-        .send()
-        .await;
-    reply.assert_status(200);
-    (
-        reply["price"].clone(),
-        reply["original_price"].clone(),
-        reply["skus"][0]["price"].clone(),
-    )
-}
-
-/// The product of `sku`, as catalog's batch read tells.
-async fn product_of(sku: &str) -> String {
-    stack()
-        .internal("catalog")
-        .post("/internal/skus/batch")
-        .json(json!({ "sku_ids": [sku] }))
-        .send()
-        .await["items"][0]["product_id"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-#[tokio::test]
-async fn cards_and_detail_show_the_price_after_running_automatic_promotions() {
-    let cat = category("quote-cards", None).await;
-    let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
-    let product = product_of(&skus[0]).await;
-    assert_eq!(
-        card(seller, &product).await,
-        (json!(100_000), json!(100_000))
-    );
-
-    // A window on a day two days away is closed now (even across a midnight meanwhile).
-    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let today = chrono::Utc::now()
-        .format("%u")
-        .to_string()
-        .parse::<usize>()
-        .unwrap()
-        - 1;
-    let closed = promotion(
-        &token,
-        json!({ "name": "Another day", "kind": { "type": "percentage", "percent": 50 },
-                "target": { "type": "all" },
-                "schedule": { "starts_at": RUNNING, "timezone": "UTC",
-                              "windows": [{ "days": [days[(today + 2) % 7]],
-                                            "from": "00:00", "to": "24:00" }] } }),
-    )
-    .await;
-    assert_eq!(
-        card(seller, &product).await,
-        (json!(100_000), json!(100_000))
-    );
-
-    // Every day, all day: open.
-    let open = promotion(
-        &token,
-        json!({ "name": "Every day", "kind": { "type": "percentage", "percent": 20 },
-                "target": { "type": "all" },
-                "schedule": { "starts_at": RUNNING, "timezone": "Asia/Ho_Chi_Minh",
-                              "windows": [{ "days": days, "from": "00:00", "to": "24:00" }] } }),
-    )
-    .await;
-    assert_eq!(
-        card(seller, &product).await,
-        (json!(80_000), json!(100_000))
-    );
-    assert_eq!(
-        detail(&product).await,
-        (json!(80_000), json!(100_000), json!(80_000))
-    );
-
-    // Gone again once the promotion is.
-    for id in [open, closed] {
-        delete(&id, &token).await.assert_status(204);
-    }
-    assert_eq!(
-        card(seller, &product).await,
-        (json!(100_000), json!(100_000))
-    );
-}
-
-#[tokio::test]
-async fn a_window_opens_and_closes_on_time_while_the_stack_runs() {
-    use chrono::{Duration as Minutes, Timelike, Utc};
-    use std::time::Duration;
-
-    let cat = category("quote-window", None).await;
-    let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
-    let product = product_of(&skus[0]).await;
-    // The next whole minute to the one after, every day, on a clock far from midnight (UTC, or
-    // six hours behind it late in the UTC day), so the window never crosses a day.
-    let (zone, offset) = if Utc::now().hour() < 22 {
-        ("UTC", 0)
-    } else {
-        ("Etc/GMT+6", -6)
-    };
-    let now = Utc::now() + Minutes::hours(offset);
-    let opens = now.with_second(0).unwrap().with_nanosecond(0).unwrap() + Minutes::minutes(1);
-    let closes = opens + Minutes::minutes(1);
-    let hhmm = |t: chrono::DateTime<Utc>| t.format("%H:%M").to_string();
-    let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    promotion(
-        &token,
-        json!({ "name": "One minute", "kind": { "type": "percentage", "percent": 30 },
-                "target": { "type": "all" },
-                "schedule": { "starts_at": RUNNING, "timezone": zone,
-                              "windows": [{ "days": days, "from": hhmm(opens),
-                                            "to": hhmm(closes) }] } }),
-    )
-    .await;
-    let local_now = || Utc::now() + Minutes::hours(offset);
-    if local_now() < opens - Minutes::seconds(2) {
-        assert_eq!(
-            card(seller, &product).await,
-            (json!(100_000), json!(100_000))
-        );
-    }
-    let limit = Duration::from_secs(75);
-    let during = eventually(limit, async || {
-        let price = card(seller, &product).await;
-        (price.0 == json!(70_000)).then_some(local_now())
-    })
-    .await
-    .expect("the window opens within its minute");
-    assert!(during >= opens, "not before it opens: {during} < {opens}");
-    let after = eventually(limit, async || {
-        let price = card(seller, &product).await;
-        (price.0 == json!(100_000)).then_some(local_now())
-    })
-    .await
-    .expect("the window closes within its minute");
-    assert!(after >= closes, "not before it closes: {after} < {closes}");
 }
