@@ -130,8 +130,9 @@ pub async fn internal(ctx: Ctx, req: Request) -> ApiResult<Response> {
 }
 
 /// `POST /internal/quote/cards` — one unit of each SKU priced alone under the automatic
-/// promotions running now, with no buyer: what a card or a product's detail shows. One query
-/// loads the promotions of every seller on the page.
+/// promotions running now, with no buyer: the promoted price catalog stores when it reprices
+/// (`/internal/skus/reprice`), which cards and detail show. One query loads the promotions of
+/// every seller in the batch.
 pub async fn cards(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let body: CardsRequest = json::read(&req)?;
     count("items", body.items.len(), 1, CARDS_MAX)?;

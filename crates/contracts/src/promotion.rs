@@ -7,7 +7,8 @@
 //! - `POST /internal/quote`: [`QuoteRequest`] → the quote (as `POST /api/v1/promotion/quote`
 //!   answers it), for lines whose seller, product, category and price the caller knows.
 //! - `POST /internal/quote/cards`: [`CardsRequest`] → [`CardsAnswer`], the price of one unit
-//!   of each SKU under the automatic promotions running now, for catalog's cards and detail.
+//!   of each SKU under the automatic promotions running now: the promoted prices catalog
+//!   stores when it reprices, which its cards, detail, price filter and sorts read.
 //!
 //! Requests refuse unknown fields, so a caller's typo is a 422 rather than a field silently
 //! ignored; answers accept them, so promotion can add a field without breaking a caller built
