@@ -20,7 +20,8 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{SecondsFormat, Utc};
 use contracts::catalog::{SkusBatchAnswer, SkusBatchRequest};
 use contracts::promotion::{
-    CARDS_MAX, CardPrice, CardsAnswer, CardsRequest, QuoteLine, QuoteRequest, QuoteShipment,
+    CARDS_BODY_LIMIT, CARDS_MAX, CardPrice, CardsAnswer, CardsRequest, QuoteLine, QuoteRequest,
+    QuoteShipment,
 };
 use kit::db::Db;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
@@ -134,7 +135,7 @@ pub async fn internal(ctx: Ctx, req: Request) -> ApiResult<Response> {
 /// (`/internal/skus/reprice`), which cards and detail show. One query loads the promotions of
 /// every seller in the batch.
 pub async fn cards(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    let body: CardsRequest = json::read(&req)?;
+    let body: CardsRequest = json::read_limited(&req, CARDS_BODY_LIMIT)?;
     count("items", body.items.len(), 1, CARDS_MAX)?;
     let skus: Vec<Uuid> = body.items.iter().map(|i| i.sku_id).collect();
     unique_skus(&skus)?;

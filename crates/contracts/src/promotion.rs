@@ -127,6 +127,10 @@ pub struct QuoteShipment {
 /// Most SKUs one cards quote prices.
 pub const CARDS_MAX: usize = 500;
 
+/// Largest cards quote body promotion reads: [`CARDS_MAX`] items with category paths 20 deep
+/// fit (about 480 KiB), where the default limit of a JSON body (64 KiB) holds about 120.
+pub const CARDS_BODY_LIMIT: usize = 1024 * 1024;
+
 /// SKUs to show on a page, each priced alone: one unit, automatic promotions only, no buyer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -183,6 +187,27 @@ mod tests {
     fn a_reserve_request_with_an_unknown_field_is_refused() {
         let body = r#"{"reference": "c-1", "lines": [], "coupon": "X"}"#;
         assert!(serde_json::from_str::<ReserveRequest>(body).is_err());
+    }
+
+    #[test]
+    fn a_full_cards_quote_fits_its_body_limit() {
+        let item = CardItem {
+            sku_id: Uuid::max(),
+            product_id: Uuid::max(),
+            seller_id: Uuid::max(),
+            category_path: vec![Uuid::max(); 20],
+            unit_price_minor: i64::MAX,
+            currency: "VND".to_string(),
+        };
+        let full = CardsRequest {
+            items: vec![item; CARDS_MAX],
+        };
+        let bytes = serde_json::to_vec(&full).unwrap().len();
+        assert!(bytes <= CARDS_BODY_LIMIT, "{bytes} bytes");
+        assert!(
+            bytes > 64 * 1024,
+            "the default limit would refuse it: {bytes}"
+        );
     }
 
     #[test]
