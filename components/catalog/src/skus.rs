@@ -2,6 +2,7 @@
 //! changed by the seller who owns the product. A new SKU gets its (empty) stock in inventory,
 //! exactly once, after it committed (see [`create`]).
 
+use contracts::catalog::RepriceScope;
 use contracts::inventory::{CreateStockRequest, StockAnswer};
 use kit::db::Db;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
@@ -107,7 +108,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
             let sku = sku::insert(db, sku_id, product_id, &draft)?;
             product::refresh_prices(db, product_id)?;
             outbox::create_stock(db, &stock)?;
-            outbox::reprice_product(db, user.sub, product_id)?;
+            outbox::reprice_own(db, user.sub, RepriceScope::Skus(vec![sku_id]))?;
             json::created(
                 &format!("/api/v1/catalog/products/{product_id}/skus/{sku_id}"),
                 &sku,
@@ -143,7 +144,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             let updated = sku::update(db, sku_id, &body.applied_to(Draft::of(&stored)))?;
             product::refresh_prices(db, product_id)?;
             if updated.price != stored.price {
-                outbox::reprice_product(db, user.sub, product_id)?;
+                outbox::reprice_own(db, user.sub, RepriceScope::Skus(vec![sku_id]))?;
             }
             json::ok(&updated)
         })

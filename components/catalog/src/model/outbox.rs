@@ -54,13 +54,13 @@ pub fn reprice(db: &Db, request: &RepriceRequest) -> ApiResult<()> {
     kit::outbox::enqueue(db, SCHEMA, &message)
 }
 
-/// [`reprice`] for the SKUs of one product of `seller`.
-pub fn reprice_product(db: &Db, seller: Uuid, product: Uuid) -> ApiResult<()> {
+/// [`reprice`] for `scope` among `seller`'s products: a SKU added or repriced, a product moved.
+pub fn reprice_own(db: &Db, seller: Uuid, scope: RepriceScope) -> ApiResult<()> {
     reprice(
         db,
         &RepriceRequest {
             seller_id: Some(seller),
-            scope: RepriceScope::Products(vec![product]),
+            scope,
             after: None,
         },
     )

@@ -4,6 +4,7 @@
 //! changes.
 
 use contracts::account::CurrencyAnswer;
+use contracts::catalog::RepriceScope;
 use kit::db::Db;
 use kit::patch::Field;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
@@ -242,7 +243,7 @@ pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
             }
             // Category promotions reach it, or no longer do.
             if draft.category_id != product.category_id {
-                outbox::reprice_product(db, product.seller_id, id)?;
+                outbox::reprice_own(db, product.seller_id, RepriceScope::Products(vec![id]))?;
             }
             let product = product::find(db, &Key::Id(id), Some(user.sub))?;
             let skus = sku::of_products(db, &[id])?;
