@@ -239,6 +239,52 @@ async fn new_skus_new_prices_and_moved_products_are_priced_under_running_promoti
 }
 
 #[tokio::test]
+async fn a_promotion_over_more_skus_than_one_reprice_run_reaches_every_one() {
+    use futures::StreamExt;
+
+    let cat = category("price-many", None).await;
+    let (_, token) = crate::catalog::account("VN").await;
+    // 501 SKUs: one more than a run prices, so the last is priced by a follow-up message.
+    let mut products = Vec::new();
+    for (name, count) in [("Many Lamp", 251), ("Many Shade", 250)] {
+        let made = product(&token, name, &cat, &[]).await;
+        products.push((made["id"].as_str().unwrap().to_string(), count));
+    }
+    let adds = products
+        .iter()
+        .flat_map(|(p, count)| std::iter::repeat_n(p.clone(), *count))
+        .map(|p| {
+            let token = token.clone();
+            async move { add_sku(&token, &p, 10_000).await }
+        });
+    let added = futures::stream::iter(adds)
+        .buffer_unordered(8)
+        .count()
+        .await;
+    assert_eq!(added, 501);
+    promotion(
+        &token,
+        json!({ "name": "Tenth off many", "kind": { "type": "percentage", "percent": 10 },
+                "target": { "type": "categories", "ids": [cat] },
+                "schedule": { "starts_at": RUNNING } }),
+    )
+    .await;
+    for (product, count) in &products {
+        let mut last = 0;
+        let all = eventually(FRESH, async || {
+            let (_, _, skus) = detail(product).await;
+            last = skus.iter().filter(|(_, p)| *p == json!(9_000)).count();
+            (skus.len() == *count && last == *count).then_some(())
+        })
+        .await;
+        assert!(
+            all.is_some(),
+            "{last} of {count} SKUs of {product} repriced"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_limited_promotion_that_runs_out_shows_full_price_until_a_use_comes_back() {
     let cat = category("price-limit", None).await;
     let (seller, token, skus) = seller_with(&cat, &[100_000]).await;
