@@ -8,8 +8,9 @@
 //!   delete (owners only; a redeemed promotion is ended, not deleted).
 //! - [`quotes`]: what a cart pays under the promotions running now, and why each other one
 //!   considered did not apply (public preview; internal, for lines the caller has read).
-//! - [`redemptions`]: reserve / commit / release of the promotions a checkout applied
-//!   (internal, exactly once, never past a limit or a budget).
+//! - [`redemptions`]: reserve / commit / release of the promotions a checkout applied, and the
+//!   cashback paid once its payouts are released (internal, exactly once, never past a limit
+//!   or a budget).
 //!
 //! Below them, used by all of them and using none of them:
 //!
@@ -53,6 +54,10 @@ pub fn router() -> Router {
         .post(
             "/internal/redemptions/:reference/release",
             redemptions::release,
+        )
+        .post(
+            "/internal/redemptions/:reference/cashback",
+            redemptions::cashback,
         )
         .key_required()
 }

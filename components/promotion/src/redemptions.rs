@@ -11,9 +11,13 @@
 //! A reservation that takes a promotion's last use or the budget cards are priced with, and a
 //! release that gives them back, asks catalog to reprice what it targets
 //! ([`usage::Usage::cards_move`]), so cards stop showing a discount nobody can get.
+//!
+//! Cashback is owed from the reservation on (its lines' sum, in the checkout's currency) and
+//! paid once order says the checkout's payouts were released ([`cashback`]).
 
 use contracts::promotion::{RedemptionAnswer, RedemptionLine, RedemptionStatus, ReserveRequest};
 use kit::db::Db;
+use kit::validate::Currency;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use uuid::Uuid;
 
@@ -55,15 +59,25 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let reference = kit::validate::line("reference", &body.reference, 1, MAX_REFERENCE_CHARS)?;
     let lines = lines(&body)?;
     let buyer = body.buyer_id;
+    let currency = body
+        .currency
+        .as_deref()
+        .map(|c| Currency::parse("currency", c))
+        .transpose()?;
+    let currency = currency.as_ref().map(Currency::as_str);
     ctx.db()?
         .transaction(async |db: &Db| {
             // The reference first: a checkout redeemed already is refused before it queues
             // for the promotions' rows.
-            let id = redemption::insert(db, &reference, buyer)?;
+            let id = redemption::insert(db, &reference, buyer, currency)?;
             let promotions: Vec<Uuid> = lines.iter().map(|&(p, _)| p).collect();
             let counts = usage::lock_all(db, &promotions)?;
+            let mut cashback = 0_i64;
             for (counts, &(promotion, amount)) in counts.iter().zip(&lines) {
-                counts.admits(amount, buyer)?;
+                if counts.cashback {
+                    cashback = cashback.saturating_add(amount);
+                }
+                counts.admits(amount, buyer, currency)?;
                 if let (Some(limit), Some(buyer)) = (counts.per_buyer_limit, buyer) {
                     usage::take_buyer(db, promotion, buyer, limit)?;
                 }
@@ -75,12 +89,18 @@ pub async fn reserve(ctx: Ctx, req: Request) -> ApiResult<Response> {
             for &(promotion, amount) in &lines {
                 redemption::insert_line(db, id, promotion, amount)?;
             }
+            if cashback > 0 {
+                redemption::set_cashback(db, id, cashback)?;
+            }
             let answer = answer(Redemption {
                 id,
                 reference: reference.clone(),
                 buyer_id: buyer,
                 state: State::Reserved,
                 lines,
+                currency: currency.map(str::to_string),
+                cashback_minor: cashback,
+                cashback_paid_at: None,
             });
             json::created(&format!("/internal/redemptions/{reference}"), &answer)
         })
@@ -127,6 +147,45 @@ async fn end(ctx: Ctx, state: State) -> ApiResult<Response> {
         .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
 }
 
+/// `POST /internal/redemptions/:reference/cashback` — order sends it when every payout of the
+/// checkout was released: the cashback the redemption holds is credited to the buyer's wallet
+/// (account's `/internal/wallet/credit`, through the outbox under a key of the redemption's, so
+/// exactly once). 409 `redemption_not_committed` before the checkout is paid or once it was
+/// released, `cashback_paid` for a second request (a retry under its key replays the first).
+/// A redemption without cashback answers 200 and credits nothing.
+pub async fn cashback(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let reference = ctx.param("reference").to_string();
+    ctx.db()?
+        .transaction(async |db: &Db| {
+            let mut held = redemption::load_locked(db, &reference)?;
+            if held.state != State::Committed {
+                return Err(ApiError::conflict(
+                    "redemption_not_committed",
+                    format!(
+                        "the redemption for {reference} is {}: only a paid checkout earns its \
+                         cashback",
+                        held.state.as_str()
+                    ),
+                ));
+            }
+            if held.cashback_paid_at.is_some() {
+                return Err(ApiError::conflict(
+                    "cashback_paid",
+                    format!("the cashback of {reference} was credited already"),
+                ));
+            }
+            held.cashback_paid_at = Some(redemption::pay_cashback(db, held.id)?);
+            if let (Some(buyer), Some(currency)) = (held.buyer_id, &held.currency)
+                && held.cashback_minor > 0
+            {
+                outbox::credit_cashback(db, &held, buyer, currency)?;
+            }
+            json::ok(&answer(held))
+        })
+        .await
+        .inspect(|_| kit::outbox::wake(&ctx, SCHEMA))
+}
+
 fn answer(redemption: Redemption) -> RedemptionAnswer {
     RedemptionAnswer {
         redemption_id: redemption.id,
@@ -145,5 +204,8 @@ fn answer(redemption: Redemption) -> RedemptionAnswer {
                 amount_minor,
             })
             .collect(),
+        currency: redemption.currency,
+        cashback_minor: redemption.cashback_minor,
+        cashback_paid_at: redemption.cashback_paid_at,
     }
 }

@@ -4,6 +4,9 @@
 //!   the uses and the budget of the promotions its quote applied, all or nothing.
 //! - `POST /internal/redemptions/:reference/commit` and `…/release`: no body →
 //!   [`RedemptionAnswer`], paid, or cancelled and given back.
+//! - `POST /internal/redemptions/:reference/cashback`: no body → [`RedemptionAnswer`], sent by
+//!   order when every payout of the checkout was released: the redemption's cashback is
+//!   credited to the buyer's wallet, once.
 //! - `POST /internal/quote`: [`QuoteRequest`] → the quote (as `POST /api/v1/promotion/quote`
 //!   answers it), for lines whose seller, product, category and price the caller knows.
 //! - `POST /internal/quote/cards`: [`CardsRequest`] → [`CardsAnswer`], the price of one unit
@@ -28,9 +31,14 @@ pub struct ReserveRequest {
     /// The checkout (or its workflow step) holding the promotions: 1 to 200 characters, one
     /// line.
     pub reference: String,
-    /// The signed-in buyer; required when a promotion has a per-buyer limit.
+    /// The signed-in buyer; required when a promotion has a per-buyer limit or gives
+    /// cashback (credited to the buyer's wallet).
     #[serde(default)]
     pub buyer_id: Option<Uuid>,
+    /// The checkout's currency (ISO 4217), which cashback is paid in; required when a line is
+    /// a cashback promotion's.
+    #[serde(default)]
+    pub currency: Option<String>,
     /// One line per promotion applied, 1 to 50, each promotion once.
     pub lines: Vec<RedemptionLine>,
 }
@@ -42,7 +50,9 @@ pub struct ReserveRequest {
 pub struct RedemptionLine {
     /// The promotion.
     pub promotion_id: Uuid,
-    /// The discount the quote gave, in minor units of the promotion's currency (0 or more).
+    /// What the quote gave, in minor units of the checkout's currency (0 or more): the
+    /// discount, or for a cashback promotion the cashback, paid once the checkout's payouts
+    /// are released.
     pub amount_minor: i64,
 }
 
@@ -71,6 +81,15 @@ pub struct RedemptionAnswer {
     pub status: RedemptionStatus,
     /// What it took, in promotion id order.
     pub lines: Vec<RedemptionLine>,
+    /// The checkout's currency, when the reservation named it.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// What its cashback promotions give the buyer, in minor units of `currency`.
+    #[serde(default)]
+    pub cashback_minor: i64,
+    /// When the cashback was credited (written to the outbox for account); `None` before.
+    #[serde(default)]
+    pub cashback_paid_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A cart to price, with everything promotion needs to know of its lines, so that pricing

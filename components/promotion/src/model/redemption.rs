@@ -1,7 +1,8 @@
 //! `promotion.redemption` and `promotion.redemption_line`: a checkout's hold on promotions,
-//! one line per promotion, and the state it is in.
+//! one line per promotion, the state it is in, and the cashback it owes the buyer.
 
-use kit::db::{Db, FromRow, Row, optional_uuid, text, uuid};
+use chrono::{DateTime, Utc};
+use kit::db::{Db, FromRow, Row, optional_text, optional_uuid, text, uuid};
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
 
@@ -52,12 +53,21 @@ pub struct Redemption {
     /// `(promotion, amount)` per promotion, in promotion id order: the order every change
     /// locks usage rows in.
     pub lines: Vec<(Uuid, i64)>,
+    /// The checkout's currency, when named.
+    pub currency: Option<String>,
+    /// What its cashback promotions give the buyer.
+    pub cashback_minor: i64,
+    /// When the cashback was credited.
+    pub cashback_paid_at: Option<DateTime<Utc>>,
 }
 
 struct Head {
     id: Uuid,
     buyer_id: Option<Uuid>,
     state: State,
+    currency: Option<String>,
+    cashback_minor: i64,
+    cashback_paid_at: Option<DateTime<Utc>>,
 }
 
 impl FromRow for Head {
@@ -66,6 +76,9 @@ impl FromRow for Head {
             id: row.get("id")?,
             buyer_id: row.get("buyer_id")?,
             state: State::parse(&row.get::<String>("status")?)?,
+            currency: row.get("currency")?,
+            cashback_minor: row.get("cashback_minor")?,
+            cashback_paid_at: row.optional_time("cashback_paid_at")?,
         })
     }
 }
@@ -78,24 +91,35 @@ impl FromRow for Line {
     }
 }
 
-const INSERT: &str = "INSERT INTO promotion.redemption (id, reference, buyer_id, status) \
-                      VALUES ($1, $2, $3, 'reserved')";
+const INSERT: &str = "INSERT INTO promotion.redemption \
+                      (id, reference, buyer_id, currency, status) \
+                      VALUES ($1, $2, $3, $4, 'reserved')";
 
 /// Creates a reserved redemption for `reference` and returns its id (UUIDv7); 409
 /// `redemption_exists` when a redemption already has that reference, whatever its state —
 /// the backstop of exactly once after an idempotency record expired.
-pub fn insert(db: &Db, reference: &str, buyer: Option<Uuid>) -> ApiResult<Uuid> {
+pub fn insert(
+    db: &Db,
+    reference: &str,
+    buyer: Option<Uuid>,
+    currency: Option<&str>,
+) -> ApiResult<Uuid> {
     let id = kit::ids::new_id();
-    db.execute(INSERT, &[uuid(id), text(reference), optional_uuid(buyer)])
-        .map_err(|e| {
-            e.to_api(&[(
-                "redemption_reference_key",
-                ApiError::conflict(
-                    "redemption_exists",
-                    format!("a redemption with reference {reference} exists already"),
-                ),
-            )])
-        })?;
+    let params = [
+        uuid(id),
+        text(reference),
+        optional_uuid(buyer),
+        optional_text(currency),
+    ];
+    db.execute(INSERT, &params).map_err(|e| {
+        e.to_api(&[(
+            "redemption_reference_key",
+            ApiError::conflict(
+                "redemption_exists",
+                format!("a redemption with reference {reference} exists already"),
+            ),
+        )])
+    })?;
     Ok(id)
 }
 
@@ -111,8 +135,9 @@ pub fn insert_line(db: &Db, redemption: Uuid, promotion: Uuid, amount: i64) -> A
     Ok(())
 }
 
-const LOAD_LOCKED: &str = "SELECT id, buyer_id, status FROM promotion.redemption \
-                           WHERE reference = $1 FOR UPDATE";
+const LOAD_LOCKED: &str = "SELECT id, buyer_id, status, currency, cashback_minor, \
+                           cashback_paid_at AT TIME ZONE 'UTC' AS cashback_paid_at \
+                           FROM promotion.redemption WHERE reference = $1 FOR UPDATE";
 
 const LINES: &str = "SELECT promotion_id, amount_minor FROM promotion.redemption_line \
                      WHERE redemption_id = $1 ORDER BY promotion_id";
@@ -136,7 +161,41 @@ pub fn load_locked(db: &Db, reference: &str) -> ApiResult<Redemption> {
         buyer_id: head.buyer_id,
         state: head.state,
         lines: lines.into_iter().map(|Line(p, a)| (p, a)).collect(),
+        currency: head.currency,
+        cashback_minor: head.cashback_minor,
+        cashback_paid_at: head.cashback_paid_at,
     })
+}
+
+const SET_CASHBACK: &str = "UPDATE promotion.redemption SET cashback_minor = $2 WHERE id = $1";
+
+/// Records what the cashback lines of redemption `id` give, as reserved; 422 when the
+/// redemption names no buyer or currency (the table's CHECK decides).
+pub fn set_cashback(db: &Db, id: Uuid, cashback: i64) -> ApiResult<()> {
+    db.execute(SET_CASHBACK, &[uuid(id), cashback.into()])
+        .map_err(|e| {
+            e.to_api(&[(
+                "redemption_cashback_has_currency_and_buyer",
+                ApiError::unprocessable(
+                    "cashback_needs_buyer_and_currency",
+                    "a cashback promotion pays the buyer's wallet: name buyer_id and currency",
+                ),
+            )])
+        })?;
+    Ok(())
+}
+
+const PAY_CASHBACK: &str = "UPDATE promotion.redemption SET cashback_paid_at = now() \
+                            WHERE id = $1 AND cashback_paid_at IS NULL \
+                            RETURNING cashback_paid_at AT TIME ZONE 'UTC' AS cashback_paid_at";
+
+/// Marks the cashback of redemption `id` (locked) as credited, now.
+pub fn pay_cashback(db: &Db, id: Uuid) -> ApiResult<DateTime<Utc>> {
+    let set = db.query(PAY_CASHBACK, &[uuid(id)])?;
+    kit::db::rows(&set)
+        .next()
+        .ok_or_else(|| ApiError::internal("the cashback was credited already"))?
+        .time("cashback_paid_at")
 }
 
 const SET_STATE: &str =

@@ -32,6 +32,10 @@ pub struct Usage {
     /// Whether the promotion can be redeemed now: not ended, and its schedule runs (started,
     /// not over, inside a window when it has windows).
     pub live: bool,
+    /// Whether it gives cashback: what a redemption takes of it is paid to the buyer later.
+    pub cashback: bool,
+    /// The currency its amounts are in, when it has one: it applies to carts in it only.
+    pub currency: Option<String>,
 }
 
 impl FromRow for Usage {
@@ -44,6 +48,8 @@ impl FromRow for Usage {
             uses: row.get("uses")?,
             spent_minor: row.get("spent_minor")?,
             live: row.get("live")?,
+            cashback: row.get("cashback")?,
+            currency: row.get("currency")?,
         })
     }
 }
@@ -136,7 +142,7 @@ impl FromRow for Counts {
 
 const LOCK_ALL: &str = "SELECT u.promotion_id, u.total_limit, u.per_buyer_limit, \
                         u.budget_minor, u.uses, u.spent_minor, p.ended_at IS NULL AS live, \
-                        p.schedule \
+                        p.kind = 'cashback' AS cashback, p.currency, p.schedule \
                         FROM promotion.usage u \
                         JOIN promotion.promotion p ON p.id = u.promotion_id \
                         WHERE u.promotion_id = ANY($1::text[]::uuid[]) \
@@ -287,11 +293,28 @@ impl Usage {
         last_use || nearly_spent
     }
 
-    /// Whether this promotion can take one more use and `amount` of budget for `buyer`: the
-    /// decision on the locked counts (the buyer's own count is taken after, by
-    /// [`take_buyer`]). 409 when it is not live or a limit is reached, 422 `buyer_required`
+    /// Whether this promotion can take one more use and `amount` of budget for `buyer`, in a
+    /// checkout in `currency` (when named): the decision on the locked counts (the buyer's own
+    /// count is taken after, by [`take_buyer`]). 422 `currency_mismatch` for a promotion in
+    /// another currency, 409 when it is not live or a limit is reached, 422 `buyer_required`
     /// when it counts per buyer and no buyer was named.
-    pub fn admits(&self, amount: i64, buyer: Option<Uuid>) -> ApiResult<()> {
+    pub fn admits(
+        &self,
+        amount: i64,
+        buyer: Option<Uuid>,
+        currency: Option<&str>,
+    ) -> ApiResult<()> {
+        if let (Some(own), Some(asked)) = (self.currency.as_deref(), currency)
+            && own != asked
+        {
+            return Err(ApiError::unprocessable(
+                "currency_mismatch",
+                format!(
+                    "promotion {} is in {own}, the checkout in {asked}",
+                    self.promotion_id
+                ),
+            ));
+        }
         if !self.live {
             return Err(ApiError::conflict(
                 "promotion_not_active",
@@ -333,12 +356,14 @@ mod tests {
             uses: 0,
             spent_minor: 0,
             live: true,
+            cashback: false,
+            currency: None,
         }
     }
 
     #[test]
     fn admission_follows_each_limit() {
-        let code = |u: Usage, amount, buyer| u.admits(amount, buyer).err().map(|e| e.code);
+        let code = |u: Usage, amount, buyer| u.admits(amount, buyer, None).err().map(|e| e.code);
         let buyer = Some(Uuid::nil());
         let cases: Vec<(Usage, i64, Option<Uuid>, Option<&str>)> = vec![
             (usage(), 1000, None, None),
@@ -410,6 +435,18 @@ mod tests {
         for (i, (u, amount, buyer, want)) in cases.into_iter().enumerate() {
             assert_eq!(code(u, amount, buyer).as_deref(), want, "case {i}");
         }
+        let in_vnd = || Usage {
+            currency: Some("VND".to_string()),
+            ..usage()
+        };
+        let paid_in = |c| in_vnd().admits(0, None, c).err().map(|e| e.code);
+        assert_eq!(paid_in(Some("USD")).as_deref(), Some("currency_mismatch"));
+        assert_eq!(paid_in(Some("VND")), None);
+        assert_eq!(
+            paid_in(None),
+            None,
+            "a checkout that names no currency is not checked"
+        );
     }
 
     #[test]
