@@ -2,7 +2,7 @@
 //! its quote applied — all or nothing, exactly once, never past a limit or a budget.
 
 use serde_json::{Value, json};
-use souk_e2e::{Reply, stack};
+use souk_e2e::{Reply, eventually, stack};
 use uuid::Uuid;
 
 use crate::promotion::{created, delete, draft, get, key, seller};
@@ -245,4 +245,110 @@ async fn twenty_checkouts_racing_for_a_promotion_limited_to_three_uses_get_three
         (counted["uses"].as_i64(), counted["spent_minor"].as_i64()),
         (Some(3), Some(300))
     );
+}
+
+/// The wallet of the account whose token is `token`: (balance, currency).
+async fn wallet(token: &str) -> (i64, String) {
+    let reply = stack()
+        .api()
+        .get("/api/v1/account/wallet")
+        .bearer(token)
+        .send()
+        .await;
+    reply.assert_status(200);
+    (
+        reply["balance"].as_i64().unwrap(),
+        reply["currency"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn cashback_is_credited_to_the_buyers_wallet_once_after_the_payout() {
+    let owner = seller();
+    let back = created(
+        &owner.token,
+        draft(
+            json!({ "kind": { "type": "cashback", "percent": 5 }, "budget_minor": 10_000,
+                     "currency": "VND" }),
+        ),
+    )
+    .await;
+    let back = back["id"].as_str().unwrap();
+    let (buyer, buyer_token) = crate::catalog::account("VN").await;
+    assert_eq!(wallet(&buyer_token).await, (0, "VND".to_string()));
+
+    // Cashback goes to a buyer's wallet in the checkout's currency: both must be named.
+    reserve(one_line(back, 2_500, None), &key())
+        .await
+        .assert_error(422, "cashback_needs_buyer_and_currency");
+    reserve(one_line(back, 2_500, Some(buyer)), &key())
+        .await
+        .assert_error(422, "cashback_needs_buyer_and_currency");
+    let mut body = one_line(back, 2_500, Some(buyer));
+    body["currency"] = json!("XYZ");
+    reserve(body.clone(), &key())
+        .await
+        .assert_error(422, "validation");
+    body["currency"] = json!("USD");
+    reserve(body.clone(), &key())
+        .await
+        .assert_error(422, "currency_mismatch");
+    assert_eq!(get(back, None).await.body["uses"], 0, "nothing taken");
+
+    body["currency"] = json!("VND");
+    let reference = body["reference"].as_str().unwrap().to_string();
+    let reserved = reserve(body, &key()).await;
+    reserved.assert_status(201);
+    assert_eq!(reserved["cashback_minor"], 2_500, "{}", reserved.text);
+    // Not before the checkout is paid.
+    finish(&reference, "cashback", &key())
+        .await
+        .assert_error(409, "redemption_not_committed");
+    finish(&reference, "commit", &key())
+        .await
+        .assert_status(200);
+    let k = key();
+    let paid = finish(&reference, "cashback", &k).await;
+    paid.assert_status(200);
+    assert!(paid["cashback_paid_at"].is_string(), "{}", paid.text);
+    // The credit reaches account through the outbox.
+    let credited = eventually(std::time::Duration::from_secs(20), async || {
+        let (balance, _) = wallet(&buyer_token).await;
+        (balance != 0).then_some(balance)
+    })
+    .await;
+    assert_eq!(credited, Some(2_500));
+    // A retry replays; another request is refused; the wallet is credited once.
+    let again = finish(&reference, "cashback", &k).await;
+    again.assert_status(200);
+    assert_eq!(again.body, paid.body);
+    finish(&reference, "cashback", &key())
+        .await
+        .assert_error(409, "cashback_paid");
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(wallet(&buyer_token).await.0, 2_500);
+
+    // A released checkout earns nothing.
+    let mut other = one_line(back, 1_000, Some(buyer));
+    other["currency"] = json!("VND");
+    let other_ref = other["reference"].as_str().unwrap().to_string();
+    reserve(other, &key()).await.assert_status(201);
+    finish(&other_ref, "release", &key())
+        .await
+        .assert_status(200);
+    finish(&other_ref, "cashback", &key())
+        .await
+        .assert_error(409, "redemption_not_committed");
+    // A checkout without cashback promotions is paid nothing, and says so.
+    let plain = created(&owner.token, draft(json!({}))).await;
+    let plain_body = one_line(plain["id"].as_str().unwrap(), 100, Some(buyer));
+    let plain_ref = plain_body["reference"].as_str().unwrap().to_string();
+    reserve(plain_body, &key()).await.assert_status(201);
+    finish(&plain_ref, "commit", &key())
+        .await
+        .assert_status(200);
+    let none = finish(&plain_ref, "cashback", &key()).await;
+    none.assert_status(200);
+    assert_eq!(none["cashback_minor"], 0);
+    assert_eq!(wallet(&buyer_token).await.0, 2_500);
 }
