@@ -3,7 +3,7 @@
 //!
 //! - to catalog, `POST /internal/skus/reprice` for the SKUs an automatic promotion targets,
 //!   whenever what it gives them may have changed: it was created, changed, ended or deleted,
-//!   its schedule started, ended, opened or closed a window (the timers in `crate::timers`),
+//!   its schedule started, ended, opened or closed a window (promotion's durable timers),
 //!   or a reservation took its last use or budget, or a release gave them back. Catalog reads
 //!   prices when the message runs, so each message has a key of its own and a late one is
 //!   harmless.
