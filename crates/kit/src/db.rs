@@ -276,6 +276,12 @@ pub fn instant(t: DateTime<Utc>) -> Param {
     Param::Timestamp(t.timestamp())
 }
 
+/// An instant to the microsecond, as RFC 3339 text: bind it as `$n::text::timestamptz` where
+/// the fraction of a second matters (ordering two events of one second).
+pub fn micros(t: DateTime<Utc>) -> Param {
+    text(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+}
+
 impl Db {
     /// A connection over `backend`.
     pub fn with_backend(backend: impl Backend + 'static) -> Db {
@@ -453,6 +459,16 @@ pub fn constraint(name: &str, error: ApiError) -> (&str, ApiError) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn micros_keeps_the_fraction_of_a_second_that_instant_drops() {
+        let t = DateTime::from_timestamp_micros(1_764_745_574_335_217).unwrap();
+        assert!(matches!(instant(t), Param::Timestamp(1_764_745_574)));
+        assert!(
+            matches!(micros(t), Param::Str(s) if s == "2025-12-03T07:06:14.335217Z"),
+            "{t}"
+        );
+    }
 
     fn unique(constraint: &str) -> DbError {
         DbError {

@@ -21,7 +21,7 @@
 
 use chrono::{DateTime, Utc};
 use kit::ApiResult;
-use kit::db::{Db, FromRow, Param, rows, strings, text, uuid, uuids};
+use kit::db::{Db, FromRow, Param, micros, rows, strings, text, uuid, uuids};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -176,14 +176,13 @@ fn conditions(filters: &Filters, params: &mut Params) -> Vec<String> {
         Some(true) => out.push("p.in_stock".into()),
         Some(false) => out.push("NOT p.in_stock".into()),
     }
-    // Bound as RFC 3339 text, which keeps the microseconds an instant in Unix seconds drops.
-    let instant = |t: &DateTime<Utc>| text(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+    // To the microsecond, which an instant in Unix seconds would drop.
     if let Some(from) = &filters.created_from {
-        let p = params.bind(instant(from));
+        let p = params.bind(micros(*from));
         out.push(format!("p.created_at >= {p}::text::timestamptz"));
     }
     if let Some(to) = &filters.created_to {
-        let p = params.bind(instant(to));
+        let p = params.bind(micros(*to));
         out.push(format!("p.created_at <= {p}::text::timestamptz"));
     }
     // "Priced in the range" means one live SKU's price is in it, not that the product's range

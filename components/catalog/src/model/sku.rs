@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use contracts::catalog::{RepriceScope, SkuSummary, StockLevelsRequest};
-use kit::db::{Db, FromRow, Param, Row, instant, json, optional_uuid, rows, uuid, uuids};
+use kit::db::{Db, FromRow, Param, Row, json, micros, optional_uuid, rows, uuid, uuids};
 use kit::{ApiError, ApiResult};
 use serde::Serialize;
 use uuid::Uuid;
@@ -288,11 +288,12 @@ pub fn set_promoted(
     at: DateTime<Utc>,
 ) -> ApiResult<Option<Uuid>> {
     let set = db.query(
-        "UPDATE catalog.sku s SET promoted_price = $3, priced_at = $4 \
+        "UPDATE catalog.sku s SET promoted_price = $3, priced_at = $4::text::timestamptz \
          FROM (SELECT id, promoted_price AS before FROM catalog.sku WHERE id = $1) old \
-         WHERE s.id = old.id AND s.price = $2 AND (s.priced_at IS NULL OR s.priced_at <= $4) \
+         WHERE s.id = old.id AND s.price = $2 \
+           AND (s.priced_at IS NULL OR s.priced_at <= $4::text::timestamptz) \
          RETURNING s.product_id, old.before IS DISTINCT FROM s.promoted_price AS changed",
-        &[uuid(id), unit_price.into(), promoted.into(), instant(at)],
+        &[uuid(id), unit_price.into(), promoted.into(), micros(at)],
     )?;
     let Some(row) = rows(&set).next() else {
         return Ok(None);
