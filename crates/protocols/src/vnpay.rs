@@ -92,13 +92,7 @@ pub fn hmac_sha512_hex(secret: &str, message: &str) -> String {
 /// comparison takes the same time wherever the two differ.
 pub fn hash_matches(secret: &str, message: &str, given: &str) -> bool {
     let want = hmac_sha512_hex(secret, message);
-    let given = given.to_ascii_lowercase();
-    want.len() == given.len()
-        && want
-            .bytes()
-            .zip(given.bytes())
-            .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    crate::same_bytes(want.as_bytes(), given.to_ascii_lowercase().as_bytes())
 }
 
 /// GMT+7, the zone of every VNPay date.
