@@ -276,20 +276,11 @@ mod tests {
     fn the_checkout_form_is_sent_in_the_order_it_is_signed() {
         let form = checkout_form("spsk_test_FAKEFAKEFAKE", &checkout()).unwrap();
         let names: Vec<&str> = form.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "merchant",
-                "operation",
-                "payment_method",
-                "order_amount",
-                "currency",
-                "order_invoice_number",
-                "order_description",
-                "success_url",
-                "signature"
-            ]
-        );
+        // The signed fields it has, in signing order, then the signature.
+        let unsent = ["customer_id", "error_url", "cancel_url"];
+        let signed = SIGNED_ORDER.iter().filter(|n| !unsent.contains(n));
+        let want: Vec<&str> = signed.copied().chain(["signature"]).collect();
+        assert_eq!(names, want);
         assert_eq!(
             form.last().unwrap().1,
             "01mZJnyYViueJCo1YK+I1ETuqFW2vkP5XxftajDii5c="

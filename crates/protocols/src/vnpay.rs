@@ -437,22 +437,9 @@ pub const REFUND_ORDER: [&str; 13] = [
     "vnp_OrderInfo",
 ];
 
-/// The fields of a `refund` answer, in checksum order.
-pub const REFUND_ANSWER_ORDER: [&str; 13] = [
-    "vnp_ResponseId",
-    "vnp_Command",
-    "vnp_ResponseCode",
-    "vnp_Message",
-    "vnp_TmnCode",
-    "vnp_TxnRef",
-    "vnp_Amount",
-    "vnp_BankCode",
-    "vnp_PayDate",
-    "vnp_TransactionNo",
-    "vnp_TransactionType",
-    "vnp_TransactionStatus",
-    "vnp_OrderInfo",
-];
+/// The fields of a `refund` answer, in checksum order: a `querydr` answer's without the
+/// promotion fields.
+pub const REFUND_ANSWER_ORDER: &[&str] = QUERYDR_ANSWER_ORDER.as_slice().split_at(13).0;
 
 /// The checksum of a JSON call or answer whose fields are `fields`, in `order` (a missing
 /// field counts as empty, as VNPay's demos hash it).
@@ -513,6 +500,13 @@ mod tests {
                 "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html?{query}&vnp_SecureHash={hash}"
             )
         );
+    }
+
+    #[test]
+    fn a_refund_answer_is_signed_over_a_querydr_answer_s_fields_but_the_promotion() {
+        assert_eq!(REFUND_ANSWER_ORDER.len(), 13);
+        assert_eq!(REFUND_ANSWER_ORDER.last(), Some(&"vnp_OrderInfo"));
+        assert!(!REFUND_ANSWER_ORDER.iter().any(|f| f.contains("Promotion")));
     }
 
     #[test]
