@@ -12,6 +12,24 @@ pub mod ghtk;
 pub mod sepay;
 pub mod vnpay;
 
+/// Why a request to a service could not be made: the request's field and what it must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    /// The request's field.
+    pub field: &'static str,
+    /// What it must be.
+    pub rule: &'static str,
+}
+
+/// `Ok` when `ok`, else [`Invalid`] for `field`.
+fn check(ok: bool, field: &'static str, rule: &'static str) -> Result<(), Invalid> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid { field, rule })
+    }
+}
+
 /// Whether `a` and `b` are equal, in a time that does not depend on where they differ.
 pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0

@@ -15,6 +15,8 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::{Invalid, check};
+
 /// The only currency SePay takes.
 pub const CURRENCY: &str = "VND";
 
@@ -89,40 +91,24 @@ pub struct Checkout<'a> {
     pub cancel_url: &'a str,
 }
 
-/// Why a checkout could not be made: the field and what it must be.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid {
-    /// The checkout's field.
-    pub field: &'static str,
-    /// What it must be.
-    pub rule: &'static str,
-}
-
 /// The form fields (in submission order, `signature` last) that start checkout `c`.
 pub fn checkout_form(secret: &str, c: &Checkout<'_>) -> Result<Vec<(String, String)>, Invalid> {
-    if c.amount_vnd <= 0 {
-        return Err(Invalid {
-            field: "amount",
-            rule: "above 0",
-        });
-    }
+    check(c.amount_vnd > 0, "amount", "above 0")?;
     let reference_ok = (1..=100).contains(&c.invoice_number.len())
         && c.invoice_number
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if !reference_ok {
-        return Err(Invalid {
-            field: "reference",
-            rule: "1 to 100 letters, digits, _ and -",
-        });
-    }
-    if c.description.is_empty() || c.description.contains(',') {
-        // A comma would make the signed string ambiguous.
-        return Err(Invalid {
-            field: "description",
-            rule: "a text without commas",
-        });
-    }
+    check(
+        reference_ok,
+        "reference",
+        "1 to 100 letters, digits, _ and -",
+    )?;
+    // A comma would make the signed string ambiguous.
+    check(
+        !c.description.is_empty() && !c.description.contains(','),
+        "description",
+        "a text without commas",
+    )?;
     let amount = c.amount_vnd.to_string();
     let method = c.method.map_or("", Method::as_str);
     let fields: Vec<(&str, &str)> = vec![

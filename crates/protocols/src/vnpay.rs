@@ -17,6 +17,8 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha512;
 
+use crate::{Invalid, check};
+
 /// The API version every request names.
 pub const VERSION: &str = "2.1.0";
 
@@ -127,23 +129,6 @@ pub fn parse_amount_field(s: &str) -> Option<i64> {
     }
     let field: i64 = s.parse().ok()?;
     (field % 100 == 0).then_some(field / 100)
-}
-
-/// Why a request could not be made: the field and what it must be.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid {
-    /// The request's field.
-    pub field: &'static str,
-    /// What it must be.
-    pub rule: &'static str,
-}
-
-fn check(ok: bool, field: &'static str, rule: &'static str) -> Result<(), Invalid> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Invalid { field, rule })
-    }
 }
 
 /// Whether `s` is safe to sign whatever URL encoder the other side uses: VNPay's demos encode
