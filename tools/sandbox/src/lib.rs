@@ -45,6 +45,84 @@ pub fn json(status: StatusCode, body: &serde_json::Value) -> Reply {
     reply(status, "application/json", body.to_string())
 }
 
+/// `s` safe inside HTML text and attribute values.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// An HTML page titled `title` around `body` (already HTML).
+pub fn page(status: StatusCode, title: &str, body: &str) -> Reply {
+    let html = format!(
+        "<!doctype html><meta charset=utf-8><title>{}</title>{body}",
+        escape(title)
+    );
+    reply(status, "text/html; charset=utf-8", html)
+}
+
+/// The buttons of a payment page: each posts `reference` and its outcome to `action`, as a
+/// developer's click or a test's `POST` does.
+pub fn buttons(action: &str, reference: &str, outcomes: &[(&str, &str)]) -> String {
+    outcomes
+        .iter()
+        .map(|(outcome, label)| {
+            format!(
+                "<form method=post action={action}><input type=hidden name=reference \
+                 value=\"{}\"><input type=hidden name=outcome value={outcome}>\
+                 <button>{}</button></form>",
+                escape(reference),
+                escape(label)
+            )
+        })
+        .collect()
+}
+
+/// A 303 that sends the browser to `url` with `query` added.
+pub fn redirect(url: &str, query: &str) -> Reply {
+    let location = match (query.is_empty(), url.contains('?')) {
+        (true, _) => url.to_string(),
+        (false, true) => format!("{url}&{query}"),
+        (false, false) => format!("{url}?{query}"),
+    };
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header("location", location)
+        .body(Full::new(Bytes::new()))
+        .expect("a redirect")
+}
+
+/// The `reference` and `outcome` a payment page's button posted.
+pub fn clicked(body: &[u8]) -> Option<(String, String)> {
+    let form = protocols::vnpay::parse_query(std::str::from_utf8(body).ok()?)?;
+    Some((form.get("reference")?.clone(), form.get("outcome")?.clone()))
+}
+
+/// Runs `send` until it says the callback was acknowledged, at most `attempts` times,
+/// `every` apart; each try's result is recorded with `record`.
+pub async fn keep_sending<F, Fut, R>(
+    attempts: usize,
+    every: std::time::Duration,
+    mut send: F,
+    mut record: R,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = (bool, String)>,
+    R: FnMut(String),
+{
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            tokio::time::sleep(every).await;
+        }
+        let (done, what) = send().await;
+        record(what);
+        if done {
+            return;
+        }
+    }
+}
+
 /// A request as the handlers see it: method, path, query and the whole body.
 pub struct Call {
     /// The method.

@@ -27,7 +27,7 @@ use protocols::vnpay::{
 };
 use serde_json::{Value, json};
 
-use crate::{Call, Reply, reply};
+use crate::{Call, Reply, buttons, clicked, escape, keep_sending, page, redirect, reply};
 
 /// IPN deliveries of one attempt, at most (VNPay's: the first and nine retries).
 pub const IPN_ATTEMPTS: usize = 10;
@@ -119,19 +119,15 @@ pub async fn handle(state: &Arc<State>, call: &Call) -> Option<Reply> {
 
 /// A 400 page with VNPay's error code, as VNPay shows a bad payment request.
 fn refused(code: &str, why: &str) -> Reply {
-    let page = format!(
-        "<!doctype html><title>VNPay sandbox: error {code}</title>\
-         <h1>Giao dịch không thành công (error {code})</h1><p>{}</p>",
+    let body = format!(
+        "<h1>Giao dịch không thành công (error {code})</h1><p>{}</p>",
         escape(why)
     );
-    reply(StatusCode::BAD_REQUEST, "text/html; charset=utf-8", page)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    page(
+        StatusCode::BAD_REQUEST,
+        &format!("VNPay sandbox: error {code}"),
+        &body,
+    )
 }
 
 /// Checks a pay request field by field; `Err` is VNPay's code and why.
@@ -239,26 +235,22 @@ fn payment_page(state: &Arc<State>, query: &str) -> Reply {
             }
         }
     }
-    let button = |outcome: &str, label: &str| {
-        format!(
-            "<form method=post action=/paymentv2/decide><input type=hidden name=txn_ref \
-             value=\"{}\"><input type=hidden name=outcome value={outcome}>\
-             <button>{label}</button></form>",
-            escape(&txn_ref)
-        )
-    };
-    let page = format!(
-        "<!doctype html><meta charset=utf-8><title>VNPay sandbox</title>\
-         <h1>VNPay sandbox</h1><p>{} VND — {}</p><p>Reference {}</p>{}{}{}",
+    let body = format!(
+        "<h1>VNPay sandbox</h1><p>{} VND — {}</p><p>Reference {}</p>{}",
         attempt.amount_vnd,
         escape(&params["vnp_OrderInfo"]),
         escape(&txn_ref),
-        button("pay", "Pay"),
-        button("fail", "Fail (insufficient balance)"),
-        button("cancel", "Cancel"),
+        buttons("/paymentv2/decide", &txn_ref, OUTCOMES),
     );
-    reply(StatusCode::OK, "text/html; charset=utf-8", page)
+    page(StatusCode::OK, "VNPay sandbox", &body)
 }
+
+/// The payment page's buttons.
+const OUTCOMES: &[(&str, &str)] = &[
+    ("pay", "Pay"),
+    ("fail", "Fail (insufficient balance)"),
+    ("cancel", "Cancel"),
+];
 
 /// The signed callback query for `a` as it ended.
 fn callback_query(config: &Config, a: &Attempt) -> String {
@@ -291,15 +283,15 @@ fn callback_query(config: &Config, a: &Attempt) -> String {
 }
 
 fn decide(state: &Arc<State>, body: &[u8]) -> Reply {
-    let form = std::str::from_utf8(body).ok().and_then(parse_query);
-    let (Some(txn_ref), Some(outcome)) = (
-        form.as_ref().and_then(|f| f.get("txn_ref")),
-        form.as_ref().and_then(|f| f.get("outcome")),
-    ) else {
-        return reply(StatusCode::BAD_REQUEST, "text/plain", "txn_ref and outcome");
+    let Some((txn_ref, outcome)) = clicked(body) else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            "text/plain",
+            "reference and outcome",
+        );
     };
     let mut attempts = state.attempts.lock().expect("attempts lock");
-    let Some(attempt) = attempts.get_mut(txn_ref) else {
+    let Some(attempt) = attempts.get_mut(&txn_ref) else {
         return refused("01", "no such payment");
     };
     if attempt.stage != Stage::Pending {
@@ -333,34 +325,30 @@ fn decide(state: &Arc<State>, body: &[u8]) -> Reply {
         let (txn_ref, query) = (txn_ref.clone(), query.clone());
         tokio::spawn(async move { deliver_ipn(state, ipn_url, txn_ref, query).await });
     }
-    let separator = if return_url.contains('?') { '&' } else { '?' };
-    hyper::Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header("location", format!("{return_url}{separator}{query}"))
-        .body(http_body_util::Full::new(bytes::Bytes::new()))
-        .expect("a redirect")
+    redirect(&return_url, &query)
 }
 
 /// Sends the IPN until the merchant answers `00` or `02`, as VNPay does.
 async fn deliver_ipn(state: Arc<State>, ipn_url: String, txn_ref: String, query: String) {
     let separator = if ipn_url.contains('?') { '&' } else { '?' };
     let url = format!("{ipn_url}{separator}{query}");
-    for attempt in 0..IPN_ATTEMPTS {
-        if attempt > 0 {
-            tokio::time::sleep(state.config.ipn_retry).await;
+    let send = || {
+        let request = state.client.get(&url);
+        async move {
+            let code = match request.send().await {
+                Ok(response) => match response.bytes().await {
+                    Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
+                        .ok()
+                        .and_then(|body| body["RspCode"].as_str().map(str::to_string))
+                        .unwrap_or_else(|| "no RspCode".to_string()),
+                    Err(e) => format!("unreadable: {e}"),
+                },
+                Err(e) => format!("unreachable: {e}"),
+            };
+            (code == "00" || code == "02", code)
         }
-        let code = match state.client.get(&url).send().await {
-            Ok(response) => match response
-                .bytes()
-                .await
-                .map(|b| serde_json::from_slice::<Value>(&b))
-            {
-                Ok(Ok(body)) => body["RspCode"].as_str().unwrap_or("no RspCode").to_string(),
-                _ => "not JSON".to_string(),
-            },
-            Err(e) => format!("unreachable: {e}"),
-        };
-        let done = code == "00" || code == "02";
+    };
+    let record = |code: String| {
         if let Some(a) = state
             .attempts
             .lock()
@@ -369,10 +357,8 @@ async fn deliver_ipn(state: Arc<State>, ipn_url: String, txn_ref: String, query:
         {
             a.ipn_replies.push(code);
         }
-        if done {
-            return;
-        }
-    }
+    };
+    keep_sending(IPN_ATTEMPTS, state.config.ipn_retry, send, record).await;
 }
 
 fn view(state: &Arc<State>, txn_ref: &str) -> Reply {

@@ -108,7 +108,7 @@ async fn click(base: &str, txn_ref: &str, outcome: &str) -> reqwest::Response {
     client()
         .post(format!("{base}/paymentv2/decide"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("txn_ref={txn_ref}&outcome={outcome}"))
+        .body(format!("reference={txn_ref}&outcome={outcome}"))
         .send()
         .await
         .unwrap()
