@@ -7,9 +7,12 @@
 //! - [`vnpay`]: VNPay's payment page (a developer or a test clicks pay, fail or cancel; the
 //!   signed IPN then goes to Souk and the browser back to the return URL) and its `querydr`
 //!   and `refund` API.
+//! - [`sepay`]: SePay's checkout (the signed form; pay sends the IPN with its secret, fail and
+//!   cancel only send the browser back).
 //!
 //! State lives in memory: a restarted sandbox forgets its attempts, as a sandbox may.
 
+pub mod sepay;
 pub mod vnpay;
 
 use std::net::SocketAddr;
@@ -26,6 +29,14 @@ use tokio::net::TcpListener;
 pub struct Config {
     /// VNPay's side.
     pub vnpay: vnpay::Config,
+    /// SePay's side.
+    pub sepay: sepay::Config,
+}
+
+/// Every service's state.
+struct Services {
+    vnpay: Arc<vnpay::State>,
+    sepay: Arc<sepay::State>,
 }
 
 /// A response the sandbox sends.
@@ -137,7 +148,10 @@ pub struct Call {
 
 /// Serves the sandbox on `listener` until the task is dropped.
 pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<()> {
-    let state = Arc::new(vnpay::State::new(config.vnpay));
+    let state = Arc::new(Services {
+        vnpay: Arc::new(vnpay::State::new(config.vnpay)),
+        sepay: Arc::new(sepay::State::new(config.sepay)),
+    });
     loop {
         let (stream, _) = listener.accept().await?;
         let state = state.clone();
@@ -167,7 +181,7 @@ pub async fn start(addr: SocketAddr, config: Config) -> anyhow::Result<SocketAdd
     Ok(bound)
 }
 
-async fn route(state: &Arc<vnpay::State>, req: Request<Incoming>) -> Reply {
+async fn route(state: &Services, req: Request<Incoming>) -> Reply {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -179,8 +193,11 @@ async fn route(state: &Arc<vnpay::State>, req: Request<Incoming>) -> Reply {
         query: parts.uri.query().unwrap_or("").to_string(),
         body,
     };
-    match vnpay::handle(state, &call).await {
-        Some(reply) => reply,
-        None => reply(StatusCode::NOT_FOUND, "text/plain", "no such sandbox route"),
+    if let Some(reply) = vnpay::handle(&state.vnpay, &call).await {
+        return reply;
     }
+    if let Some(reply) = sepay::handle(&state.sepay, &call).await {
+        return reply;
+    }
+    reply(StatusCode::NOT_FOUND, "text/plain", "no such sandbox route")
 }

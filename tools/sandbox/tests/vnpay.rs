@@ -3,86 +3,17 @@
 //! `protocols::vnpay` verifies, again until it is acknowledged, and a signed redirect; late
 //! clicks expire; `querydr` and `refund` check and sign their checksums.
 
-use std::collections::VecDeque;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
 use chrono::Utc;
+use common::{Merchant, VNPAY_SECRET as SECRET, VNPAY_TMN as TMN, client, eventually, sandbox};
 use protocols::vnpay::{
     Outcome, PayRequest, QUERYDR_ANSWER_ORDER, QUERYDR_ORDER, REFUND_ANSWER_ORDER, REFUND_ORDER,
     format_time, json_checksum, pay_url, verify_callback,
 };
 use serde_json::{Value, json};
-use souk_sandbox::{Config, vnpay};
-
-const TMN: &str = "SOUKTEST";
-const SECRET: &str = "TESTSECRET0123456789ABCDEFGHIJKL";
-
-/// A merchant's IPN endpoint: records every query and answers the next scripted `RspCode`
-/// (`00` once the script is spent).
-#[derive(Clone, Default)]
-struct Merchant {
-    received: Arc<Mutex<Vec<String>>>,
-    answers: Arc<Mutex<VecDeque<&'static str>>>,
-}
-
-async fn merchant(answers: &[&'static str]) -> (Merchant, SocketAddr) {
-    let m = Merchant::default();
-    m.answers.lock().unwrap().extend(answers);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let shared = m.clone();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            let m = shared.clone();
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req: hyper::Request<_>| {
-                    let m = m.clone();
-                    async move {
-                        let query = req.uri().query().unwrap_or("").to_string();
-                        m.received.lock().unwrap().push(query);
-                        let code = m.answers.lock().unwrap().pop_front().unwrap_or("00");
-                        let body = json!({ "RspCode": code, "Message": "x" }).to_string();
-                        Ok::<_, hyper::Error>(souk_sandbox::reply(
-                            hyper::StatusCode::OK,
-                            "application/json",
-                            body,
-                        ))
-                    }
-                });
-                let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(io, service)
-                    .await;
-            });
-        }
-    });
-    (m, addr)
-}
-
-async fn sandbox(ipn: Option<SocketAddr>) -> String {
-    let config = Config {
-        vnpay: vnpay::Config {
-            tmn_code: TMN.into(),
-            hash_secret: SECRET.into(),
-            ipn_url: ipn.map(|a| format!("http://{a}/ipn")),
-            ipn_retry: Duration::from_millis(100),
-        },
-    };
-    let bound = souk_sandbox::start("127.0.0.1:0".parse().unwrap(), config)
-        .await
-        .unwrap();
-    format!("http://{bound}")
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
 
 fn attempt(txn_ref: &str, minutes_left: i64) -> (String, i64) {
     let now = Utc::now();
@@ -105,29 +36,13 @@ fn attempt(txn_ref: &str, minutes_left: i64) -> (String, i64) {
 }
 
 async fn click(base: &str, txn_ref: &str, outcome: &str) -> reqwest::Response {
-    client()
-        .post(format!("{base}/paymentv2/decide"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("reference={txn_ref}&outcome={outcome}"))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn eventually<T>(mut check: impl FnMut() -> Option<T>) -> T {
-    for _ in 0..100 {
-        if let Some(v) = check() {
-            return v;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("not within 5 seconds");
+    common::click(base, "/paymentv2/decide", txn_ref, outcome).await
 }
 
 #[tokio::test]
 async fn a_paid_attempt_sends_a_signed_ipn_until_acknowledged_and_a_signed_redirect() {
-    let (m, ipn) = merchant(&["99"]).await;
-    let base = sandbox(Some(ipn)).await;
+    let (m, ipn) = Merchant::start(&[(200, r#"{"RspCode":"99","Message":"x"}"#)]).await;
+    let base = sandbox(Some(ipn), None).await;
     let (query, amount) = attempt("a1", 15);
     let page = client()
         .get(format!("{base}/paymentv2/vpcpay.html{query}"))
@@ -148,12 +63,12 @@ async fn a_paid_attempt_sends_a_signed_ipn_until_acknowledged_and_a_signed_redir
 
     // Answered 99 first: VNPay sends it again, and stops at 00.
     let received = eventually(|| {
-        let r = m.received.lock().unwrap().clone();
+        let r = m.received();
         (r.len() >= 2).then_some(r)
     })
     .await;
-    for query in &received {
-        assert_eq!(verify_callback(SECRET, TMN, query).unwrap(), back);
+    for ipn in &received {
+        assert_eq!(verify_callback(SECRET, TMN, &ipn.query).unwrap(), back);
     }
     let view: Value = client()
         .get(format!("{base}/sandbox/vnpay/attempts/a1"))
@@ -166,7 +81,7 @@ async fn a_paid_attempt_sends_a_signed_ipn_until_acknowledged_and_a_signed_redir
     assert_eq!(view["state"], "paid");
     assert_eq!(view["ipn_replies"], json!(["99", "00"]));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(m.received.lock().unwrap().len(), 2, "no delivery after 00");
+    assert_eq!(m.received().len(), 2, "no delivery after 00");
 
     // Once decided, the attempt is not paid again.
     assert_eq!(click(&base, "a1", "pay").await.status(), 400);
@@ -174,7 +89,7 @@ async fn a_paid_attempt_sends_a_signed_ipn_until_acknowledged_and_a_signed_redir
 
 #[tokio::test]
 async fn tampered_and_malformed_pay_requests_get_vnpay_s_error_page() {
-    let base = sandbox(None).await;
+    let base = sandbox(None, None).await;
     let (query, _) = attempt("b1", 15);
     let get = |q: String| {
         let base = base.clone();
@@ -209,7 +124,7 @@ async fn tampered_and_malformed_pay_requests_get_vnpay_s_error_page() {
 
 #[tokio::test]
 async fn a_click_after_the_deadline_expires_the_attempt() {
-    let base = sandbox(None).await;
+    let base = sandbox(None, None).await;
     let (query, _) = attempt("c1", -1);
     let page = client()
         .get(format!("{base}/paymentv2/vpcpay.html{query}"))
@@ -245,7 +160,7 @@ async fn api(base: &str, body: &Value) -> Value {
 
 #[tokio::test]
 async fn querydr_and_refund_check_their_checksums_and_sign_their_answers() {
-    let base = sandbox(None).await;
+    let base = sandbox(None, None).await;
     let (query, _) = attempt("d1", 15);
     client()
         .get(format!("{base}/paymentv2/vpcpay.html{query}"))
