@@ -9,9 +9,12 @@
 //!   and `refund` API.
 //! - [`sepay`]: SePay's checkout (the signed form; pay sends the IPN with its secret, fail and
 //!   cancel only send the browser back).
+//! - [`ghtk`]: GHTK's fee, create, status and cancel API, and a driver that moves shipments
+//!   through GHTK's statuses, each sent as GHTK's webhook.
 //!
 //! State lives in memory: a restarted sandbox forgets its attempts, as a sandbox may.
 
+pub mod ghtk;
 pub mod sepay;
 pub mod vnpay;
 
@@ -31,12 +34,15 @@ pub struct Config {
     pub vnpay: vnpay::Config,
     /// SePay's side.
     pub sepay: sepay::Config,
+    /// GHTK's side.
+    pub ghtk: ghtk::Config,
 }
 
 /// Every service's state.
 struct Services {
     vnpay: Arc<vnpay::State>,
     sepay: Arc<sepay::State>,
+    ghtk: Arc<ghtk::State>,
 }
 
 /// A response the sandbox sends.
@@ -142,6 +148,8 @@ pub struct Call {
     pub path: String,
     /// The raw query, without `?`.
     pub query: String,
+    /// The headers.
+    pub headers: hyper::HeaderMap,
     /// The body.
     pub body: Bytes,
 }
@@ -151,6 +159,7 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<()> 
     let state = Arc::new(Services {
         vnpay: Arc::new(vnpay::State::new(config.vnpay)),
         sepay: Arc::new(sepay::State::new(config.sepay)),
+        ghtk: Arc::new(ghtk::State::new(config.ghtk)),
     });
     loop {
         let (stream, _) = listener.accept().await?;
@@ -191,12 +200,16 @@ async fn route(state: &Services, req: Request<Incoming>) -> Reply {
         method: parts.method,
         path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
+        headers: parts.headers,
         body,
     };
     if let Some(reply) = vnpay::handle(&state.vnpay, &call).await {
         return reply;
     }
     if let Some(reply) = sepay::handle(&state.sepay, &call).await {
+        return reply;
+    }
+    if let Some(reply) = ghtk::handle(&state.ghtk, &call).await {
         return reply;
     }
     reply(StatusCode::NOT_FOUND, "text/plain", "no such sandbox route")

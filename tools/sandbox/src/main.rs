@@ -1,5 +1,5 @@
-//! `souk-sandbox` — serves the local stand-ins for VNPay and SePay (see the crate docs) until
-//! stopped.
+//! `souk-sandbox` — serves the local stand-ins for VNPay, SePay and GHTK (see the crate docs)
+//! until stopped.
 //!
 //! Configuration, from the environment:
 //! - `SOUK_SANDBOX_LISTEN`: `host:port` to serve on (default `127.0.0.1:7070`);
@@ -11,16 +11,21 @@
 //!   `SP-TEST-SOUK` and a fixed development key);
 //! - `SEPAY_IPN_URL`, `SEPAY_IPN_SECRET`: where IPNs go (none when unset) and the secret sent
 //!   with them in `X-Secret-Key` (default a fixed development secret);
-//! - `SEPAY_IPN_RETRY_MS`: the wait between IPN deliveries (default 60000).
+//! - `SEPAY_IPN_RETRY_MS`: the wait between IPN deliveries (default 60000);
+//! - `GHTK_TOKEN`, `GHTK_CLIENT_SOURCE`: what every GHTK call must carry (defaults a fixed
+//!   development token and `S000000`);
+//! - `GHTK_WEBHOOK_URL`: the callback URL, its `hash` secret included (none sent when unset);
+//! - `GHTK_WEBHOOK_RETRY_MS`: the wait before GHTK's one resend (default 60000).
 
 use std::time::Duration;
 
-use souk_sandbox::{Config, sepay, vnpay};
+use souk_sandbox::{Config, ghtk, sepay, vnpay};
 
 /// The development secrets: known to anyone reading this file, used by nothing real.
 const DEV_SECRET: &str = "SOUKSANDBOXSECRET0123456789ABCDEF";
 const DEV_SEPAY_KEY: &str = "spsk_test_souksandbox";
 const DEV_SEPAY_IPN_SECRET: &str = "souk-sandbox-ipn-secret";
+const DEV_GHTK_TOKEN: &str = "souk-sandbox-ghtk-token";
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
@@ -47,10 +52,17 @@ async fn main() -> anyhow::Result<()> {
             ipn_secret: var("SEPAY_IPN_SECRET").unwrap_or_else(|| DEV_SEPAY_IPN_SECRET.to_string()),
             ipn_retry: millis("SEPAY_IPN_RETRY_MS", 60_000)?,
         },
+        ghtk: ghtk::Config {
+            token: var("GHTK_TOKEN").unwrap_or_else(|| DEV_GHTK_TOKEN.to_string()),
+            client_source: var("GHTK_CLIENT_SOURCE").unwrap_or_else(|| "S000000".to_string()),
+            webhook_url: var("GHTK_WEBHOOK_URL"),
+            webhook_retry: millis("GHTK_WEBHOOK_RETRY_MS", 60_000)?,
+        },
     };
     let bound = souk_sandbox::start(listen.parse()?, config).await?;
     println!("souk-sandbox: VNPay on http://{bound}/paymentv2/vpcpay.html");
     println!("souk-sandbox: SePay on http://{bound}/v1/checkout/init");
+    println!("souk-sandbox: GHTK on http://{bound}/services/shipment/");
     tokio::signal::ctrl_c().await?;
     Ok(())
 }

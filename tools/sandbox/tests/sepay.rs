@@ -50,7 +50,7 @@ async fn click(base: &str, invoice: &str, outcome: &str) -> reqwest::Response {
 #[tokio::test]
 async fn paying_sends_the_ipn_with_its_secret_until_answered_200() {
     let (m, ipn) = Merchant::start(&[(500, "{}")]).await;
-    let base = sandbox(None, Some(ipn)).await;
+    let base = sandbox(None, Some(ipn), None).await;
     let form = checkout_form(SEPAY_KEY, &checkout("INV_7")).unwrap();
     let (status, page) = post_form(&base, encode(&form)).await;
     assert_eq!(status, 200, "{page}");
@@ -86,7 +86,7 @@ async fn paying_sends_the_ipn_with_its_secret_until_answered_200() {
 #[tokio::test]
 async fn failing_and_cancelling_send_the_browser_back_and_no_ipn() {
     let (m, ipn) = Merchant::start(&[]).await;
-    let base = sandbox(None, Some(ipn)).await;
+    let base = sandbox(None, Some(ipn), None).await;
     for (invoice, outcome, back) in [
         ("INV_8", "fail", "https://souk.example/failed"),
         ("INV_9", "cancel", "https://souk.example/cancelled"),
@@ -102,7 +102,7 @@ async fn failing_and_cancelling_send_the_browser_back_and_no_ipn() {
 
 #[tokio::test]
 async fn tampered_reordered_and_foreign_forms_are_refused() {
-    let base = sandbox(None, None).await;
+    let base = sandbox(None, None, None).await;
     let form = checkout_form(SEPAY_KEY, &checkout("INV_10")).unwrap();
     let mut cheaper = form.clone();
     cheaper[3].1 = "1000".into();

@@ -42,7 +42,7 @@ async fn click(base: &str, txn_ref: &str, outcome: &str) -> reqwest::Response {
 #[tokio::test]
 async fn a_paid_attempt_sends_a_signed_ipn_until_acknowledged_and_a_signed_redirect() {
     let (m, ipn) = Merchant::start(&[(200, r#"{"RspCode":"99","Message":"x"}"#)]).await;
-    let base = sandbox(Some(ipn), None).await;
+    let base = sandbox(Some(ipn), None, None).await;
     let (query, amount) = attempt("a1", 15);
     let page = client()
         .get(format!("{base}/paymentv2/vpcpay.html{query}"))
@@ -89,7 +89,7 @@ async fn a_paid_attempt_sends_a_signed_ipn_until_acknowledged_and_a_signed_redir
 
 #[tokio::test]
 async fn tampered_and_malformed_pay_requests_get_vnpay_s_error_page() {
-    let base = sandbox(None, None).await;
+    let base = sandbox(None, None, None).await;
     let (query, _) = attempt("b1", 15);
     let get = |q: String| {
         let base = base.clone();
@@ -124,7 +124,7 @@ async fn tampered_and_malformed_pay_requests_get_vnpay_s_error_page() {
 
 #[tokio::test]
 async fn a_click_after_the_deadline_expires_the_attempt() {
-    let base = sandbox(None, None).await;
+    let base = sandbox(None, None, None).await;
     let (query, _) = attempt("c1", -1);
     let page = client()
         .get(format!("{base}/paymentv2/vpcpay.html{query}"))
@@ -160,7 +160,7 @@ async fn api(base: &str, body: &Value) -> Value {
 
 #[tokio::test]
 async fn querydr_and_refund_check_their_checksums_and_sign_their_answers() {
-    let base = sandbox(None, None).await;
+    let base = sandbox(None, None, None).await;
     let (query, _) = attempt("d1", 15);
     client()
         .get(format!("{base}/paymentv2/vpcpay.html{query}"))

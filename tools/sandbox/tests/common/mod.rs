@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use souk_sandbox::{Config, sepay, vnpay};
+use souk_sandbox::{Config, ghtk, sepay, vnpay};
 
 /// One callback a merchant received.
 #[derive(Clone, Debug)]
@@ -95,8 +95,17 @@ pub const SEPAY_MERCHANT: &str = "SP-TEST-XXXX";
 pub const SEPAY_KEY: &str = "spsk_test_FAKEFAKEFAKE";
 pub const SEPAY_IPN_SECRET: &str = "ipn-secret-for-tests";
 
-/// A sandbox on a free port whose callbacks go to `vnpay_ipn` and `sepay_ipn`; its base URL.
-pub async fn sandbox(vnpay_ipn: Option<SocketAddr>, sepay_ipn: Option<SocketAddr>) -> String {
+pub const GHTK_TOKEN: &str = "ghtk-token-for-tests";
+pub const GHTK_SOURCE: &str = "S308157";
+pub const GHTK_HOOK_SECRET: &str = "hook-secret";
+
+/// A sandbox on a free port whose callbacks go to `vnpay_ipn`, `sepay_ipn` and `ghtk_hook`; its
+/// base URL.
+pub async fn sandbox(
+    vnpay_ipn: Option<SocketAddr>,
+    sepay_ipn: Option<SocketAddr>,
+    ghtk_hook: Option<SocketAddr>,
+) -> String {
     let config = Config {
         vnpay: vnpay::Config {
             tmn_code: VNPAY_TMN.into(),
@@ -110,6 +119,12 @@ pub async fn sandbox(vnpay_ipn: Option<SocketAddr>, sepay_ipn: Option<SocketAddr
             ipn_url: sepay_ipn.map(|a| format!("http://{a}/ipn")),
             ipn_secret: SEPAY_IPN_SECRET.into(),
             ipn_retry: Duration::from_millis(100),
+        },
+        ghtk: ghtk::Config {
+            token: GHTK_TOKEN.into(),
+            client_source: GHTK_SOURCE.into(),
+            webhook_url: ghtk_hook.map(|a| format!("http://{a}/ghtk?hash={GHTK_HOOK_SECRET}")),
+            webhook_retry: Duration::from_millis(100),
         },
     };
     let bound = souk_sandbox::start("127.0.0.1:0".parse().unwrap(), config)
