@@ -7,8 +7,12 @@
 //! - [`vnpay`]: VNPay's payment gateway, API 2.1.0.
 //! - [`sepay`]: SePay's payment gateway (checkout form and IPN).
 //! - [`ghtk`]: GHTK's shipment statuses and status webhook.
+//! - [`nominatim`]: OpenStreetMap's geocoder — queries, places, usage policy.
+//! - [`form`]: form-URL encoding, as all of them write it.
 
+pub mod form;
 pub mod ghtk;
+pub mod nominatim;
 pub mod sepay;
 pub mod vnpay;
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha512;
 
-use crate::{Invalid, check};
+use crate::{Invalid, check, form};
 
 /// The API version every request names.
 pub const VERSION: &str = "2.1.0";
@@ -32,40 +32,6 @@ const MAX_AMOUNT_FIELD: i64 = 999_999_999_999;
 const HASH: &str = "vnp_SecureHash";
 const HASH_TYPE: &str = "vnp_SecureHashType";
 
-/// `s` form-URL-encoded as VNPay signs it.
-pub fn form_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// `s` form-URL-decoded (`+` as space, `%XX` in either case); `None` for a broken escape or
-/// bytes that are not UTF-8.
-pub fn form_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
-}
-
 /// The string VNPay signs for these parameters (see the module docs); it is also the query of
 /// a pay URL, before the hash is appended.
 pub fn signed_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
@@ -75,11 +41,7 @@ pub fn signed_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) ->
             name.starts_with("vnp_") && !value.is_empty() && *name != HASH && *name != HASH_TYPE
         })
         .collect();
-    signed
-        .iter()
-        .map(|(name, value)| format!("{}={}", form_encode(name), form_encode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
+    form::encode_pairs(signed)
 }
 
 /// Lower-case hex HMAC-SHA512 of `message` under `secret`.
@@ -233,21 +195,6 @@ pub fn pay_url(base: &str, secret: &str, r: &PayRequest<'_>) -> Result<String, I
     Ok(format!("{base}?{query}&{HASH}={hash}"))
 }
 
-/// The parameters of a query string, decoded; `None` when one is broken or named twice.
-pub fn parse_query(query: &str) -> Option<BTreeMap<String, String>> {
-    let mut params = BTreeMap::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if params
-            .insert(form_decode(name)?, form_decode(value)?)
-            .is_some()
-        {
-            return None;
-        }
-    }
-    Some(params)
-}
-
 /// How an attempt ended, as a callback says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -291,7 +238,7 @@ pub enum Refusal {
 
 /// Verifies a return-URL or IPN query for terminal `tmn_code` under `secret`.
 pub fn verify_callback(secret: &str, tmn_code: &str, query: &str) -> Result<Callback, Refusal> {
-    let params = parse_query(query).ok_or(Refusal::Malformed("query"))?;
+    let params = form::parse(query).ok_or(Refusal::Malformed("query"))?;
     let given = params.get(HASH).ok_or(Refusal::BadSignature)?;
     let signed = signed_query(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     if !hash_matches(secret, &signed, given) {
@@ -737,16 +684,6 @@ mod tests {
         assert_eq!(format_time(t), "20211231235959");
         assert_eq!(t.to_rfc3339(), "2021-12-31T16:59:59+00:00");
         assert_eq!(parse_time("2021-12-31"), None);
-    }
-
-    #[test]
-    fn encoding_keeps_only_the_unreserved_bytes_and_decoding_undoes_it() {
-        assert_eq!(form_encode("a b~*!'()/:"), "a+b%7E%2A%21%27%28%29%2F%3A");
-        assert_eq!(form_encode("Điện"), "%C4%90i%E1%BB%87n");
-        assert_eq!(form_decode("a+b%7e%2A").as_deref(), Some("a b~*"));
-        assert_eq!(form_decode("%ZZ"), None);
-        assert_eq!(form_decode("%4"), None);
-        assert_eq!(form_decode("%FF"), None, "not UTF-8");
     }
 
     #[test]

@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use chrono::{FixedOffset, Utc};
 use hyper::{Method, StatusCode};
+use protocols::form;
 use protocols::ghtk::{SHIPPER_REPORTS, Status};
-use protocols::vnpay::{form_encode, parse_query};
 use serde_json::{Value, json};
 
 use crate::{Call, Reply, keep_sending};
@@ -140,7 +140,7 @@ fn insurance(value: i64) -> i64 {
 }
 
 fn fee(query: &str) -> Reply {
-    let Some(q) = parse_query(query) else {
+    let Some(q) = form::parse(query) else {
         return fail("Tham số không hợp lệ");
     };
     for name in [
@@ -357,11 +357,7 @@ fn send_webhook(state: &Arc<State>, label: String, fields: Vec<(String, String)>
     let Some(url) = state.config.webhook_url.clone() else {
         return;
     };
-    let body = fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let body = form::encode_pairs(fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let state = state.clone();
     tokio::spawn(async move {
         let send = || {

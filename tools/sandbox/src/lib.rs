@@ -112,7 +112,7 @@ pub fn redirect(url: &str, query: &str) -> Reply {
 
 /// The `reference` and `outcome` a payment page's button posted.
 pub fn clicked(body: &[u8]) -> Option<(String, String)> {
-    let form = protocols::vnpay::parse_query(std::str::from_utf8(body).ok()?)?;
+    let form = protocols::form::parse(std::str::from_utf8(body).ok()?)?;
     Some((form.get("reference")?.clone(), form.get("outcome")?.clone()))
 }
 

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use hyper::{Method, StatusCode};
+use protocols::form;
 use protocols::sepay::{CURRENCY, SIGNED_ORDER, signature};
-use protocols::vnpay::form_decode;
 use serde_json::json;
 
 use crate::{Call, Reply, buttons, clicked, escape, keep_sending, page, redirect, reply};
@@ -100,7 +100,7 @@ fn ordered_form(body: &[u8]) -> Option<Vec<(String, String)>> {
     let mut fields: Vec<(String, String)> = Vec::new();
     for pair in text.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (name, value) = (form_decode(name)?, form_decode(value)?);
+        let (name, value) = (form::decode(name)?, form::decode(value)?);
         if fields.iter().any(|(n, _)| *n == name) {
             return None;
         }

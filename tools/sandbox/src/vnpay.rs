@@ -22,8 +22,7 @@ use chrono::{DateTime, Utc};
 use hyper::{Method, StatusCode};
 use protocols::vnpay::{
     QUERYDR_ANSWER_ORDER, QUERYDR_ORDER, REFUND_ANSWER_ORDER, REFUND_ORDER, format_time,
-    hash_matches, hmac_sha512_hex, json_checksum, parse_amount_field, parse_query, parse_time,
-    signed_query,
+    hash_matches, hmac_sha512_hex, json_checksum, parse_amount_field, parse_time, signed_query,
 };
 use serde_json::{Value, json};
 
@@ -212,7 +211,7 @@ fn check_pay(config: &Config, p: &BTreeMap<String, String>) -> Result<Attempt, (
 }
 
 fn payment_page(state: &Arc<State>, query: &str) -> Reply {
-    let Some(params) = parse_query(query) else {
+    let Some(params) = protocols::form::parse(query) else {
         return refused("03", "the query is malformed or names a parameter twice");
     };
     let attempt = match check_pay(&state.config, &params) {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{GHTK_HOOK_SECRET, GHTK_SOURCE, GHTK_TOKEN, Merchant, client, eventually, sandbox};
+use protocols::form;
 use protocols::ghtk::{Status, read_webhook};
-use protocols::vnpay::parse_query;
 use serde_json::{Value, json};
 
 async fn call(base: &str, method: &str, path: &str, body: Option<Value>) -> Value {
@@ -45,9 +45,9 @@ fn webhooks(m: &Merchant) -> Vec<(Option<String>, protocols::ghtk::Webhook)> {
     m.received()
         .iter()
         .map(|r| {
-            let hash = parse_query(&r.query).and_then(|q| q.get("hash").cloned());
+            let hash = form::parse(&r.query).and_then(|q| q.get("hash").cloned());
             let form: BTreeMap<String, String> =
-                parse_query(std::str::from_utf8(&r.body).unwrap()).unwrap();
+                form::parse(std::str::from_utf8(&r.body).unwrap()).unwrap();
             (hash, read_webhook(&form).unwrap())
         })
         .collect()

@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Merchant, SEPAY_IPN_SECRET, SEPAY_KEY, SEPAY_MERCHANT, client, eventually, sandbox};
+use protocols::form;
 use protocols::sepay::{Checkout, Method, Outcome, checkout_form, read_ipn};
-use protocols::vnpay::form_encode;
 
 fn checkout(invoice: &'static str) -> Checkout<'static> {
     Checkout {
@@ -25,11 +25,7 @@ fn checkout(invoice: &'static str) -> Checkout<'static> {
 }
 
 fn encode(fields: &[(String, String)]) -> String {
-    fields
-        .iter()
-        .map(|(n, v)| format!("{}={}", form_encode(n), form_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    form::encode_pairs(fields.iter().map(|(n, v)| (n.as_str(), v.as_str())))
 }
 
 async fn post_form(base: &str, body: String) -> (u16, String) {
