@@ -11,10 +11,12 @@
 //!   cancel only send the browser back).
 //! - [`ghtk`]: GHTK's fee, create, status and cancel API, and a driver that moves shipments
 //!   through GHTK's statuses, each sent as GHTK's webhook.
+//! - [`nominatim`]: search and reverse over a small gazetteer, the usage policy enforced.
 //!
 //! State lives in memory: a restarted sandbox forgets its attempts, as a sandbox may.
 
 pub mod ghtk;
+pub mod nominatim;
 pub mod sepay;
 pub mod vnpay;
 
@@ -43,6 +45,7 @@ struct Services {
     vnpay: Arc<vnpay::State>,
     sepay: Arc<sepay::State>,
     ghtk: Arc<ghtk::State>,
+    nominatim: nominatim::State,
 }
 
 /// A response the sandbox sends.
@@ -160,6 +163,7 @@ pub async fn serve(listener: TcpListener, config: Config) -> anyhow::Result<()> 
         vnpay: Arc::new(vnpay::State::new(config.vnpay)),
         sepay: Arc::new(sepay::State::new(config.sepay)),
         ghtk: Arc::new(ghtk::State::new(config.ghtk)),
+        nominatim: nominatim::State::new(),
     });
     loop {
         let (stream, _) = listener.accept().await?;
@@ -210,6 +214,9 @@ async fn route(state: &Services, req: Request<Incoming>) -> Reply {
         return reply;
     }
     if let Some(reply) = ghtk::handle(&state.ghtk, &call).await {
+        return reply;
+    }
+    if let Some(reply) = nominatim::handle(&state.nominatim, &call).await {
         return reply;
     }
     reply(StatusCode::NOT_FOUND, "text/plain", "no such sandbox route")
