@@ -8,11 +8,13 @@
 //! - [`sepay`]: SePay's payment gateway (checkout form and IPN).
 //! - [`ghtk`]: GHTK's shipment statuses and status webhook.
 //! - [`nominatim`]: OpenStreetMap's geocoder — queries, places, usage policy.
+//! - [`rates`]: ExchangeRate-API's daily rates, and exact conversions with them.
 //! - [`form`]: form-URL encoding, as all of them write it.
 
 pub mod form;
 pub mod ghtk;
 pub mod nominatim;
+pub mod rates;
 pub mod sepay;
 pub mod vnpay;
 
