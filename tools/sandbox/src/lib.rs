@@ -12,11 +12,13 @@
 //! - [`ghtk`]: GHTK's fee, create, status and cancel API, and a driver that moves shipments
 //!   through GHTK's statuses, each sent as GHTK's webhook.
 //! - [`nominatim`]: search and reverse over a small gazetteer, the usage policy enforced.
+//! - [`rates`]: ExchangeRate-API's daily rates, fixed.
 //!
 //! State lives in memory: a restarted sandbox forgets its attempts, as a sandbox may.
 
 pub mod ghtk;
 pub mod nominatim;
+pub mod rates;
 pub mod sepay;
 pub mod vnpay;
 
@@ -217,6 +219,9 @@ async fn route(state: &Services, req: Request<Incoming>) -> Reply {
         return reply;
     }
     if let Some(reply) = nominatim::handle(&state.nominatim, &call).await {
+        return reply;
+    }
+    if let Some(reply) = rates::handle(&call).await {
         return reply;
     }
     reply(StatusCode::NOT_FOUND, "text/plain", "no such sandbox route")

@@ -1,5 +1,5 @@
-//! `souk-sandbox` — serves the local stand-ins for VNPay, SePay, GHTK and Nominatim (see the
-//! crate docs) until stopped.
+//! `souk-sandbox` — serves the local stand-ins for VNPay, SePay, GHTK, Nominatim and the
+//! exchange rates (see the crate docs) until stopped.
 //!
 //! Configuration, from the environment:
 //! - `SOUK_SANDBOX_LISTEN`: `host:port` to serve on (default `127.0.0.1:7070`);
@@ -64,6 +64,7 @@ async fn main() -> anyhow::Result<()> {
     println!("souk-sandbox: SePay on http://{bound}/v1/checkout/init");
     println!("souk-sandbox: GHTK on http://{bound}/services/shipment/");
     println!("souk-sandbox: Nominatim on http://{bound}/search and /reverse");
+    println!("souk-sandbox: exchange rates on http://{bound}/v6/latest/USD");
     tokio::signal::ctrl_c().await?;
     Ok(())
 }
