@@ -7,6 +7,13 @@
 //! it), or a plain import name. The provider exports the same name, or the one its `export`
 //! field gives.
 //!
+//! One provider per package: Spin registers each dependency's provider in its composition graph
+//! under the key's package (`ns:pkg`, interface and version aside) or the plain name, once, so
+//! two keys from one package — `souk:providers/a` and `souk:providers/b` — stop `spin up` with
+//! "package 'souk:providers' has already been registered in the graph". The host refuses them
+//! too ([`one_provider_per_package`]); plain import names are the way to give one consumer
+//! several providers of one interface (each with `export` naming the provider's interface).
+//!
 //! Configuration: unless `dependencies_inherit_configuration = true`, a provider must not see
 //! the consumer's configuration. Spin observes this by answering the provider's variable reads
 //! with `undefined`; the host does the same by wiring the provider's `fermyon:spin/variables`
@@ -62,6 +69,29 @@ pub fn matches(key: &str, import: &str) -> bool {
     package_of(import).is_some_and(|(versioned, bare)| key == versioned || key == bare)
 }
 
+/// The name Spin registers a dependency's provider under: the key's package without interface
+/// or version, or a plain key itself.
+fn registration_name(key: &str) -> &str {
+    let path = without_version(key);
+    path.split_once('/').map_or(path, |(package, _)| package)
+}
+
+/// Refuses two dependency keys Spin would register under one name (see the module docs).
+pub fn one_provider_per_package<'a>(keys: impl IntoIterator<Item = &'a str>) -> anyhow::Result<()> {
+    let mut registered: BTreeMap<&str, &str> = BTreeMap::new();
+    for key in keys {
+        let name = registration_name(key);
+        if let Some(first) = registered.insert(name, key) {
+            bail!(
+                "dependencies `{first}` and `{key}` both come from package `{name}`, which Spin \
+                 refuses (\"package '{name}' has already been registered in the graph\"): give \
+                 each provider a package of its own, or import it under a plain name"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Returns `consumer` with every listed import satisfied by its provider's export.
 pub fn compose(
     m: &Manifest,
@@ -70,6 +100,7 @@ pub fn compose(
     dependencies: &BTreeMap<String, Dependency>,
 ) -> anyhow::Result<Vec<u8>> {
     let ctx = || format!("component `{id}`");
+    one_provider_per_package(dependencies.keys().map(String::as_str)).with_context(ctx)?;
     let inherit = m.components[id].dependencies_inherit_configuration;
     let mut graph = CompositionGraph::new();
     let package = Package::from_bytes(id, None, consumer, graph.types_mut()).with_context(ctx)?;
@@ -210,5 +241,30 @@ mod tests {
             assert!(!matches(key, import), "{key}");
         }
         assert!(matches("greeter", "greeter"));
+    }
+
+    #[test]
+    fn two_keys_from_one_package_are_refused_as_spin_refuses_them() {
+        let ok = [
+            "souk:payment/gateway@0.1.0",
+            "souk:shipping/carrier",
+            "payment-vnpay",
+            "payment-sepay",
+        ];
+        assert!(one_provider_per_package(ok).is_ok());
+        for clash in [
+            [
+                "souk:providers/payment-vnpay@0.1.0",
+                "souk:providers/payment-sepay@0.1.0",
+            ],
+            ["souk:providers/embeddings@0.1.0", "souk:providers@0.2.0"],
+            ["souk:providers", "souk:providers/x"],
+        ] {
+            let e = one_provider_per_package(clash).unwrap_err().to_string();
+            assert!(
+                e.contains("package 'souk:providers' has already been registered"),
+                "{e}"
+            );
+        }
     }
 }
