@@ -8,6 +8,7 @@ mod catalog;
 mod catalog_batch;
 mod durable;
 mod inventory;
+mod listing;
 mod messages;
 mod platform;
 mod prices;
