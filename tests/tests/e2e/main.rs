@@ -15,6 +15,7 @@ mod prices;
 mod promotion;
 mod quotes;
 mod redemptions;
+mod reservations;
 mod reviews;
 mod search;
 mod sessions;
