@@ -7,6 +7,7 @@ mod account;
 mod catalog;
 mod catalog_batch;
 mod durable;
+mod embeddings;
 mod inventory;
 mod listing;
 mod messages;
