@@ -71,10 +71,7 @@ impl State {
             config,
             shipments: Mutex::new(HashMap::new()),
             next_tracking: Mutex::new(1_375_800_000),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("a client with a timeout"),
+            client: crate::callback_client(),
         }
     }
 }
@@ -374,14 +371,7 @@ fn send_webhook(state: &Arc<State>, label: String, fields: Vec<(String, String)>
             }
         };
         let record = |what: String| {
-            if let Some(s) = state
-                .shipments
-                .lock()
-                .expect("shipments lock")
-                .get_mut(&label)
-            {
-                s.webhook_replies.push(what);
-            }
+            crate::update(&state.shipments, &label, |s| s.webhook_replies.push(what))
         };
         keep_sending(WEBHOOK_ATTEMPTS, state.config.webhook_retry, send, record).await;
     });

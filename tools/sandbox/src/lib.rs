@@ -121,6 +121,26 @@ pub fn clicked(body: &[u8]) -> Option<(String, String)> {
     Some((form.get("reference")?.clone(), form.get("outcome")?.clone()))
 }
 
+/// The client every service calls back with: a callback never hangs the sandbox.
+pub fn callback_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("a client with a timeout")
+}
+
+/// Runs `change` on the entry `key` of `entries`, when there is one (a callback's reply is
+/// recorded on its attempt).
+pub fn update<T>(
+    entries: &std::sync::Mutex<std::collections::HashMap<String, T>>,
+    key: &str,
+    change: impl FnOnce(&mut T),
+) {
+    if let Some(entry) = entries.lock().expect("sandbox state lock").get_mut(key) {
+        change(entry);
+    }
+}
+
 /// Runs `send` until it says the callback was acknowledged, at most `attempts` times,
 /// `every` apart; each try's result is recorded with `record`.
 pub async fn keep_sending<F, Fut, R>(

@@ -65,10 +65,7 @@ impl State {
             config,
             checkouts: Mutex::new(HashMap::new()),
             next_transaction: Mutex::new(500),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("a client with a timeout"),
+            client: crate::callback_client(),
         }
     }
 }
@@ -302,16 +299,8 @@ async fn deliver_ipn(state: Arc<State>, url: String, invoice: String, body: serd
             }
         }
     };
-    let record = |what: String| {
-        if let Some(c) = state
-            .checkouts
-            .lock()
-            .expect("checkouts lock")
-            .get_mut(&invoice)
-        {
-            c.ipn_replies.push(what);
-        }
-    };
+    let record =
+        |what: String| crate::update(&state.checkouts, &invoice, |c| c.ipn_replies.push(what));
     keep_sending(IPN_ATTEMPTS, state.config.ipn_retry, send, record).await;
 }
 

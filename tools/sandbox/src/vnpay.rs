@@ -95,10 +95,7 @@ impl State {
             attempts: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             next_transaction: Mutex::new(14_000_000),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .expect("a client with a timeout"),
+            client: crate::callback_client(),
         }
     }
 }
@@ -347,16 +344,8 @@ async fn deliver_ipn(state: Arc<State>, ipn_url: String, txn_ref: String, query:
             (code == "00" || code == "02", code)
         }
     };
-    let record = |code: String| {
-        if let Some(a) = state
-            .attempts
-            .lock()
-            .expect("attempts lock")
-            .get_mut(&txn_ref)
-        {
-            a.ipn_replies.push(code);
-        }
-    };
+    let record =
+        |code: String| crate::update(&state.attempts, &txn_ref, |a| a.ipn_replies.push(code));
     keep_sending(IPN_ATTEMPTS, state.config.ipn_retry, send, record).await;
 }
 

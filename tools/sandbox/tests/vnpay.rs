@@ -35,6 +35,15 @@ fn attempt(txn_ref: &str, minutes_left: i64) -> (String, i64) {
     (query, 250_000)
 }
 
+/// The payment page for a pay URL's `query`, as the buyer's browser opens it.
+async fn open(base: &str, query: &str) -> reqwest::Response {
+    client()
+        .get(format!("{base}/paymentv2/vpcpay.html{query}"))
+        .send()
+        .await
+        .unwrap()
+}
+
 async fn click(base: &str, txn_ref: &str, outcome: &str) -> reqwest::Response {
     common::click(base, "/paymentv2/decide", txn_ref, outcome).await
 }
@@ -44,11 +53,7 @@ async fn a_paid_attempt_sends_a_signed_ipn_until_acknowledged_and_a_signed_redir
     let (m, ipn) = Merchant::start(&[(200, r#"{"RspCode":"99","Message":"x"}"#)]).await;
     let base = sandbox(Some(ipn), None, None).await;
     let (query, amount) = attempt("a1", 15);
-    let page = client()
-        .get(format!("{base}/paymentv2/vpcpay.html{query}"))
-        .send()
-        .await
-        .unwrap();
+    let page = open(&base, &query).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("250000 VND"));
 
@@ -94,11 +99,7 @@ async fn tampered_and_malformed_pay_requests_get_vnpay_s_error_page() {
     let get = |q: String| {
         let base = base.clone();
         async move {
-            let r = client()
-                .get(format!("{base}/paymentv2/vpcpay.html{q}"))
-                .send()
-                .await
-                .unwrap();
+            let r = open(&base, &q).await;
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
@@ -126,11 +127,7 @@ async fn tampered_and_malformed_pay_requests_get_vnpay_s_error_page() {
 async fn a_click_after_the_deadline_expires_the_attempt() {
     let base = sandbox(None, None, None).await;
     let (query, _) = attempt("c1", -1);
-    let page = client()
-        .get(format!("{base}/paymentv2/vpcpay.html{query}"))
-        .send()
-        .await
-        .unwrap();
+    let page = open(&base, &query).await;
     assert_eq!(page.status(), 200);
     let redirect = click(&base, "c1", "pay").await;
     let location = redirect.headers()["location"].to_str().unwrap().to_string();
@@ -162,11 +159,7 @@ async fn api(base: &str, body: &Value) -> Value {
 async fn querydr_and_refund_check_their_checksums_and_sign_their_answers() {
     let base = sandbox(None, None, None).await;
     let (query, _) = attempt("d1", 15);
-    client()
-        .get(format!("{base}/paymentv2/vpcpay.html{query}"))
-        .send()
-        .await
-        .unwrap();
+    open(&base, &query).await;
     click(&base, "d1", "pay").await;
     let now = format_time(Utc::now());
     let querydr = |id: &str, txn: &str| {
