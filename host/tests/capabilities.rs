@@ -575,6 +575,67 @@ fn a_dependency_that_matches_no_import_is_refused() {
     );
 }
 
+fn slots_manifest(dir: &std::path::Path, slots: &[(&str, &str)]) {
+    let lines: String = slots
+        .iter()
+        .map(|(slot, export)| {
+            format!(
+                "\"{slot}\" = {{ path = \"{}\", export = \"{export}\" }}\n",
+                wasm("host-voices")
+            )
+        })
+        .collect();
+    std::fs::write(
+        dir.join("spin.toml"),
+        format!(
+            r#"
+spin_manifest_version = 2
+[application]
+name = "slots-test"
+[[trigger.http]]
+route = "/..."
+component = "consumer"
+[component.consumer]
+source = "{}"
+[component.consumer.dependencies]
+{lines}"#,
+            wasm("host-slots-consumer"),
+        ),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn plain_named_slots_are_each_filled_by_the_export_their_dependency_names() {
+    let dir = workdir("dependency-slots");
+    slots_manifest(
+        &dir,
+        &[
+            ("slot-a", "souk:test/shouter@0.1.0"),
+            ("slot-b", "souk:test/whisperer@0.1.0"),
+        ],
+    );
+    let host = start(&dir, &[], &[]);
+    let text = reqwest::get(format!("{}/ada", host.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "HEY ADA\nPSST ada", "{}", host.log());
+}
+
+#[test]
+fn a_slot_left_unfilled_stops_the_start_as_spin_does() {
+    let dir = workdir("dependency-slot-missing");
+    slots_manifest(&dir, &[("slot-a", "souk:test/shouter@0.1.0")]);
+    let stderr = fails(&dir, &[], &[]);
+    assert!(
+        stderr.contains("component imports instance `slot-b`"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn the_redis_triggers_log_lines_carry_no_password() {
     let dir = workdir("redis-trigger-redact");
