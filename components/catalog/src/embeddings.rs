@@ -7,7 +7,7 @@ use kit::{ApiError, ApiResult};
 mod bindings {
     spin_sdk::wit_bindgen::generate!({
         world: "embeddings-consumer",
-        path: "../../wit",
+        path: "../../wit/embeddings",
         runtime_path: "::spin_sdk::wit_bindgen::rt",
     });
 }

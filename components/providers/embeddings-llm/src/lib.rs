@@ -9,7 +9,7 @@
 
 spin_sdk::wit_bindgen::generate!({
     world: "embeddings-provider",
-    path: "../../../wit",
+    path: "../../../wit/embeddings",
     runtime_path: "::spin_sdk::wit_bindgen::rt",
 });
 
