@@ -48,8 +48,9 @@ impl Default for Limits {
     }
 }
 
-/// An HTTP call to make.
-#[derive(Clone, Debug)]
+/// An HTTP call to make. Its `Debug` shows what [`Call::describe`] shows: headers, query and
+/// body carry credentials and signatures.
+#[derive(Clone)]
 pub struct Call {
     method: &'static str,
     url: String,
@@ -99,6 +100,15 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Invalid(m) | Failure::Timeout(m) | Failure::Unreachable(m) => f.write_str(m),
         }
+    }
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("request", &self.describe())
+            .field("idempotent", &self.idempotent)
+            .finish_non_exhaustive()
     }
 }
 
@@ -353,6 +363,16 @@ mod tests {
             call.describe(),
             "GET https://sandbox.vnpayment.vn/merchant_webapi/api/transaction"
         );
+    }
+
+    #[test]
+    fn debug_output_carries_no_header_or_body() {
+        let call = Call::post("https://pgapi.sepay.vn/v1/order?x=secret")
+            .header("authorization", "Basic c2VjcmV0")
+            .body("application/json", "{\"key\":\"secret\"}");
+        let shown = format!("{call:?}");
+        assert!(!shown.contains("secret") && !shown.contains("c2VjcmV0"), "{shown}");
+        assert!(shown.contains("POST https://pgapi.sepay.vn/v1/order"), "{shown}");
     }
 
     #[test]
