@@ -9,16 +9,20 @@
 //!   `X-Secret-Key`) to the configured IPN URL, again until it is answered with HTTP 200, at
 //!   most [`IPN_ATTEMPTS`] times, and sends the browser to `success_url`; a failure or a
 //!   cancellation sends it to `error_url` or `cancel_url` and no IPN, as SePay does.
+//! - `GET /v1/order/detail/:invoice` — the REST API's order detail (SePay serves it on its
+//!   `pgapi` host; the sandbox on the same one), for the checkouts it has seen: HTTP Basic
+//!   authentication with the merchant id and the secret key, or 401; an unknown invoice is a
+//!   404. Times are GMT+7, as SePay writes them (the IPN's too).
 //! - `GET /sandbox/sepay/checkouts/:invoice` — the sandbox's own view of a checkout.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use hyper::{Method, StatusCode};
 use protocols::form;
-use protocols::sepay::{CURRENCY, SIGNED_ORDER, signature};
+use protocols::sepay::{CURRENCY, OrderStatus, SIGNED_ORDER, basic_auth, format_time, signature};
 use serde_json::json;
 
 use crate::{Call, Reply, buttons, clicked, escape, keep_sending, page, redirect, reply};
@@ -46,8 +50,20 @@ struct Checkout {
     fields: HashMap<String, String>,
     amount_vnd: i64,
     state: &'static str,
+    /// SePay's own number of the order (its `id`), set when the sandbox first takes the form.
+    number: usize,
+    created_at: DateTime<Utc>,
+    /// When it was paid, failed or cancelled.
+    decided_at: Option<DateTime<Utc>>,
     transaction_id: Option<String>,
     ipn_replies: Vec<String>,
+}
+
+impl Checkout {
+    /// SePay's order id (`order_id`), as its `SEPAY-…` ids look.
+    fn order_id(&self) -> String {
+        format!("SEPAY-SBX{:08X}", self.number)
+    }
 }
 
 /// The checkouts the sandbox has seen, by invoice number.
@@ -75,6 +91,9 @@ pub async fn handle(state: &Arc<State>, call: &Call) -> Option<Reply> {
     Some(match (&call.method, call.path.as_str()) {
         (&Method::POST, "/v1/checkout/init") => init(state, &call.body),
         (&Method::POST, "/v1/checkout/decide") => decide(state, &call.body),
+        (&Method::GET, path) if path.starts_with("/v1/order/detail/") => {
+            order_detail(state, call, &path["/v1/order/detail/".len()..])
+        }
         (&Method::GET, path) if path.starts_with("/sandbox/sepay/checkouts/") => {
             view(state, &path["/sandbox/sepay/checkouts/".len()..])
         }
@@ -162,6 +181,9 @@ fn check(config: &Config, fields: &[(String, String)]) -> Result<Checkout, Strin
         fields: map,
         amount_vnd,
         state: "pending",
+        number: 0,
+        created_at: Utc::now(),
+        decided_at: None,
         transaction_id: None,
         ipn_replies: Vec::new(),
     })
@@ -183,7 +205,14 @@ fn init(state: &Arc<State>, body: &[u8]) -> Reply {
                 return refused("order_invoice_number: used already");
             }
         } else {
-            checkouts.insert(invoice.clone(), checkout.clone());
+            let number = checkouts.len() + 1;
+            checkouts.insert(
+                invoice.clone(),
+                Checkout {
+                    number,
+                    ..checkout.clone()
+                },
+            );
         }
     }
     let body = format!(
@@ -232,6 +261,7 @@ fn decide(state: &Arc<State>, body: &[u8]) -> Reply {
         }
     };
     checkout.state = state_name;
+    checkout.decided_at = Some(Utc::now());
     let back = checkout.fields.get(url_field).cloned().unwrap_or_default();
     if state_name == "paid" {
         let mut next = state.next_transaction.lock().expect("counter lock");
@@ -260,11 +290,12 @@ fn decide(state: &Arc<State>, body: &[u8]) -> Reply {
 fn ipn_body(c: &Checkout, transaction_id: &str) -> serde_json::Value {
     let amount = format!("{}.00", c.amount_vnd);
     let field = |name: &str| c.fields.get(name).cloned().unwrap_or_default();
+    let paid_at = c.decided_at.unwrap_or_else(Utc::now);
     json!({
         "timestamp": Utc::now().timestamp(),
         "notification_type": "ORDER_PAID",
         "order": {
-            "id": transaction_id, "order_id": format!("ord_{transaction_id}"),
+            "id": c.number.to_string(), "order_id": c.order_id(),
             "order_status": "CAPTURED", "order_currency": CURRENCY, "order_amount": amount,
             "order_invoice_number": field("order_invoice_number"),
             "order_description": field("order_description"),
@@ -273,11 +304,69 @@ fn ipn_body(c: &Checkout, transaction_id: &str) -> serde_json::Value {
         "transaction": {
             "id": transaction_id, "payment_method": field("payment_method"),
             "transaction_id": transaction_id, "transaction_type": "PAYMENT",
-            "transaction_date": Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+            "transaction_date": format_time(paid_at),
             "transaction_status": "APPROVED", "transaction_amount": amount,
             "transaction_currency": CURRENCY,
         },
     })
+}
+
+/// SePay's `order_status` of a checkout in state `state`.
+fn order_status(state: &str) -> OrderStatus {
+    match state {
+        "paid" => OrderStatus::Captured,
+        "failed" => OrderStatus::Failed,
+        "cancelled" => OrderStatus::Cancelled,
+        _ => OrderStatus::Pending,
+    }
+}
+
+/// The order detail of `invoice`, in SePay's shape, to a caller with the merchant's
+/// credentials.
+fn order_detail(state: &Arc<State>, call: &Call, invoice: &str) -> Reply {
+    let given = call
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    let want = basic_auth(&state.config.merchant, &state.config.secret_key);
+    if !protocols::secret_matches(&want, given) {
+        return crate::json(
+            StatusCode::UNAUTHORIZED,
+            &json!({ "message": "Unauthenticated: wrong merchant id or secret key" }),
+        );
+    }
+    let checkouts = state.checkouts.lock().expect("checkouts lock");
+    let Some(c) = checkouts.get(invoice) else {
+        return crate::json(
+            StatusCode::NOT_FOUND,
+            &json!({ "message": "Order not found" }),
+        );
+    };
+    let field = |name: &str| c.fields.get(name).cloned().unwrap_or_default();
+    let transactions: Vec<serde_json::Value> = c
+        .transaction_id
+        .iter()
+        .map(|id| {
+            json!({
+                "id": id, "payment_method": field("payment_method"),
+                "transaction_type": "PAYMENT", "transaction_amount": c.amount_vnd.to_string(),
+                "transaction_currency": CURRENCY, "transaction_status": "APPROVED",
+                "transaction_date": format_time(c.decided_at.unwrap_or(c.created_at)),
+            })
+        })
+        .collect();
+    crate::json(
+        StatusCode::OK,
+        &json!({ "data": {
+            "id": c.number.to_string(), "customer_id": null, "order_id": c.order_id(),
+            "order_invoice_number": invoice, "order_status": order_status(c.state).as_str(),
+            "order_amount": format!("{}.00", c.amount_vnd), "order_currency": CURRENCY,
+            "order_description": field("order_description"),
+            "created_at": format_time(c.created_at),
+            "updated_at": format_time(c.decided_at.unwrap_or(c.created_at)),
+            "transactions": transactions,
+        }}),
+    )
 }
 
 /// Posts the IPN until the merchant answers HTTP 200.
