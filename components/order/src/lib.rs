@@ -1,13 +1,46 @@
-//! Souk's `order` module: carts, checkout, orders, payments, shipping and refunds.
+//! Souk's `order` module: carts, checkout, orders, payments, shipping and refunds. It owns the
+//! `order` schema and no other.
 //!
-//! Public routes live under `/api/v1/order/`; other modules call its `/internal/...` routes
-//! through service chaining. It owns the `order` schema and no other.
+//! Resources, one file each, named after their path:
+//!
+//! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
+//!   reconciliation and refunds.
+//!
+//! Below them:
+//!
+//! - [`gateways`]: the payment gateways filling order's four slots, found by id.
+//! - [`model`]: the tables, their row types and every SQL statement.
+//!
+//! The bodies of the internal routes are `contracts::order`.
+
+mod gateways;
+mod model;
+mod payments;
 
 use kit::Router;
 
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("order")
+        .get("/api/v1/order/payments/gateways", payments::list_gateways)
+        .get(
+            "/api/v1/order/payments/:gateway/callback",
+            payments::callback,
+        )
+        .post(
+            "/api/v1/order/payments/:gateway/callback",
+            payments::callback,
+        )
+        .unkeyed()
+        .post("/internal/payments", payments::start)
+        .key_required()
+        .get("/internal/payments/:id", payments::get)
+        .post("/internal/payments/:id/cancel", payments::cancel)
+        .key_required()
+        .post("/internal/payments/:id/reconcile", payments::reconcile)
+        .unkeyed()
+        .post("/internal/payments/:id/refunds", payments::refund)
+        .key_required()
 }
 
 kit::component!(router);

@@ -5,6 +5,7 @@
 //! - [`account`]: account's internal routes (accounts batch, currency, notifications, …).
 //! - [`catalog`]: catalog's internal routes and the messages catalog receives.
 //! - [`inventory`]: inventory's internal routes (stock, availability, reservations, …).
+//! - [`order`]: order's internal routes (payment attempts and refunds).
 //! - [`promotion`]: promotion's internal routes (redemptions).
 //!
 //! Types here carry data only (serde derives, no I/O, no kit): a module's rules stay in the
@@ -13,4 +14,5 @@
 pub mod account;
 pub mod catalog;
 pub mod inventory;
+pub mod order;
 pub mod promotion;

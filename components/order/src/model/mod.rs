@@ -1,0 +1,11 @@
+//! The data layer, below every handler: one file per table, each with its row type, its
+//! decoding and its named queries. Every SQL statement of the module is here.
+//!
+//! - [`attempt`]: payment attempts, where each stands, and the rule that settles one from a
+//!   gateway's notice.
+//! - [`callback`]: every callback a gateway sent, and the verdict it got.
+//! - [`refund`]: refunds of paid attempts.
+
+pub mod attempt;
+pub mod callback;
+pub mod refund;
