@@ -5,6 +5,8 @@
 //!   migration, writes a runtime config for the test Redis, and starts `souk-host` — or real
 //!   `spin up` when `SOUK_E2E_RUNNER=spin` (binary in `SOUK_SPIN_BIN`) — on a free port with
 //!   fresh secrets, once, on first use. Every test runs under both runners.
+//! - [`sandbox`]: the local stand-in for VNPay, SePay, GHTK, Nominatim and exchange rates that
+//!   each stack's providers are pointed at, with credentials of the stack's own.
 //! - [`api`]: a small client (`api.post("/api/v1/…").bearer(t).json(body).send()`) and the
 //!   assertions on replies (`assert_status`, `assert_error`).
 //!
@@ -13,6 +15,7 @@
 //! the tests fail and say to run `scripts/test`; they never skip.
 
 pub mod api;
+pub mod sandbox;
 pub mod stack;
 
 pub use api::{Api, Call, Internal, Reply};

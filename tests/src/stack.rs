@@ -63,6 +63,9 @@ pub struct Stack {
     pub jwt_verify_key: String,
     /// The host's log file.
     pub log_path: PathBuf,
+    /// The local sandbox the stack's providers talk to, and the credentials they share.
+    pub sandbox_url: String,
+    pub credentials: crate::sandbox::Credentials,
     db_host: String,
     manifest: PathBuf,
     runtime_config: PathBuf,
@@ -202,6 +205,8 @@ impl Stack {
         )?;
         let log_path = work.join("host.log");
         let port = free_port()?;
+        let credentials = crate::sandbox::Credentials::new(secret);
+        let sandbox_url = crate::sandbox::start(&format!("http://127.0.0.1:{port}"), &credentials)?;
         let (service_token, admin_token, jwt_signing_key) = (secret(), secret(), secret());
         // 64 hex characters: a valid Ed25519 seed.
         let jwt_verify_key = kit::auth::SigningKey::from_hex("jwt_signing_key", &jwt_signing_key)
@@ -223,6 +228,8 @@ impl Stack {
             runner,
             runner_bin,
             log_path,
+            sandbox_url,
+            credentials,
             log_mark: 0,
             extra_env: variant.env,
             watchdog: None,
@@ -271,6 +278,7 @@ kill -TERM -- "-$pid" 2>/dev/null; wait"#;
                 "SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR",
                 "1000000",
             )
+            .envs(crate::sandbox::variables(&self.sandbox_url, &self.credentials))
             .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

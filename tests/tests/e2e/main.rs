@@ -11,6 +11,7 @@ mod embeddings;
 mod inventory;
 mod listing;
 mod messages;
+mod payments;
 mod platform;
 mod prices;
 mod promotion;
