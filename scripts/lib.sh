@@ -49,12 +49,12 @@ check_line_length() {
 instance() {
   INSTANCE="${1:-dev}"
   case "$INSTANCE" in
-    dev) PG_PORT=55432; REDIS_PORT=56379; HTTP_PORT=3000 ;;
+    dev) PG_PORT=55432; REDIS_PORT=56379; HTTP_PORT=3000; SANDBOX_PORT=7070 ;;
     test)
       # Each checkout gets its own pair of test ports, derived from its path, so two checkouts
       # (a developer's and CI's fresh clone) can run their suites side by side.
       local base=$(( 20000 + $(printf '%s' "$ROOT" | cksum | cut -d' ' -f1) % 20000 * 2 ))
-      PG_PORT=$base; REDIS_PORT=$(( base + 1 )); HTTP_PORT=0 ;;
+      PG_PORT=$base; REDIS_PORT=$(( base + 1 )); HTTP_PORT=0; SANDBOX_PORT=0 ;;
     *) die "unknown instance '$INSTANCE' (use dev or test)" ;;
   esac
   DIR="$STATE/$INSTANCE"
