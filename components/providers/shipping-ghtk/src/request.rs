@@ -102,6 +102,16 @@ pub fn fee_path(request: &QuoteRequest) -> Result<String, Error> {
     Ok(format!("/services/shipment/fee?{query}"))
 }
 
+/// A phone number as GHTK takes it: Vietnamese numbers in their national form (Souk stores
+/// E.164, `+84912345678` → `0912345678`); any other as given.
+pub fn local_phone(phone: &str) -> String {
+    let phone = phone.trim();
+    match phone.strip_prefix("+84") {
+        Some(rest) => format!("0{rest}"),
+        None => phone.to_string(),
+    }
+}
+
 /// Checks that `party` has what GHTK requires of a sender or receiver.
 fn party(party: &Party, field: &str) -> Result<(), Error> {
     vietnamese(&party.address, &format!("{field}.address"))?;
@@ -173,14 +183,14 @@ pub fn order_body(request: &ShipmentRequest) -> Result<Value, Error> {
         "pick_address": from.address.street.trim(),
         "pick_province": from.address.province.trim(),
         "pick_district": from.address.district.trim(),
-        "pick_tel": from.phone.trim(),
+        "pick_tel": local_phone(&from.phone),
         "name": to.name.trim(),
         "address": to.address.street.trim(),
         "province": to.address.province.trim(),
         "district": to.address.district.trim(),
         "ward": to.address.ward.trim(),
         "hamlet": NO_HAMLET,
-        "tel": to.phone.trim(),
+        "tel": local_phone(&to.phone),
         "is_freeship": 1,
         "weight_option": "gram",
         "total_weight": request.parcel.weight_grams,
@@ -236,6 +246,13 @@ pub fn cancel_path(code: &str) -> Result<String, Error> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn vietnamese_numbers_go_to_ghtk_in_their_national_form() {
+        assert_eq!(local_phone("+84912345678"), "0912345678");
+        assert_eq!(local_phone(" 0912345678 "), "0912345678");
+        assert_eq!(local_phone("+6591234567"), "+6591234567");
+    }
     use crate::souk::shipping::types::Parcel;
 
     pub fn vnd(minor: i64) -> Money {
