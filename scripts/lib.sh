@@ -143,7 +143,7 @@ bench_stack() {
   "$ROOT/target/host/souk-migrate" --database-url "$BENCH_URL" --dir "$BENCH_WORK/migrations" up >/dev/null
   local release="$ROOT/target/wasm32-wasip2/release"
   mkdir -p "$BENCH_WORK/.spin" && ln -sfn "$ROOT/.spin/ai-models" "$BENCH_WORK/.spin/ai-models"
-  sed "s|source = \"|source = \"$ROOT/|; s|{ path = \"|{ path = \"$ROOT/|; s|address = \"redis://127.0.0.1:56379\"|address = \"$REDIS_URL\"|" \
+  sed "s|^source = \"|source = \"$ROOT/|; s|{ path = \"|{ path = \"$ROOT/|; s|address = \"redis://127.0.0.1:56379\"|address = \"$REDIS_URL\"|" \
     "$ROOT/spin.toml" >"$BENCH_WORK/spin.toml"
   sed "s|@RELEASE@|$release|" "$ROOT/tests/test-components.toml" >>"$BENCH_WORK/spin.toml"
   # The key-value store in a Redis database of its own, as in runtime-config.toml.

@@ -278,7 +278,10 @@ kill -TERM -- "-$pid" 2>/dev/null; wait"#;
                 "SPIN_VARIABLE_REGISTRATIONS_PER_ADDRESS_PER_HOUR",
                 "1000000",
             )
-            .envs(crate::sandbox::variables(&self.sandbox_url, &self.credentials))
+            .envs(crate::sandbox::variables(
+                &self.sandbox_url,
+                &self.credentials,
+            ))
             .envs(self.extra_env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -440,7 +443,10 @@ fn forget_login_failures(redis_url: &str) -> anyhow::Result<()> {
 fn test_manifest(root: &Path, redis_url: &str) -> anyhow::Result<String> {
     let manifest = std::fs::read_to_string(root.join("spin.toml")).context("reading spin.toml")?;
     let absolute = manifest
-        .replace("source = \"", &format!("source = \"{}/", root.display()))
+        .replace(
+            "\nsource = \"",
+            &format!("\nsource = \"{}/", root.display()),
+        )
         .replace("{ path = \"", &format!("{{ path = \"{}/", root.display()))
         .replace(
             "address = \"redis://127.0.0.1:56379\"",
