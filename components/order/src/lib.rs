@@ -5,17 +5,23 @@
 //!
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
 //!   reconciliation and refunds.
+//! - [`shipments`]: shipments booked with the carrier, its status webhook, and their history.
 //!
 //! Below them:
 //!
 //! - [`gateways`]: the payment gateways filling order's four slots, found by id.
+//! - [`carrier`]: the shipping carrier in order's dependency.
+//! - [`inbound`]: what providers' callbacks send, and the raw answers they expect.
 //! - [`model`]: the tables, their row types and every SQL statement.
 //!
 //! The bodies of the internal routes are `contracts::order`.
 
+mod carrier;
 mod gateways;
+mod inbound;
 mod model;
 mod payments;
+mod shipments;
 
 use kit::Router;
 
@@ -41,6 +47,18 @@ pub fn router() -> Router {
         .unkeyed()
         .post("/internal/payments/:id/refunds", payments::refund)
         .key_required()
+        .get("/api/v1/order/webhooks/:carrier", shipments::webhook)
+        .post("/api/v1/order/webhooks/:carrier", shipments::webhook)
+        .unkeyed()
+        .post("/internal/shipments/quote", shipments::quote)
+        .unkeyed()
+        .post("/internal/shipments", shipments::book)
+        .key_required()
+        .get("/internal/shipments/:id", shipments::get)
+        .post("/internal/shipments/:id/cancel", shipments::cancel)
+        .key_required()
+        .post("/internal/shipments/:id/refresh", shipments::refresh)
+        .unkeyed()
 }
 
 kit::component!(router);

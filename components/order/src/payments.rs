@@ -38,9 +38,6 @@ const DEFAULT_EXPIRY_SECS: i64 = 900;
 /// Longest owner, description and refund reason.
 const MAX_TEXT_CHARS: usize = 200;
 
-/// The largest callback body read: gateways send a few hundred bytes.
-const MAX_CALLBACK_BODY: usize = 64 * 1024;
-
 /// `GET /api/v1/order/payments/gateways` — every configured gateway and its methods.
 pub async fn list_gateways(_ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let items: Vec<Value> = Gateway::all()
@@ -277,31 +274,17 @@ fn reported(outcome: Outcome) -> Reported {
 
 /// The request as the gateway's provider reads it.
 fn inbound(req: &Request) -> ApiResult<Inbound> {
-    if req.body().len() > MAX_CALLBACK_BODY {
-        return Err(ApiError::payload_too_large(MAX_CALLBACK_BODY));
-    }
+    let p = crate::inbound::parts(req)?;
     Ok(Inbound {
-        method: req.method().to_string(),
-        query: req.query().to_string(),
-        headers: req
-            .headers()
-            .map(|(n, v)| {
-                (
-                    n.to_ascii_lowercase(),
-                    v.as_str().unwrap_or_default().to_string(),
-                )
-            })
-            .collect(),
-        body: req.body().to_vec(),
+        method: p.method,
+        query: p.query,
+        headers: p.headers,
+        body: p.body,
     })
 }
 
 fn raw(reply: &Reply) -> ApiResult<Response> {
-    Ok(Response::builder()
-        .status(reply.status)
-        .header("content-type", reply.content_type.as_str())
-        .body(reply.body.clone())
-        .build())
+    crate::inbound::raw(reply.status, &reply.content_type, &reply.body)
 }
 
 fn verdict_name(v: gateways::Verdict) -> &'static str {

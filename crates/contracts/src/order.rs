@@ -1,5 +1,6 @@
-//! Bodies of order's internal payment routes: the attempts order's own flows (checkout, a
-//! seller's confirmation fee) make through a payment gateway.
+//! Bodies of order's internal payment and shipment routes: the attempts order's own flows
+//! (checkout, a seller's confirmation fee) make through a payment gateway, and the shipments
+//! it books with the carrier.
 //!
 //! - `POST /internal/payments`: [`StartPayment`] → [`PaymentAnswer`], an attempt begun with a
 //!   gateway, and what the buyer needs to pay it.
@@ -9,6 +10,10 @@
 //! - `POST /internal/payments/:id/reconcile`: no body → [`PaymentAnswer`], the gateway asked
 //!   what became of a pending attempt.
 //! - `POST /internal/payments/:id/refunds`: [`RefundPayment`] → [`RefundAnswer`].
+//! - `POST /internal/shipments/quote`: [`QuoteShipment`] → [`ShipmentQuote`], the carrier's fee.
+//! - `POST /internal/shipments`: [`BookShipment`] → [`ShipmentAnswer`], booked with the carrier.
+//! - `GET /internal/shipments/:id`, `POST /internal/shipments/:id/cancel` and
+//!   `POST /internal/shipments/:id/refresh` (the carrier asked): → [`ShipmentAnswer`].
 //!
 //! Requests refuse unknown fields; answers accept them.
 
@@ -108,4 +113,119 @@ pub struct RefundAnswer {
     pub currency: String,
     pub status: RefundStatus,
     pub transaction_id: Option<String>,
+}
+
+/// A postal address as carriers take it; `country` is ISO 3166-1 alpha-2.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub street: String,
+    pub ward: String,
+    pub district: String,
+    pub province: String,
+    pub country: String,
+}
+
+/// Who hands a parcel over or receives it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    pub name: String,
+    pub phone: String,
+    pub address: Address,
+}
+
+/// A parcel: grams, millimetres, and what its content is worth.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parcel {
+    pub weight_grams: u32,
+    pub length_mm: u32,
+    pub width_mm: u32,
+    pub height_mm: u32,
+    pub declared_value_minor: i64,
+    pub currency: String,
+}
+
+/// `POST /internal/shipments/quote`: what shipping `parcel` would cost.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteShipment {
+    pub pickup: Address,
+    pub delivery: Address,
+    pub parcel: Parcel,
+    /// `express`, `standard` or `economy`.
+    pub service: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShipmentQuote {
+    pub carrier: String,
+    pub fee_minor: i64,
+    pub insurance_minor: i64,
+    pub currency: String,
+    pub deliverable: bool,
+    pub earliest_at: Option<String>,
+    pub latest_at: Option<String>,
+}
+
+/// One line of what is shipped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShipmentItem {
+    pub name: String,
+    pub quantity: u32,
+    pub weight_grams: u32,
+}
+
+/// `POST /internal/shipments`: books a shipment with the carrier.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookShipment {
+    /// What it ships (e.g. `order:<id>`), 1 to 200 characters.
+    pub owner: String,
+    pub pickup: Party,
+    pub delivery: Party,
+    pub parcel: Parcel,
+    pub items: Vec<ShipmentItem>,
+    pub service: String,
+    /// What the courier collects from the buyer (default 0), in the parcel's currency.
+    #[serde(default)]
+    pub cash_on_delivery_minor: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A shipment, and every status the carrier reported for it, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentAnswer {
+    pub shipment_id: Uuid,
+    pub reference: String,
+    pub owner: String,
+    pub carrier: String,
+    pub tracking_code: String,
+    pub label: String,
+    pub service: String,
+    /// `booked`, `picking_up`, `pickup_failed`, `picked_up`, `out_for_delivery`,
+    /// `delivery_failed`, `delivered`, `returning`, `returned`, `cancelled` or `lost`.
+    pub state: String,
+    pub r#final: bool,
+    pub fee_minor: i64,
+    pub cod_minor: i64,
+    pub currency: String,
+    pub history: Vec<ShipmentEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentEvent {
+    pub state: String,
+    pub carrier_status: String,
+    pub detail: String,
+    pub delayed: bool,
+    /// Whether it moved the shipment (a report out of order, or after a final state, does not).
+    pub applied: bool,
+    /// `booking`, `webhook` or `poll`.
+    pub source: String,
+    pub reported_at: Option<String>,
+    pub received_at: String,
 }

@@ -5,7 +5,10 @@
 //!   gateway's notice.
 //! - [`callback`]: every callback a gateway sent, and the verdict it got.
 //! - [`refund`]: refunds of paid attempts.
+//! - [`shipment`]: shipments booked with the carrier, every status it reported, and the rule
+//!   that moves a shipment on a report.
 
 pub mod attempt;
 pub mod callback;
 pub mod refund;
+pub mod shipment;

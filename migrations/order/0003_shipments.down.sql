@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS "order".shipment_event;
+DROP TABLE IF EXISTS "order".shipment;
