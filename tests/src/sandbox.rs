@@ -56,7 +56,10 @@ pub fn start(app: &str, c: &Credentials) -> anyhow::Result<String> {
         ghtk: souk_sandbox::ghtk::Config {
             token: c.ghtk_token.clone(),
             client_source: c.ghtk_client_source.clone(),
-            webhook_url: None,
+            webhook_url: Some(format!(
+                "{app}/api/v1/order/webhooks/ghtk?hash={}",
+                c.ghtk_webhook_secret
+            )),
             webhook_retry: retry,
         },
     };
@@ -97,6 +100,10 @@ pub fn variables(base: &str, c: &Credentials) -> Vec<(String, String)> {
         ("SEPAY_IPN_SECRET", c.sepay_ipn_secret.clone()),
         ("SEPAY_CHECKOUT_URL", format!("{base}/v1/checkout/init")),
         ("SEPAY_API_URL", base.to_string()),
+        ("GHTK_API_URL", base.to_string()),
+        ("GHTK_TOKEN", c.ghtk_token.clone()),
+        ("GHTK_CLIENT_SOURCE", c.ghtk_client_source.clone()),
+        ("GHTK_WEBHOOK_SECRET", c.ghtk_webhook_secret.clone()),
     ]
     .into_iter()
     .map(|(k, v)| (format!("SPIN_VARIABLE_{k}"), v))

@@ -21,4 +21,5 @@ mod reservations;
 mod reviews;
 mod search;
 mod sessions;
+mod shipments;
 mod workflows;
