@@ -371,8 +371,14 @@ mod tests {
             .header("authorization", "Basic c2VjcmV0")
             .body("application/json", "{\"key\":\"secret\"}");
         let shown = format!("{call:?}");
-        assert!(!shown.contains("secret") && !shown.contains("c2VjcmV0"), "{shown}");
-        assert!(shown.contains("POST https://pgapi.sepay.vn/v1/order"), "{shown}");
+        assert!(
+            !shown.contains("secret") && !shown.contains("c2VjcmV0"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("POST https://pgapi.sepay.vn/v1/order"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -65,23 +65,37 @@ async fn settled(id: &str) -> Value {
 async fn pay_vnpay(p: &Value, outcome: &str) -> String {
     let url = p["next_step"]["url"].as_str().expect("a redirect");
     let page = client().get(url).send().await.unwrap();
-    assert_eq!(page.status(), 200, "{}", page.text().await.unwrap_or_default());
+    assert_eq!(
+        page.status(),
+        200,
+        "{}",
+        page.text().await.unwrap_or_default()
+    );
     let base = &stack().sandbox_url;
     let decided = client()
         .post(format!("{base}/paymentv2/decide"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("reference={}&outcome={outcome}", p["reference"].as_str().unwrap()))
+        .body(format!(
+            "reference={}&outcome={outcome}",
+            p["reference"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap();
     assert_eq!(decided.status(), 303);
     let location = decided.headers()["location"].to_str().unwrap().to_string();
-    location.split_once('?').map(|(_, q)| q.to_string()).unwrap_or_default()
+    location
+        .split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default()
 }
 
 /// Sends `query` to order's VNPay IPN, as VNPay does (GET).
 async fn vnpay_ipn(query: &str) -> Value {
-    let url = format!("{}/api/v1/order/payments/vnpay/callback?{query}", stack().base_url);
+    let url = format!(
+        "{}/api/v1/order/payments/vnpay/callback?{query}",
+        stack().base_url
+    );
     let reply = client().get(url).send().await.unwrap();
     assert_eq!(reply.status(), 200);
     reply.json().await.unwrap()
@@ -124,7 +138,11 @@ async fn callbacks(reference: &str) -> Vec<(String, Option<String>)> {
 
 #[tokio::test]
 async fn both_gateways_are_offered_from_one_consumer() {
-    let reply = stack().api().get("/api/v1/order/payments/gateways").send().await;
+    let reply = stack()
+        .api()
+        .get("/api/v1/order/payments/gateways")
+        .send()
+        .await;
     reply.assert_status(200);
     let ids: Vec<&str> = reply["items"]
         .as_array()
@@ -132,7 +150,11 @@ async fn both_gateways_are_offered_from_one_consumer() {
         .iter()
         .map(|g| g["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["vnpay", "sepay"], "slots c and d hold payment-none and are left out");
+    assert_eq!(
+        ids,
+        ["vnpay", "sepay"],
+        "slots c and d hold payment-none and are left out"
+    );
     let vnpay = &reply["items"][0]["methods"];
     assert_eq!(vnpay, &json!(["any", "qr", "bank", "card"]));
 }
@@ -149,7 +171,11 @@ async fn a_vnpay_payment_is_settled_once_by_its_signed_ipn_and_a_replay_changes_
     let returned = pay_vnpay(&p, "pay").await;
     let paid = settled(p["payment_id"].as_str().unwrap()).await;
     assert_eq!(paid["status"], "paid");
-    assert!(paid["transaction_id"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(
+        paid["transaction_id"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
     assert_eq!(
         callbacks(p["reference"].as_str().unwrap()).await[0].0,
         "accepted"
@@ -178,8 +204,16 @@ async fn forged_and_wrong_amount_callbacks_are_refused_and_leave_the_attempt_pen
 
     let after = payment(p["payment_id"].as_str().unwrap()).await;
     assert_eq!(after["status"], "pending");
-    let verdicts: Vec<String> = callbacks(reference).await.into_iter().map(|c| c.0).collect();
-    assert_eq!(verdicts, ["amount_mismatch"], "the forgery names no attempt it is believed of");
+    let verdicts: Vec<String> = callbacks(reference)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["amount_mismatch"],
+        "the forgery names no attempt it is believed of"
+    );
     let db = stack().db().await;
     let refused: i64 = db
         .query_one(
@@ -218,7 +252,8 @@ async fn money_taken_after_the_attempt_was_given_up_is_recorded_as_paid_late() {
 
     // It is money to give back: a refund of all of it, once, and no more.
     let refund = |amount: Option<i64>, k: String| async move {
-        let mut body = json!({ "reason": "paid after the checkout expired", "requested_by": "system" });
+        let mut body =
+            json!({ "reason": "paid after the checkout expired", "requested_by": "system" });
         if let Some(a) = amount {
             body["amount_minor"] = a.into();
         }
@@ -240,7 +275,10 @@ async fn money_taken_after_the_attempt_was_given_up_is_recorded_as_paid_late() {
     rest.assert_status(201);
     assert_eq!(rest["amount_minor"], 59_000);
     let retried = refund(None, rest_key).await;
-    assert_eq!(retried["refund_id"], rest["refund_id"], "a retry is the same refund");
+    assert_eq!(
+        retried["refund_id"], rest["refund_id"],
+        "a retry is the same refund"
+    );
     assert_eq!(payment(id).await["refunded_minor"], 99_000);
     let sandbox = reqwest::get(format!(
         "{}/sandbox/vnpay/attempts/{}",
@@ -252,7 +290,10 @@ async fn money_taken_after_the_attempt_was_given_up_is_recorded_as_paid_late() {
     .json::<Value>()
     .await
     .unwrap();
-    assert_eq!(sandbox["refunded_vnd"], 99_000, "the gateway gave back exactly that");
+    assert_eq!(
+        sandbox["refunded_vnd"], 99_000,
+        "the gateway gave back exactly that"
+    );
 }
 
 #[tokio::test]
@@ -267,7 +308,11 @@ async fn reconciliation_asks_the_gateway_about_a_pending_attempt() {
         .send()
         .await;
     reconciled.assert_status(200);
-    assert_eq!(reconciled["status"], "pending", "nothing happened yet: {}", reconciled.text);
+    assert_eq!(
+        reconciled["status"], "pending",
+        "nothing happened yet: {}",
+        reconciled.text
+    );
 }
 
 #[tokio::test]
@@ -292,20 +337,30 @@ async fn a_sepay_payment_is_settled_by_its_ipn_and_a_wrong_secret_is_refused() {
     assert_eq!(page.status(), 200, "the sandbox accepts the signed form");
 
     let wrong = client()
-        .post(format!("{}/api/v1/order/payments/sepay/callback", stack().base_url))
+        .post(format!(
+            "{}/api/v1/order/payments/sepay/callback",
+            stack().base_url
+        ))
         .header("x-secret-key", "guess")
         .header("content-type", "application/json")
         .body(json!({ "notification_type": "ORDER_PAID" }).to_string())
         .send()
         .await
         .unwrap();
-    assert!(wrong.status().is_client_error(), "a wrong secret is refused: {}", wrong.status());
+    assert!(
+        wrong.status().is_client_error(),
+        "a wrong secret is refused: {}",
+        wrong.status()
+    );
 
     let base = &stack().sandbox_url;
     let decided = client()
         .post(format!("{base}/v1/checkout/decide"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("reference={}&outcome=pay", p["reference"].as_str().unwrap()))
+        .body(format!(
+            "reference={}&outcome=pay",
+            p["reference"].as_str().unwrap()
+        ))
         .send()
         .await
         .unwrap();
@@ -333,15 +388,28 @@ async fn bad_start_requests_are_refused_before_any_gateway_is_asked() {
             .json(body)
             .send()
     };
-    send(json!({ "gateway": "paypal" })).await.assert_error(404, "gateway_not_found");
+    send(json!({ "gateway": "paypal" }))
+        .await
+        .assert_error(404, "gateway_not_found");
     send(json!({ "amount_minor": 0 })).await.assert_status(422);
-    send(json!({ "buyer_ip": "nowhere" })).await.assert_status(422);
-    send(json!({ "return_url": "javascript:alert(1)" })).await.assert_status(422);
-    send(json!({ "currency": "USD" })).await.assert_error(422, "payment_invalid");
-    send(json!({ "expires_in_secs": 5 })).await.assert_status(422);
+    send(json!({ "buyer_ip": "nowhere" }))
+        .await
+        .assert_status(422);
+    send(json!({ "return_url": "javascript:alert(1)" }))
+        .await
+        .assert_status(422);
+    send(json!({ "currency": "USD" }))
+        .await
+        .assert_error(422, "payment_invalid");
+    send(json!({ "expires_in_secs": 5 }))
+        .await
+        .assert_status(422);
     let db = stack().db().await;
     let stored: i64 = db
-        .query_one("SELECT count(*) FROM \"order\".payment_attempt WHERE owner = 'checkout:x'", &[])
+        .query_one(
+            "SELECT count(*) FROM \"order\".payment_attempt WHERE owner = 'checkout:x'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);

@@ -102,7 +102,8 @@ mod tests {
             config.api_url(),
             Err("the Spin variable `vnpay_api_url` is not set".to_string())
         );
-        let config = Config::new("SOUKTEST", "s3cret", "", "https://sandbox.vnpayment.vn/").unwrap();
+        let config =
+            Config::new("SOUKTEST", "s3cret", "", "https://sandbox.vnpayment.vn/").unwrap();
         assert_eq!(
             config.api_url().unwrap(),
             "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction"
