@@ -2,6 +2,16 @@
 //!
 //! Public routes live under `/api/v1/common/`; other modules call its `/internal/...` routes
 //! through service chaining. It owns the `common` schema and no other.
+//!
+//! - [`geocode`]: addresses and places through the geocoder.
+//! - [`currencies`]: exchange-rate snapshots and conversions in integer minor units.
+//! - [`providers`]: the geocoder and the rates source in common's dependencies.
+//! - [`model`]: the tables and every SQL statement.
+
+mod currencies;
+mod geocode;
+mod model;
+mod providers;
 
 use kit::{ApiResult, Ctx, Request, Response, Router};
 
@@ -10,7 +20,14 @@ const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 
 /// The module's routes.
 pub fn router() -> Router {
-    Router::new("common").get("/api/v1/openapi.json", openapi)
+    Router::new("common")
+        .get("/api/v1/openapi.json", openapi)
+        .get("/api/v1/common/geocode/forward", geocode::forward)
+        .get("/api/v1/common/geocode/reverse", geocode::reverse)
+        .get("/api/v1/common/geocode/search", geocode::search)
+        .get("/api/v1/common/currencies/rates", currencies::list)
+        .post("/internal/rates/convert", currencies::convert_route)
+        .unkeyed()
 }
 
 /// `GET /api/v1/openapi.json`.

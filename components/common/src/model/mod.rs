@@ -1,0 +1,5 @@
+//! The data layer: one file per table group, with its row types and every SQL statement.
+//!
+//! - [`rates`]: exchange-rate snapshots and their rates.
+
+pub mod rates;
