@@ -104,6 +104,12 @@ pub fn variables(base: &str, c: &Credentials) -> Vec<(String, String)> {
         ("GHTK_TOKEN", c.ghtk_token.clone()),
         ("GHTK_CLIENT_SOURCE", c.ghtk_client_source.clone()),
         ("GHTK_WEBHOOK_SECRET", c.ghtk_webhook_secret.clone()),
+        ("NOMINATIM_URL", base.to_string()),
+        (
+            "NOMINATIM_USER_AGENT",
+            "Souk-e2e/0.1 (tests@souk.example)".to_string(),
+        ),
+        ("RATES_URL", base.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (format!("SPIN_VARIABLE_{k}"), v))

@@ -8,6 +8,7 @@ mod catalog;
 mod catalog_batch;
 mod durable;
 mod embeddings;
+mod geocode;
 mod inventory;
 mod listing;
 mod messages;
