@@ -15,19 +15,22 @@
 //! rounded half away from zero once — where `rate(c)` is what one unit of the snapshot's base
 //! buys of `c` (the base's own rate is 1) and `d(c)` the ISO 4217 exponent of `c`.
 
-use chrono::{DateTime, Duration, SecondsFormat, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use kit::db::Db;
+use kit::time::rfc3339 as stamp;
 use kit::validate::Currency;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use protocols::rates::Rate;
+
 use crate::model::rates::{self, Snapshot};
 use crate::providers::exchange;
 
 /// The rate of a snapshot's base against itself, in the snapshot's units (10⁻¹²).
-const ONE: i64 = 1_000_000_000_000;
+const ONE: i64 = protocols::rates::RATE_SCALE;
 
 /// How old a snapshot may be by default (hours): the open rates are published daily.
 const DEFAULT_MAX_AGE_HOURS: i64 = 36;
@@ -42,23 +45,13 @@ pub fn convert(snapshot: &Snapshot, amount: i64, from: &Currency, to: &Currency)
             snapshot.rates.get(c.as_str()).copied()
         }
     };
-    let (r_from, r_to) = (rate(from)?, rate(to)?);
-    let numerator = i128::from(amount)
-        .checked_mul(i128::from(r_to))?
-        .checked_mul(10_i128.pow(u32::from(to.minor_digits())))?;
-    let denominator =
-        i128::from(r_from).checked_mul(10_i128.pow(u32::from(from.minor_digits())))?;
-    let half = denominator / 2;
-    let rounded = if numerator >= 0 {
-        (numerator + half) / denominator
-    } else {
-        (numerator - half) / denominator
-    };
-    i64::try_from(rounded).ok()
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    Rate::between(
+        amount,
+        Rate(rate(from)?),
+        from.minor_digits(),
+        Rate(rate(to)?),
+        to.minor_digits(),
+    )
 }
 
 fn max_age(ctx: &Ctx) -> Duration {
@@ -79,10 +72,6 @@ fn base(ctx: &Ctx) -> String {
         .unwrap_or_else(|| "USD".into())
 }
 
-fn from_ms(ms: i64) -> Option<DateTime<Utc>> {
-    Utc.timestamp_millis_opt(ms).single()
-}
-
 /// Fetches the provider's latest rates and stores them as a snapshot.
 async fn fetch(ctx: &Ctx, db: &Db) -> ApiResult<Snapshot> {
     let latest = exchange::latest(&base(ctx)).map_err(|e| match e {
@@ -101,9 +90,9 @@ async fn fetch(ctx: &Ctx, db: &Db) -> ApiResult<Snapshot> {
         id: kit::ids::new_id(),
         base: latest.base,
         source: latest.source,
-        published_at: from_ms(latest.published_at_ms).unwrap_or_else(Utc::now),
-        next_at: latest.next_at_ms.and_then(from_ms),
-        fetched_at: from_ms(latest.fetched_at_ms).unwrap_or_else(Utc::now),
+        published_at: kit::time::from_epoch_millis(latest.published_at_ms).unwrap_or_else(Utc::now),
+        next_at: latest.next_at_ms.and_then(kit::time::from_epoch_millis),
+        fetched_at: kit::time::from_epoch_millis(latest.fetched_at_ms).unwrap_or_else(Utc::now),
         rates: latest
             .quotes
             .into_iter()

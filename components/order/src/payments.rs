@@ -16,11 +16,12 @@
 //! that cannot be reached leaves it pending, and a retry under the same `Idempotency-Key`
 //! asks again with the same refund reference.
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{Duration, Utc};
 use contracts::order::{
     PaymentAnswer, PaymentStatus, RefundAnswer, RefundPayment, RefundStatus, StartPayment,
 };
 use kit::db::Db;
+use kit::time::rfc3339 as stamp;
 use kit::validate::Currency;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde_json::{Value, json};
@@ -533,10 +534,6 @@ fn refund_answer(a: &Attempt, r: &refund::Refund) -> RefundAnswer {
         },
         transaction_id: r.transaction_id.clone(),
     }
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 fn answer(a: &Attempt) -> PaymentAnswer {

@@ -13,12 +13,13 @@
 //! asks the carrier for the same reference, and the carrier answers its first booking rather
 //! than booking twice.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use contracts::order::{
     Address, BookShipment, Parcel, Party, QuoteShipment, ShipmentAnswer, ShipmentEvent,
     ShipmentQuote,
 };
 use kit::db::Db;
+use kit::time::rfc3339 as stamp;
 use kit::validate::Currency;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use sha2::{Digest, Sha256};
@@ -94,12 +95,8 @@ fn parcel(p: &Parcel) -> ApiResult<(carrier::Parcel, Currency)> {
     ))
 }
 
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
 fn from_ms(ms: Option<i64>) -> Option<DateTime<Utc>> {
-    ms.and_then(|ms| Utc.timestamp_millis_opt(ms).single())
+    ms.and_then(kit::time::from_epoch_millis)
 }
 
 /// `POST /internal/shipments/quote` — the carrier's fee for a parcel.

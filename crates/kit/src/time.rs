@@ -14,6 +14,11 @@ pub fn from_epoch(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
+/// An instant from Unix milliseconds, as providers report them; `None` out of range.
+pub fn from_epoch_millis(ms: i64) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+}
+
 /// RFC 3339 with second precision and `Z`, the form every response uses.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)

@@ -35,11 +35,28 @@ impl Rate {
     /// the quote currency (with `to_digits`), rounded half away from zero; `None` when the
     /// result does not fit.
     pub fn convert(self, amount: i64, from_digits: u8, to_digits: u8) -> Option<i64> {
+        Rate::between(amount, Rate(RATE_SCALE), from_digits, self, to_digits)
+    }
+
+    /// `amount` minor units of a currency bought at `from` per unit of the base (with
+    /// `from_digits` minor digits) in minor units of one bought at `to` (with `to_digits`):
+    /// `amount × to × 10^to_digits / (from × 10^from_digits)`, exact in 128 bits, rounded half
+    /// away from zero once; `None` when it does not fit.
+    pub fn between(
+        amount: i64,
+        from: Rate,
+        from_digits: u8,
+        to: Rate,
+        to_digits: u8,
+    ) -> Option<i64> {
         let numerator = i128::from(amount)
-            .checked_mul(i128::from(self.0))?
+            .checked_mul(i128::from(to.0))?
             .checked_mul(10_i128.checked_pow(u32::from(to_digits))?)?;
         let denominator =
-            i128::from(RATE_SCALE).checked_mul(10_i128.checked_pow(u32::from(from_digits))?)?;
+            i128::from(from.0).checked_mul(10_i128.checked_pow(u32::from(from_digits))?)?;
+        if denominator == 0 {
+            return None;
+        }
         let half = denominator / 2;
         let rounded = if numerator >= 0 {
             (numerator + half) / denominator
