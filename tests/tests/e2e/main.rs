@@ -16,6 +16,7 @@ mod payments;
 mod platform;
 mod prices;
 mod promotion;
+mod providers;
 mod quotes;
 mod redemptions;
 mod reservations;
