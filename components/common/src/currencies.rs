@@ -6,7 +6,8 @@
 //!   converted by; a checkout keeps that snapshot's id, and converting again with it gives the
 //!   same amount for ever.
 //!
-//! A snapshot older than `rates_max_age_hours` is not used: the rates are fetched again, and
+//! Rates are fetched by a durable timer every `rates_refresh_seconds` ([`crate::timers`]). A
+//! snapshot older than `rates_max_age_hours` is not used: the rates are fetched again, and
 //! when the provider cannot be reached the answer is 503 `rates_unavailable`, never a stale
 //! rate.
 //!
@@ -72,8 +73,8 @@ fn base(ctx: &Ctx) -> String {
         .unwrap_or_else(|| "USD".into())
 }
 
-/// Fetches the provider's latest rates and stores them as a snapshot.
-async fn fetch(ctx: &Ctx, db: &Db) -> ApiResult<Snapshot> {
+/// The provider's latest rates, as a snapshot not yet stored.
+pub fn fetch(ctx: &Ctx) -> ApiResult<Snapshot> {
     let latest = exchange::latest(&base(ctx)).map_err(|e| match e {
         exchange::Error::UnsupportedCurrency(m) | exchange::Error::Misconfigured(m) => {
             ApiError::unavailable(
@@ -86,7 +87,7 @@ async fn fetch(ctx: &Ctx, db: &Db) -> ApiResult<Snapshot> {
             format!("no fresh exchange rates: the rates source failed ({m})"),
         ),
     })?;
-    let snapshot = Snapshot {
+    Ok(Snapshot {
         id: kit::ids::new_id(),
         base: latest.base,
         source: latest.source,
@@ -98,10 +99,7 @@ async fn fetch(ctx: &Ctx, db: &Db) -> ApiResult<Snapshot> {
             .into_iter()
             .map(|q| (q.currency, q.rate))
             .collect(),
-    };
-    db.transaction(async |db: &Db| rates::insert(db, &snapshot))
-        .await?;
-    Ok(snapshot)
+    })
 }
 
 /// The latest snapshot fresher than `rates_max_age_hours`, fetched now when there is none.
@@ -109,7 +107,20 @@ async fn fresh(ctx: &Ctx) -> ApiResult<Snapshot> {
     let db = ctx.db()?;
     match rates::latest(db)? {
         Some(s) if Utc::now() - s.fetched_at <= max_age(ctx) => Ok(s),
-        _ => fetch(ctx, db).await,
+        _ => {
+            // The refresh timer should have kept one fresh: (re)start its chain, then fetch
+            // for this request.
+            let snapshot = fetch(ctx);
+            db.transaction(async |db: &Db| {
+                crate::timers::ensure(ctx, db)?;
+                if let Ok(s) = &snapshot {
+                    rates::insert(db, s)?;
+                }
+                Ok(())
+            })
+            .await?;
+            snapshot
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 //!
 //! - [`geocode`]: addresses and places through the geocoder.
 //! - [`currencies`]: exchange-rate snapshots and conversions in integer minor units.
+//! - [`timers`]: the durable timer that fetches exchange rates every slot.
 //! - [`providers`]: the geocoder and the rates source in common's dependencies.
 //! - [`model`]: the tables and every SQL statement.
 
@@ -12,6 +13,7 @@ mod currencies;
 mod geocode;
 mod model;
 mod providers;
+mod timers;
 
 use kit::{ApiResult, Ctx, Request, Response, Router};
 
@@ -21,6 +23,7 @@ const OPENAPI: &str = include_str!("../../../docs/openapi.json");
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("common")
+        .with_workflows(timers::ENGINE)
         .get("/api/v1/openapi.json", openapi)
         .get("/api/v1/common/geocode/forward", geocode::forward)
         .get("/api/v1/common/geocode/reverse", geocode::reverse)

@@ -192,3 +192,41 @@ async fn rates_come_from_a_snapshot_and_conversions_are_exact_and_repeatable() {
     .await
     .assert_error(404, "rate_snapshot_not_found");
 }
+
+#[tokio::test]
+async fn a_durable_timer_keeps_fetching_rates_without_any_request() {
+    let own = souk_e2e::Stack::private_with(souk_e2e::Variant {
+        env: vec![("SPIN_VARIABLE_RATES_REFRESH_SECONDS".into(), "2".into())],
+        ..Default::default()
+    })
+    .expect("a stack refreshing rates every 2 s starts");
+    // The first use finds no snapshot: it fetches one and starts the timer's chain.
+    own.api()
+        .get("/api/v1/common/currencies/rates")
+        .send()
+        .await
+        .assert_status(200);
+    let db = own.db().await;
+    let count = async || -> i64 {
+        db.query_one("SELECT count(*) FROM common.rate_snapshot", &[])
+            .await
+            .unwrap()
+            .get(0)
+    };
+    let first = count().await;
+    let grown = souk_e2e::eventually(std::time::Duration::from_secs(30), async || {
+        let now = count().await;
+        (now >= first + 2).then_some(now)
+    })
+    .await;
+    assert!(grown.is_some(), "the timer fetched again, twice, with no request: {}", own.log());
+    let chain: i64 = db
+        .query_one(
+            "SELECT count(*) FROM common.invocation WHERE workflow = 'rates_refresh'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(chain >= 2, "one invocation per slot, each handing over to the next");
+}

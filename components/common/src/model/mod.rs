@@ -3,3 +3,6 @@
 //! - [`rates`]: exchange-rate snapshots and their rates.
 
 pub mod rates;
+
+/// The module's schema.
+pub const SCHEMA: &str = "common";
