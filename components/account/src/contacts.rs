@@ -3,16 +3,21 @@
 //! default moves it to the oldest remaining one; the last contact cannot be deleted. Other
 //! modules read accounts' default contacts in batches.
 //!
-//! Checking that an address lies in the account's country needs geocoding, which the common
-//! module provides: [`address_in_country`] is where that call goes.
+//! An address is geocoded through common when it is written ([`locate`]), before any lock is
+//! taken: a contact stores where its address is and in which country, and an address the
+//! geocoder places in another country than the account's is refused (422
+//! `address_not_in_country`). An address the geocoder does not know — or cannot be asked about
+//! now — is kept unresolved (`location: null`), since a delivery address that a map does not
+//! know is still a delivery address.
 
 use contracts::account::{
-    AddressType, Contact, DefaultContact, DefaultContactsAnswer, DefaultContactsRequest,
+    AddressType, Contact, DefaultContact, DefaultContactsAnswer, DefaultContactsRequest, Location,
 };
+use contracts::common::{GeocodeAnswer, GeocodeRequest};
 use kit::db::Db;
 use kit::patch::Field;
 use kit::validate::{CountryCode, Phone};
-use kit::{ApiResult, Ctx, Request, Response, json};
+use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 
 use crate::model::contact::{self, ContactChanges, NewContact};
@@ -20,10 +25,45 @@ use crate::model::{Lock, account};
 use crate::rules;
 use crate::rules::contact::{MAX_ADDRESS_CHARS, MAX_FULL_NAME_CHARS};
 
-/// The seam for the common module's geocoding: the address must resolve to `country`.
-/// Until common lands, every address is accepted.
-fn address_in_country(_address: &str, _country: CountryCode) -> ApiResult<()> {
-    Ok(())
+/// Where `address` is, through common's geocoder; `None` when it does not know the address or
+/// cannot be asked now (logged).
+async fn locate(ctx: &Ctx, address: &str) -> Option<Location> {
+    let asked = ctx
+        .internal("common")
+        .post::<_, GeocodeAnswer>(
+            "/internal/geocode/forward",
+            &GeocodeRequest {
+                address: address.to_string(),
+            },
+            None,
+        )
+        .await;
+    match asked {
+        Ok(answer) => answer.place.map(|p| Location {
+            latitude: p.latitude,
+            longitude: p.longitude,
+            country: p.country_code,
+        }),
+        Err(e) => {
+            kit::log::warn(format_args!("a contact's address was kept unresolved: {e}"));
+            None
+        }
+    }
+}
+
+/// 422 `address_not_in_country` when `location` is in another country than `country`.
+fn address_in_country(location: Option<&Location>, country: CountryCode) -> ApiResult<()> {
+    match location {
+        Some(l) if l.country != country.as_str() => Err(ApiError::unprocessable(
+            "address_not_in_country",
+            format!(
+                "the address is in {}, not in the account's country {}",
+                l.country,
+                country.as_str()
+            ),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn full_name(value: &str) -> ApiResult<String> {
@@ -71,20 +111,23 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let body: CreateRequest = json::read(&req)?;
     let id = kit::ids::new_id();
+    let address = address(&body.address)?;
+    let location = locate(&ctx, &address).await;
     let new = NewContact {
         id,
         account_id: user.sub,
         full_name: full_name(&body.full_name)?,
         phone: Phone::parse("phone", &body.phone)?,
-        address: address(&body.address)?,
+        address,
         address_type: body.address_type,
+        location,
     };
     let created = ctx
         .db()?
         .transaction(async |db: &Db| {
             // The account's lock orders its concurrent additions, so the count holds.
             let country = account::load(db, user.sub, Lock::ForUpdate)?.country;
-            address_in_country(&new.address, country)?;
+            address_in_country(new.location.as_ref(), country)?;
             let count = contact::count(db, user.sub)?;
             rules::contact::ensure_room(count)?;
             contact::insert(db, &new, rules::contact::first_is_default(count))
@@ -129,6 +172,7 @@ impl UpdateRequest {
                 .map(|a| address(&a))
                 .transpose()?,
             address_type: self.address_type.required("address_type")?,
+            location: None,
         })
     }
 }
@@ -137,14 +181,17 @@ impl UpdateRequest {
 pub async fn update(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let user = ctx.user()?;
     let id = ctx.param_id("id", "contact")?;
-    let changes = json::read::<UpdateRequest>(&req)?.parse()?;
+    let mut changes = json::read::<UpdateRequest>(&req)?.parse()?;
+    if let Some(address) = &changes.address {
+        changes.location = Some(locate(&ctx, address).await);
+    }
     let updated = ctx
         .db()?
         .transaction(async |db: &Db| {
             contact::load(db, user.sub, id, Lock::ForUpdate)?;
-            if let Some(address) = &changes.address {
+            if let Some(location) = &changes.location {
                 let country = account::load(db, user.sub, Lock::None)?.country;
-                address_in_country(address, country)?;
+                address_in_country(location.as_ref(), country)?;
             }
             contact::update(db, user.sub, id, &changes)
         })

@@ -79,6 +79,22 @@ pub async fn forward(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     json::ok(&json!({ "place": found.as_ref().map(place) }))
 }
 
+/// `POST /internal/geocode/forward` — [`contracts::common::GeocodeRequest`] → the best match
+/// anywhere, for other modules (account checks a contact's country with it).
+pub async fn internal_forward(_ctx: Ctx, req: Request) -> ApiResult<Response> {
+    let body: contracts::common::GeocodeRequest = json::read(&req)?;
+    let address = kit::validate::line("address", &body.address, 1, MAX_TEXT_CHARS)?;
+    let found = geocoder::forward(&address, None, "vi").map_err(error)?;
+    json::ok(&contracts::common::GeocodeAnswer {
+        place: found.map(|p| contracts::common::Place {
+            display_name: p.display_name,
+            country_code: p.country_code.to_uppercase(),
+            latitude: p.latitude,
+            longitude: p.longitude,
+        }),
+    })
+}
+
 /// `GET /api/v1/common/geocode/reverse?lat=…&lon=…` — the address at a point, or
 /// `{"place": null}`.
 pub async fn reverse(ctx: Ctx, _req: Request) -> ApiResult<Response> {

@@ -31,6 +31,8 @@ pub fn router() -> Router {
         .get("/api/v1/common/currencies/rates", currencies::list)
         .post("/internal/rates/convert", currencies::convert_route)
         .unkeyed()
+        .post("/internal/geocode/forward", geocode::internal_forward)
+        .unkeyed()
 }
 
 /// `GET /api/v1/openapi.json`.

@@ -88,14 +88,14 @@ pub struct DefaultContactsRequest {
 }
 
 /// The answer to a [`DefaultContactsRequest`]; accounts without a contact are absent.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DefaultContactsAnswer {
     /// One entry per account that has a contact.
     pub items: Vec<DefaultContact>,
 }
 
 /// An account's default contact.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DefaultContact {
     /// The account.
     pub account_id: Uuid,
@@ -105,7 +105,7 @@ pub struct DefaultContact {
 
 /// A contact: a delivery address with the name and phone to deliver to. Also the body of
 /// account's public contact routes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
     /// The contact.
     pub id: Uuid,
@@ -119,8 +119,21 @@ pub struct Contact {
     pub address_type: AddressType,
     /// Whether it is the account's default contact (an account has exactly one).
     pub is_default: bool,
+    /// Where the address is, as geocoded when it was written; `None` when the geocoder did
+    /// not know it.
+    #[serde(default)]
+    pub location: Option<Location>,
     /// When it was added.
     pub created_at: DateTime<Utc>,
+}
+
+/// A geocoded address's point and country.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
 }
 
 /// What kind of place a contact's address is.

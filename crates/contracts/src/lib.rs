@@ -4,6 +4,7 @@
 //!
 //! - [`account`]: account's internal routes (accounts batch, currency, notifications, …).
 //! - [`catalog`]: catalog's internal routes and the messages catalog receives.
+//! - [`common`]: common's internal routes (geocoding for other modules).
 //! - [`inventory`]: inventory's internal routes (stock, availability, reservations, …).
 //! - [`order`]: order's internal routes (payment attempts and refunds).
 //! - [`promotion`]: promotion's internal routes (redemptions).
@@ -13,6 +14,7 @@
 
 pub mod account;
 pub mod catalog;
+pub mod common;
 pub mod inventory;
 pub mod order;
 pub mod promotion;

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use contracts::account::{self, AddressType};
-use kit::db::{Db, FromRow, Row, optional_text, text, uuid, uuids};
+use kit::db::{Db, FromRow, Param, Row, optional_text, text, uuid, uuids};
 use kit::validate::Phone;
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
@@ -27,12 +27,15 @@ pub struct Contact {
     pub address_type: AddressType,
     /// Whether it is the account's default.
     pub is_default: bool,
+    /// Where the address is, when it was geocoded.
+    pub location: Option<account::Location>,
     /// When it was added.
     pub created_at: DateTime<Utc>,
 }
 
 /// Columns [`Contact::from_row`] reads.
 const COLUMNS: &str = "id, account_id, full_name, phone, address, address_type, is_default, \
+                       latitude, longitude, resolved_country, \
                        created_at AT TIME ZONE 'UTC' AS created_at";
 
 /// The stored name of an address type, one `contact_address_type_valid` allows.
@@ -62,6 +65,18 @@ impl FromRow for Contact {
                 }
             },
             is_default: row.get("is_default")?,
+            location: match (
+                row.get::<Option<f64>>("latitude")?,
+                row.get::<Option<f64>>("longitude")?,
+                row.get::<Option<String>>("resolved_country")?,
+            ) {
+                (Some(latitude), Some(longitude), Some(country)) => Some(account::Location {
+                    latitude,
+                    longitude,
+                    country,
+                }),
+                _ => None,
+            },
             created_at: row.time("created_at")?,
         })
     }
@@ -76,6 +91,7 @@ impl From<Contact> for account::Contact {
             address: c.address,
             address_type: c.address_type,
             is_default: c.is_default,
+            location: c.location,
             created_at: c.created_at,
         }
     }
@@ -126,15 +142,28 @@ pub struct NewContact {
     pub address: String,
     /// Home or work.
     pub address_type: AddressType,
+    /// Where the address is, when the geocoder knew it.
+    pub location: Option<account::Location>,
+}
+
+/// The parameters of a location: latitude, longitude, country, NULL when unknown.
+fn location_params(l: Option<&account::Location>) -> [Param; 3] {
+    [
+        l.map(|l| l.latitude).into(),
+        l.map(|l| l.longitude).into(),
+        optional_text(l.map(|l| l.country.as_str())),
+    ]
 }
 
 /// Adds a contact, the account's default when `is_default`, and returns it.
 pub fn insert(db: &Db, new: &NewContact, is_default: bool) -> ApiResult<Contact> {
     let sql = format!(
         "INSERT INTO account.contact \
-         (id, account_id, full_name, phone, address, address_type, is_default) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {COLUMNS}"
+         (id, account_id, full_name, phone, address, address_type, is_default, latitude, \
+          longitude, resolved_country) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {COLUMNS}"
     );
+    let [latitude, longitude, country] = location_params(new.location.as_ref());
     let params = [
         uuid(new.id),
         uuid(new.account_id),
@@ -143,6 +172,9 @@ pub fn insert(db: &Db, new: &NewContact, is_default: bool) -> ApiResult<Contact>
         text(&new.address),
         text(address_type_name(new.address_type)),
         is_default.into(),
+        latitude,
+        longitude,
+        country,
     ];
     db.fetch_optional(&sql, &params)?
         .ok_or_else(|| ApiError::internal("the contact insert returned nothing"))
@@ -158,6 +190,8 @@ pub struct ContactChanges {
     pub address: Option<String>,
     /// Home or work.
     pub address_type: Option<AddressType>,
+    /// Where a new address is (`Some(None)`: not known); `None` when the address is kept.
+    pub location: Option<Option<account::Location>>,
 }
 
 /// Applies `changes` to the contact `id` of `owner` and returns it after them; 404 when
@@ -167,9 +201,14 @@ pub fn update(db: &Db, owner: Uuid, id: Uuid, changes: &ContactChanges) -> ApiRe
         "UPDATE account.contact \
          SET full_name = COALESCE($3, full_name), phone = COALESCE($4, phone), \
              address = COALESCE($5, address), address_type = COALESCE($6, address_type), \
+             latitude = CASE WHEN $7 THEN $8 ELSE latitude END, \
+             longitude = CASE WHEN $7 THEN $9 ELSE longitude END, \
+             resolved_country = CASE WHEN $7 THEN $10 ELSE resolved_country END, \
              updated_at = now() \
          WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
     );
+    let [latitude, longitude, country] =
+        location_params(changes.location.as_ref().and_then(Option::as_ref));
     let params = [
         uuid(id),
         uuid(owner),
@@ -177,6 +216,10 @@ pub fn update(db: &Db, owner: Uuid, id: Uuid, changes: &ContactChanges) -> ApiRe
         optional_text(changes.phone.as_ref().map(Phone::as_str)),
         optional_text(changes.address.as_deref()),
         optional_text(changes.address_type.map(address_type_name)),
+        changes.location.is_some().into(),
+        latitude,
+        longitude,
+        country,
     ];
     db.fetch_optional(&sql, &params)?
         .ok_or_else(|| not_found(id))

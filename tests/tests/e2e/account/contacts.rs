@@ -124,3 +124,58 @@ async fn a_contacts_name_is_one_line() {
         .assert_error(422, "validation");
     add_contact(&token, "Nhà riêng").await.assert_status(201);
 }
+
+/// Adds a contact at `address` for `token`'s account.
+async fn contact_at(token: &str, address: &str) -> Reply {
+    stack()
+        .api()
+        .post("/api/v1/account/contacts")
+        .bearer(token)
+        .json(json!({
+            "full_name": "Lan", "phone": "+84901234567", "address": address,
+            "address_type": "home",
+        }))
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_contact_stores_where_its_address_is_and_another_country_is_refused() {
+    let (_, token) = user().await;
+    let api = stack().api();
+    let here = contact_at(&token, "Chợ Bến Thành, Quận 1").await;
+    here.assert_status(201);
+    let location = &here["location"];
+    assert_eq!(location["country"], "VN", "{}", here.text);
+    assert!((location["latitude"].as_f64().unwrap() - 10.77).abs() < 0.05);
+
+    contact_at(&token, "Singapore")
+        .await
+        .assert_error(422, "address_not_in_country");
+    let moved = api
+        .patch(&format!(
+            "/api/v1/account/contacts/{}",
+            here["id"].as_str().unwrap()
+        ))
+        .bearer(&token)
+        .json(json!({ "address": "Singapore" }))
+        .send()
+        .await;
+    moved.assert_error(422, "address_not_in_country");
+    let kept = api
+        .get("/api/v1/account/contacts")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        kept["items"].as_array().unwrap().len(),
+        1,
+        "nothing half-written"
+    );
+    assert_eq!(kept["items"][0]["address"], "Chợ Bến Thành, Quận 1");
+
+    // An address no map knows is still a delivery address: kept, unresolved.
+    let unknown = contact_at(&token, "Hẻm 42/7 Không Tên, Ấp Mười Hai").await;
+    unknown.assert_status(201);
+    assert_eq!(unknown["location"], Value::Null);
+}
