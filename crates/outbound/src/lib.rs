@@ -156,6 +156,15 @@ impl Call {
         self
     }
 
+    /// The value of header `name` the call will send (for tests of what providers send; never
+    /// for logs).
+    pub fn sends_header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The call as errors and logs may show it: method, scheme, host and path.
     pub fn describe(&self) -> String {
         format!("{} {}", self.method, without_query(&self.url))

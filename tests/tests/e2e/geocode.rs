@@ -219,7 +219,11 @@ async fn a_durable_timer_keeps_fetching_rates_without_any_request() {
         (now >= first + 2).then_some(now)
     })
     .await;
-    assert!(grown.is_some(), "the timer fetched again, twice, with no request: {}", own.log());
+    assert!(
+        grown.is_some(),
+        "the timer fetched again, twice, with no request: {}",
+        own.log()
+    );
     let chain: i64 = db
         .query_one(
             "SELECT count(*) FROM common.invocation WHERE workflow = 'rates_refresh'",
@@ -228,5 +232,8 @@ async fn a_durable_timer_keeps_fetching_rates_without_any_request() {
         .await
         .unwrap()
         .get(0);
-    assert!(chain >= 2, "one invocation per slot, each handing over to the next");
+    assert!(
+        chain >= 2,
+        "one invocation per slot, each handing over to the next"
+    );
 }

@@ -146,11 +146,16 @@ mod tests {
             call.describe(),
             "GET https://pgapi-sandbox.sepay.vn/v1/order/detail/DH1756370479"
         );
-        let shown = format!("{call:?}");
         let basic = sepay::basic_auth("SP-TEST-XXXX", "spsk_test_FAKEFAKEFAKE");
-        assert!(
-            shown.contains(&basic),
+        assert_eq!(
+            call.sends_header("authorization")
+                .map(|h| h.contains(&basic)),
+            Some(true),
             "the header is Basic merchant:secret"
+        );
+        assert!(
+            !format!("{call:?}").contains(&basic),
+            "and its Debug does not show it"
         );
         let unsafe_ref = StatusRequest {
             reference: "../refund".into(),
