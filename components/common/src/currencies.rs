@@ -28,7 +28,7 @@ use uuid::Uuid;
 use protocols::rates::Rate;
 
 use crate::model::rates::{self, Snapshot};
-use crate::providers::exchange;
+use crate::providers;
 
 /// The rate of a snapshot's base against itself, in the snapshot's units (10⁻¹²).
 const ONE: i64 = protocols::rates::RATE_SCALE;
@@ -65,43 +65,6 @@ fn max_age(ctx: &Ctx) -> Duration {
     Duration::hours(hours)
 }
 
-/// The base the provider is asked for (`rates_base`, USD by default).
-fn base(ctx: &Ctx) -> String {
-    ctx.settings()
-        .optional("rates_base")
-        .filter(|b| !b.is_empty())
-        .unwrap_or_else(|| "USD".into())
-}
-
-/// The provider's latest rates, as a snapshot not yet stored.
-pub fn fetch(ctx: &Ctx) -> ApiResult<Snapshot> {
-    let latest = exchange::latest(&base(ctx)).map_err(|e| match e {
-        exchange::Error::UnsupportedCurrency(m) | exchange::Error::Misconfigured(m) => {
-            ApiError::unavailable(
-                "rates_not_configured",
-                format!("the rates source refused: {m}"),
-            )
-        }
-        exchange::Error::Unavailable(m) => ApiError::unavailable(
-            "rates_unavailable",
-            format!("no fresh exchange rates: the rates source failed ({m})"),
-        ),
-    })?;
-    Ok(Snapshot {
-        id: kit::ids::new_id(),
-        base: latest.base,
-        source: latest.source,
-        published_at: kit::time::from_epoch_millis(latest.published_at_ms).unwrap_or_else(Utc::now),
-        next_at: latest.next_at_ms.and_then(kit::time::from_epoch_millis),
-        fetched_at: kit::time::from_epoch_millis(latest.fetched_at_ms).unwrap_or_else(Utc::now),
-        rates: latest
-            .quotes
-            .into_iter()
-            .map(|q| (q.currency, q.rate))
-            .collect(),
-    })
-}
-
 /// The latest snapshot fresher than `rates_max_age_hours`, fetched now when there is none.
 async fn fresh(ctx: &Ctx) -> ApiResult<Snapshot> {
     let db = ctx.db()?;
@@ -110,7 +73,7 @@ async fn fresh(ctx: &Ctx) -> ApiResult<Snapshot> {
         _ => {
             // The refresh timer should have kept one fresh: (re)start its chain, then fetch
             // for this request.
-            let snapshot = fetch(ctx);
+            let snapshot = providers::latest_rates(ctx);
             db.transaction(async |db: &Db| {
                 crate::timers::ensure(ctx, db)?;
                 if let Ok(s) = &snapshot {

@@ -14,9 +14,9 @@ use kit::workflow::{Engine, NoUndo, Registered, Run, Step, Stop, Workflow, regis
 use kit::{ApiError, ApiResult, Ctx};
 use serde::{Deserialize, Serialize};
 
-use crate::currencies;
 use crate::model::SCHEMA;
 use crate::model::rates;
+use crate::providers;
 
 static WORKFLOWS: &[Registered] = &[register::<RatesRefresh>()];
 
@@ -58,7 +58,7 @@ impl Workflow for RatesRefresh {
         let fetched = run
             .step("fetch", async |s: &Step<'_, NoUndo>| {
                 // A failed fetch is not the invocation's failure: the chain goes on.
-                match currencies::fetch(ctx) {
+                match providers::latest_rates(ctx) {
                     Ok(snapshot) => {
                         rates::insert(s.db(), &snapshot)?;
                         Ok(Some(snapshot.id))

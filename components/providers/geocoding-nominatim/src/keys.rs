@@ -14,7 +14,7 @@ use std::time::Duration;
 pub const SLOT: &str = "souk:geocoding:nominatim:slot";
 
 /// How long a slot taken for a request lasts if its holder never sets it again (it trapped,
-/// or lost Redis): longer than any request may take under [`crate::platform::LIMITS`].
+/// or lost Redis): longer than any request may take under the call limits in `platform.rs`.
 pub const SLOT_LEASE: Duration = Duration::from_secs(30);
 
 /// The least time between an answer and the next request (the usage policy's one a second).
