@@ -28,10 +28,7 @@ use crate::timers;
 
 /// Who is asking: a seller (its account) or the platform (the admin token).
 fn caller(ctx: &Ctx, req: &Request) -> ApiResult<Option<Uuid>> {
-    if kit::auth::require_admin(req).is_ok() {
-        return Ok(None);
-    }
-    Ok(Some(ctx.user()?.sub))
+    ctx.acting_account(req)
 }
 
 /// Who may see a promotion's code and change it: its owner, and nobody else.

@@ -248,6 +248,16 @@ impl Ctx {
         }
     }
 
+    /// Who acts: `None` for the platform (the request carries the admin token), else the
+    /// signed-in account (401 without a valid token). For resources that either the platform
+    /// or an account owns (promotions, service options).
+    pub fn acting_account(&self, req: &crate::Request) -> ApiResult<Option<uuid::Uuid>> {
+        if auth::require_admin(req).is_ok() {
+            return Ok(None);
+        }
+        Ok(Some(self.user()?.sub))
+    }
+
     /// The `Idempotency-Key` header, when the caller sent one.
     pub fn idempotency_key(&self) -> Option<&str> {
         self.idempotency_key.as_deref()
