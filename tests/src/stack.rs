@@ -63,6 +63,8 @@ pub struct Stack {
     pub jwt_verify_key: String,
     /// The host's log file.
     pub log_path: PathBuf,
+    /// `options_encryption_key` variable: seals service options' secrets.
+    pub options_key: String,
     /// The local sandbox the stack's providers talk to, and the credentials they share.
     pub sandbox_url: String,
     pub credentials: crate::sandbox::Credentials,
@@ -228,6 +230,7 @@ impl Stack {
             runner,
             runner_bin,
             log_path,
+            options_key: secret(),
             sandbox_url,
             credentials,
             log_mark: 0,
@@ -267,6 +270,7 @@ kill -TERM -- "-$pid" 2>/dev/null; wait"#;
             .env("SPIN_VARIABLE_REDIS_HOST", host_port(&self.redis_url))
             .env("SPIN_VARIABLE_SERVICE_TOKEN", &self.service_token)
             .env("SPIN_VARIABLE_ADMIN_TOKEN", &self.admin_token)
+            .env("SPIN_VARIABLE_OPTIONS_ENCRYPTION_KEY", &self.options_key)
             .env("SPIN_VARIABLE_JWT_SIGNING_KEY", &self.jwt_signing_key)
             .env("SPIN_VARIABLE_JWT_VERIFY_KEY", &self.jwt_verify_key)
             .env("SPIN_VARIABLE_APP_HOST", &listen)

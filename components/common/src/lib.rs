@@ -4,7 +4,9 @@
 //! through service chaining. It owns the `common` schema and no other.
 //!
 //! - [`geocode`]: addresses and places through the geocoder.
+//! - [`options`]: the payment and shipping options checkouts offer, secrets sealed.
 //! - [`currencies`]: exchange-rate snapshots and conversions in integer minor units.
+//! - [`secrets`]: AES-256-GCM sealing of options' credentials.
 //! - [`timers`]: the durable timer that fetches exchange rates every slot.
 //! - [`providers`]: the geocoder and the rates source in common's dependencies.
 //! - [`model`]: the tables and every SQL statement.
@@ -12,7 +14,9 @@
 mod currencies;
 mod geocode;
 mod model;
+mod options;
 mod providers;
+mod secrets;
 mod timers;
 
 use kit::{ApiResult, Ctx, Request, Response, Router};
@@ -29,6 +33,12 @@ pub fn router() -> Router {
         .get("/api/v1/common/geocode/reverse", geocode::reverse)
         .get("/api/v1/common/geocode/search", geocode::search)
         .get("/api/v1/common/currencies/rates", currencies::list)
+        .get("/api/v1/common/options", options::list)
+        .post("/api/v1/common/options", options::create)
+        .get("/api/v1/common/options/:id", options::get)
+        .patch("/api/v1/common/options/:id", options::update)
+        .delete("/api/v1/common/options/:id", options::delete)
+        .get("/internal/options/:id/secrets", options::secrets)
         .post("/internal/rates/convert", currencies::convert_route)
         .unkeyed()
         .post("/internal/geocode/forward", geocode::internal_forward)
