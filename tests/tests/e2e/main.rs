@@ -12,6 +12,7 @@ mod geocode;
 mod inventory;
 mod listing;
 mod messages;
+mod options;
 mod payments;
 mod platform;
 mod prices;
