@@ -63,6 +63,25 @@ pub struct SkuSummary {
     /// `false` when the SKU or its product was deleted, or the product is disabled: it can be
     /// shown on an old order but not bought.
     pub available: bool,
+    /// The product's name.
+    #[serde(default)]
+    pub name: String,
+    /// What one unit costs after the automatic promotions running when catalog last
+    /// repriced it (`unit_price_minor` when none applies): what a shopper is shown.
+    #[serde(default)]
+    pub promoted_price_minor: Option<i64>,
+    /// The SKU's attributes, `[{name, value}]`.
+    #[serde(default)]
+    pub attributes: serde_json::Value,
+    /// Its parcel: grams and centimetres, when the seller gave them.
+    #[serde(default)]
+    pub weight_grams: Option<i32>,
+    #[serde(default)]
+    pub length_cm: Option<i32>,
+    #[serde(default)]
+    pub width_cm: Option<i32>,
+    #[serde(default)]
+    pub height_cm: Option<i32>,
 }
 
 /// What catalog knows of 1 to [`BATCH_MAX`] products, read in one query. An id may repeat: it

@@ -123,7 +123,9 @@ pub fn summaries(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<SkuSummary>> {
         &format!(
             "WITH RECURSIVE {paths} \
              SELECT s.id, s.product_id, p.seller_id, cp.path, s.price, p.currency, \
-               (s.deleted_at IS NULL AND p.deleted_at IS NULL AND p.enabled) AS available \
+               (s.deleted_at IS NULL AND p.deleted_at IS NULL AND p.enabled) AS available, \
+               p.name, s.promoted_price, s.attributes, s.weight_grams, s.length_cm, \
+               s.width_cm, s.height_cm \
              FROM unnest($1::text[]::uuid[]) WITH ORDINALITY AS asked (id, n) \
              JOIN catalog.sku s ON s.id = asked.id \
              JOIN catalog.product p ON p.id = s.product_id \
@@ -143,6 +145,13 @@ pub fn summaries(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<SkuSummary>> {
                 unit_price_minor: row.get("price")?,
                 currency: row.get("currency")?,
                 available: row.get("available")?,
+                name: row.get("name")?,
+                promoted_price_minor: row.get("promoted_price")?,
+                attributes: row.json("attributes")?,
+                weight_grams: row.get("weight_grams")?,
+                length_cm: row.get("length_cm")?,
+                width_cm: row.get("width_cm")?,
+                height_cm: row.get("height_cm")?,
             })
         })
         .collect()
