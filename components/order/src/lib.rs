@@ -3,6 +3,7 @@
 //!
 //! Resources, one file each, named after their path:
 //!
+//! - [`cart`]: the buyer's cart, priced and checked against stock whenever it is shown.
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
 //!   reconciliation and refunds.
 //! - [`shipments`]: shipments booked with the carrier, its status webhook, and their history.
@@ -17,6 +18,7 @@
 //! The bodies of the internal routes are `contracts::order`.
 
 mod carrier;
+mod cart;
 mod gateways;
 mod inbound;
 mod model;
@@ -28,6 +30,11 @@ use kit::Router;
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("order")
+        .get("/api/v1/order/cart", cart::get)
+        .delete("/api/v1/order/cart", cart::clear)
+        .post("/api/v1/order/cart/items", cart::add)
+        .put("/api/v1/order/cart/items/:sku_id", cart::set)
+        .delete("/api/v1/order/cart/items/:sku_id", cart::remove)
         .get("/api/v1/order/payments/gateways", payments::list_gateways)
         .get(
             "/api/v1/order/payments/:gateway/callback",

@@ -1,6 +1,7 @@
 //! The data layer, below every handler: one file per table, each with its row type, its
 //! decoding and its named queries. Every SQL statement of the module is here.
 //!
+//! - [`cart`]: buyers' cart lines.
 //! - [`attempt`]: payment attempts, where each stands, and the rule that settles one from a
 //!   gateway's notice.
 //! - [`callback`]: every callback a gateway sent, and the verdict it got.
@@ -10,5 +11,6 @@
 
 pub mod attempt;
 pub mod callback;
+pub mod cart;
 pub mod refund;
 pub mod shipment;

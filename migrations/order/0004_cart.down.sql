@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS "order".cart_line;
