@@ -4,6 +4,7 @@
 //! its own users and data, so tests never depend on one another or on their order.
 
 mod account;
+mod cart;
 mod catalog;
 mod catalog_batch;
 mod durable;
