@@ -30,6 +30,7 @@ use kit::Router;
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("order")
+        .with_outbox()
         .get("/api/v1/order/cart", cart::get)
         .delete("/api/v1/order/cart", cart::clear)
         .post("/api/v1/order/cart/items", cart::add)

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 
 use crate::gateways::{self, Gateway, Inbound, Money, NextStep, Outcome, Reply};
 use crate::model::attempt::{self, Attempt, Reported, State, Verdict};
-use crate::model::{callback, refund};
+use crate::model::{callback, outbox, refund};
 
 /// The shortest and longest an attempt stays payable, and the default.
 const MIN_EXPIRY_SECS: i64 = 60;
@@ -246,6 +246,9 @@ pub async fn reconcile(ctx: Ctx, _req: Request) -> ApiResult<Response> {
                     status.transaction_id.as_deref(),
                     &status.code,
                 )?;
+                if state == State::PaidLate {
+                    outbox::refund_late_payment(db, id)?;
+                }
             }
             Verdict::AmountMismatch => {
                 return Err(ApiError::conflict(
@@ -261,6 +264,7 @@ pub async fn reconcile(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         json::ok(&answer(&attempt::load(db, id, false)?))
     })
     .await
+    .inspect(|_| kit::outbox::wake(&ctx, outbox::SCHEMA))
 }
 
 fn reported(outcome: Outcome) -> Reported {
@@ -356,6 +360,9 @@ pub async fn callback(ctx: Ctx, req: Request) -> ApiResult<Response> {
                                 notice.transaction_id.as_deref(),
                                 &notice.code,
                             )?;
+                            if state == State::PaidLate {
+                                outbox::refund_late_payment(db, a.id)?;
+                            }
                             gateways::Verdict::Accepted
                         }
                         Verdict::Accepted(None) => gateways::Verdict::Accepted,
@@ -382,7 +389,10 @@ pub async fn callback(ctx: Ctx, req: Request) -> ApiResult<Response> {
         })
         .await;
     let verdict = match taken {
-        Ok(v) => v,
+        Ok(v) => {
+            kit::outbox::wake(&ctx, outbox::SCHEMA);
+            v
+        }
         Err(e) => {
             // The gateway sends it again: nothing was recorded.
             kit::log::error(format_args!(

@@ -228,7 +228,7 @@ async fn forged_and_wrong_amount_callbacks_are_refused_and_leave_the_attempt_pen
 }
 
 #[tokio::test]
-async fn money_taken_after_the_attempt_was_given_up_is_recorded_as_paid_late() {
+async fn money_taken_after_the_attempt_was_given_up_is_paid_late_and_refunded_unasked() {
     let p = start("vnpay", 99_000, "qr").await;
     let id = p["payment_id"].as_str().unwrap();
     let cancelled = stack()
@@ -250,10 +250,41 @@ async fn money_taken_after_the_attempt_was_given_up_is_recorded_as_paid_late() {
     .expect("the late payment is recorded");
     assert!(late["transaction_id"].is_string());
 
-    // It is money to give back: a refund of all of it, once, and no more.
+    // It is money to give back, and it goes back without anyone asking: all of it, once.
+    let refunded = eventually(Duration::from_secs(30), async || {
+        let now = payment(id).await;
+        (now["refunded_minor"] == 99_000).then_some(now)
+    })
+    .await;
+    assert!(
+        refunded.is_some(),
+        "the late payment was refunded: {}",
+        payment(id).await
+    );
+    let sandbox = reqwest::get(format!(
+        "{}/sandbox/vnpay/attempts/{}",
+        stack().sandbox_url,
+        p["reference"].as_str().unwrap()
+    ))
+    .await
+    .unwrap()
+    .json::<Value>()
+    .await
+    .unwrap();
+    assert_eq!(
+        sandbox["refunded_vnd"], 99_000,
+        "the gateway gave back exactly that"
+    );
+}
+
+#[tokio::test]
+async fn refunds_of_a_paid_attempt_never_give_back_more_than_was_paid() {
+    let p = start("vnpay", 99_000, "qr").await;
+    let id = p["payment_id"].as_str().unwrap();
+    pay_vnpay(&p, "pay").await;
+    assert_eq!(settled(id).await["status"], "paid");
     let refund = |amount: Option<i64>, k: String| async move {
-        let mut body =
-            json!({ "reason": "paid after the checkout expired", "requested_by": "system" });
+        let mut body = json!({ "reason": "returned by the buyer", "requested_by": "system" });
         if let Some(a) = amount {
             body["amount_minor"] = a.into();
         }
@@ -280,6 +311,9 @@ async fn money_taken_after_the_attempt_was_given_up_is_recorded_as_paid_late() {
         "a retry is the same refund"
     );
     assert_eq!(payment(id).await["refunded_minor"], 99_000);
+    refund(Some(1), key())
+        .await
+        .assert_error(409, "refund_exceeds_payment");
     let sandbox = reqwest::get(format!(
         "{}/sandbox/vnpay/attempts/{}",
         stack().sandbox_url,

@@ -5,6 +5,7 @@
 //! - [`attempt`]: payment attempts, where each stands, and the rule that settles one from a
 //!   gateway's notice.
 //! - [`callback`]: every callback a gateway sent, and the verdict it got.
+//! - [`outbox`]: the messages order sends (late payments refunded).
 //! - [`refund`]: refunds of paid attempts.
 //! - [`shipment`]: shipments booked with the carrier, every status it reported, and the rule
 //!   that moves a shipment on a report.
@@ -12,5 +13,6 @@
 pub mod attempt;
 pub mod callback;
 pub mod cart;
+pub mod outbox;
 pub mod refund;
 pub mod shipment;

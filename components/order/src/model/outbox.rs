@@ -1,0 +1,32 @@
+//! The messages order sends, through its outbox (`"order".outbox`, see `kit::outbox`): written
+//! in the transaction of the change that causes them, relayed at least once.
+//!
+//! - to itself, `POST /internal/payments/:id/refunds` for the whole of a payment taken after
+//!   its attempt was given up (`paid_late`): the money goes back to the buyer without anyone
+//!   asking. Its key is the attempt's, so it is refunded once however often it is relayed; a
+//!   gateway that makes no refunds (SePay) dead-letters it, where operators see it.
+
+use contracts::order::RefundPayment;
+use kit::ApiResult;
+use kit::db::Db;
+use kit::outbox::Message;
+use uuid::Uuid;
+
+/// The module's schema.
+pub const SCHEMA: &str = "order";
+
+/// Refunds all of late payment `attempt`.
+pub fn refund_late_payment(db: &Db, attempt: Uuid) -> ApiResult<()> {
+    let path = format!("/internal/payments/{attempt}/refunds");
+    let message = Message {
+        target: "order",
+        path: &path,
+        body: &RefundPayment {
+            amount_minor: None,
+            reason: "paid after the payment attempt was given up".to_string(),
+            requested_by: "system".to_string(),
+        },
+        key: format!("order:late-refund:{attempt}"),
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
+}
