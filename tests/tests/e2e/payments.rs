@@ -90,6 +90,17 @@ async fn pay_vnpay(p: &Value, outcome: &str) -> String {
         .unwrap_or_default()
 }
 
+/// What the sandbox's VNPay says it refunded of attempt `p`, in đồng.
+async fn vnpay_refunded(p: &Value) -> i64 {
+    let url = format!(
+        "{}/sandbox/vnpay/attempts/{}",
+        stack().sandbox_url,
+        p["reference"].as_str().unwrap()
+    );
+    let seen: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    seen["refunded_vnd"].as_i64().unwrap()
+}
+
 /// Sends `query` to order's VNPay IPN, as VNPay does (GET).
 async fn vnpay_ipn(query: &str) -> Value {
     let url = format!(
@@ -261,18 +272,9 @@ async fn money_taken_after_the_attempt_was_given_up_is_paid_late_and_refunded_un
         "the late payment was refunded: {}",
         payment(id).await
     );
-    let sandbox = reqwest::get(format!(
-        "{}/sandbox/vnpay/attempts/{}",
-        stack().sandbox_url,
-        p["reference"].as_str().unwrap()
-    ))
-    .await
-    .unwrap()
-    .json::<Value>()
-    .await
-    .unwrap();
     assert_eq!(
-        sandbox["refunded_vnd"], 99_000,
+        vnpay_refunded(&p).await,
+        99_000,
         "the gateway gave back exactly that"
     );
 }
@@ -314,18 +316,9 @@ async fn refunds_of_a_paid_attempt_never_give_back_more_than_was_paid() {
     refund(Some(1), key())
         .await
         .assert_error(409, "refund_exceeds_payment");
-    let sandbox = reqwest::get(format!(
-        "{}/sandbox/vnpay/attempts/{}",
-        stack().sandbox_url,
-        p["reference"].as_str().unwrap()
-    ))
-    .await
-    .unwrap()
-    .json::<Value>()
-    .await
-    .unwrap();
     assert_eq!(
-        sandbox["refunded_vnd"], 99_000,
+        vnpay_refunded(&p).await,
+        99_000,
         "the gateway gave back exactly that"
     );
 }
