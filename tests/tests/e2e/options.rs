@@ -157,7 +157,9 @@ async fn a_checkout_sees_the_platforms_options_and_its_sellers_never_their_secre
 async fn bad_options_are_refused_and_one_per_owner_kind_provider_and_method() {
     let (_, token) = stack().register("VN").await;
     let provider = format!("gw{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
-    let ok = json!({ "kind": "shipping", "provider": provider, "method": "express", "display_name": "Nhanh" });
+    let ok = json!({
+        "kind": "shipping", "provider": provider, "method": "express", "display_name": "Nhanh",
+    });
     create(&token, ok.clone()).await.assert_status(201);
     create(&token, ok.clone())
         .await
