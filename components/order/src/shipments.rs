@@ -360,8 +360,11 @@ fn apply(db: &Db, carrier_id: &str, tracking: &Tracking, source: &str) -> ApiRes
 }
 
 fn answer(db: &Db, id: Uuid) -> ApiResult<ShipmentAnswer> {
+    // The history first: a report recorded between the two reads then shows in the state, so
+    // the state is never older than the history answered with it.
+    let recorded = shipment::history(db, id)?;
     let s = shipment::load(db, id, false)?;
-    let history = shipment::history(db, id)?
+    let history = recorded
         .into_iter()
         .map(|e| ShipmentEvent {
             state: e.stage,
