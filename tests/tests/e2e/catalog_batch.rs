@@ -79,12 +79,15 @@ async fn the_sku_batch_answers_seller_price_currency_and_category_path_in_reques
         "the unknown id is absent, the repeat answered once"
     );
     for (item, (sku, price)) in found.iter().zip([(dear, 250_000), (cheap, 150_000)]) {
+        assert!(item["attributes"][0]["name"].is_string(), "{item}");
         assert_eq!(
             item,
             &json!({
                 "sku_id": sku, "product_id": f.product, "seller_id": f.seller,
                 "category_path": [f.child, f.parent], "unit_price_minor": price,
-                "currency": "VND", "available": true,
+                "currency": "VND", "available": true, "name": "Batch Kettle",
+                "promoted_price_minor": null, "attributes": item["attributes"],
+                "weight_grams": null, "length_cm": null, "width_cm": null, "height_cm": null,
             })
         );
     }
