@@ -27,6 +27,9 @@ pub async fn relay_on_wake(module: &str, settings: &Settings, request_id: &str) 
     let running = kit::wake::relaying_key(module);
     // Set by a wake-up that found the relay running: the running one goes round again.
     let again = kit::wake::relay_again_key(module);
+    // Set by the write that published the wake-up; deleted before each pass reads the outbox,
+    // so a write that finds it set (and publishes nothing) is read by this pass.
+    let pending = kit::wake::pending_key(module);
     let busy = |e| kit::ApiError::unavailable("redis_unavailable", format!("{e:?}"));
     loop {
         if !try_lease(&redis, &running, LEASE_MS).map_err(busy)? {
@@ -34,7 +37,7 @@ pub async fn relay_on_wake(module: &str, settings: &Settings, request_id: &str) 
             return Ok(());
         }
         let outcome = loop {
-            let _ = redis.del(std::slice::from_ref(&again));
+            let _ = redis.del(&[again.clone(), pending.clone()]);
             match relay(module, &settings.service_token, request_id).await {
                 Ok(report) => continue_later(&settings.redis_url, module, &report),
                 Err(e) => break Err(e),

@@ -34,6 +34,18 @@ pub enum RedisCommand {
         /// `NX`: leave a key that is already there.
         only_if_absent: bool,
     },
+    /// `SET pending 1 PX ms NX`, then `PUBLISH channel message` only when that set the key:
+    /// a wake-up that one still pending already covers is not sent again.
+    PublishOnce {
+        /// The key that says a wake-up is pending.
+        pending: String,
+        /// How long it says so at most, in milliseconds.
+        ms: i64,
+        /// The channel.
+        channel: String,
+        /// The message.
+        message: String,
+    },
     /// `SET key value PX ms`: a value that lives `ms` (a token revocation, `kit::auth`).
     Set {
         /// The key.
@@ -104,6 +116,28 @@ impl Platform for Spin {
                 }
                 let reply = redis.execute("SET", &args).map_err(|e| format!("{e:?}"))?;
                 Ok(!matches!(reply.as_slice(), [] | [RedisResult::Nil]))
+            }
+            RedisCommand::PublishOnce {
+                pending,
+                ms,
+                channel,
+                message,
+            } => {
+                let args = [
+                    RedisParameter::Binary(pending.as_bytes().to_vec()),
+                    RedisParameter::Binary(b"1".to_vec()),
+                    RedisParameter::Binary(b"PX".to_vec()),
+                    RedisParameter::Int64(*ms),
+                    RedisParameter::Binary(b"NX".to_vec()),
+                ];
+                let reply = redis.execute("SET", &args).map_err(|e| format!("{e:?}"))?;
+                if matches!(reply.as_slice(), [] | [RedisResult::Nil]) {
+                    return Ok(false);
+                }
+                redis
+                    .publish(channel, message.as_bytes())
+                    .map(|()| true)
+                    .map_err(|e| format!("{e:?}"))
             }
             RedisCommand::Set { key, value, ms } => {
                 let args = [

@@ -297,7 +297,12 @@ fn an_outbox_wake_up_inside_the_request_transaction_waits_for_the_commit() {
             .redis
             .borrow()
             .iter()
-            .filter(|c| matches!(c, RedisCommand::Publish { .. }))
+            .filter(|c| {
+                matches!(
+                    c,
+                    RedisCommand::Publish { .. } | RedisCommand::PublishOnce { .. }
+                )
+            })
             .count()
     };
     block_on(ctx.db().unwrap().transaction(async |_: &Db| {

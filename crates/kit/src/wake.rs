@@ -13,6 +13,13 @@
 //!   due ([`invocation_key`]).
 //! - Keys `souk:durable:relaying:<module>` and `souk:durable:relay-again:<module>`: the durable
 //!   component's one-relay-per-module lease and its "go round again" flag.
+//! - Key `souk:wake:pending:<module>` ([`pending_key`]): an outbox wake-up of the module is
+//!   published and its relay has not started yet. An outbox write publishes only when it sets
+//!   the key, so a burst of writes (a bulk upload) sends one wake-up, not one each — under Spin
+//!   the redis trigger hands wake-ups over one at a time, and hundreds queued delayed every
+//!   other module's. Safe: the relay deletes the key before it reads the outbox, so a write
+//!   that found the key set committed before that read, and is relayed by it. A key whose
+//!   wake-up was lost expires after [`PENDING_MS`], and the sweep relays meanwhile.
 
 use uuid::Uuid;
 
@@ -31,6 +38,12 @@ pub const SWEEP_INTERVAL_MS: i64 = 5_000;
 /// Prefix of the keys whose expiry wakes an invocation.
 const INVOCATION_KEY_PREFIX: &str = "souk:wake:";
 
+/// Prefix of the key that says a module's outbox wake-up is pending.
+const PENDING_PREFIX: &str = "souk:wake:pending:";
+
+/// How long a pending outbox wake-up holds back others, at most.
+pub const PENDING_MS: i64 = 2_000;
+
 /// Prefix of a module's relay lease.
 const RELAYING_PREFIX: &str = "souk:durable:relaying:";
 
@@ -40,6 +53,12 @@ const RELAY_AGAIN_PREFIX: &str = "souk:durable:relay-again:";
 /// The key whose expiry wakes invocation `id` of `module`.
 pub fn invocation_key(module: &str, id: Uuid) -> String {
     format!("{INVOCATION_KEY_PREFIX}{module}/{id}")
+}
+
+/// The key that says an outbox wake-up of `module` is pending: set by the write that
+/// publishes it, deleted by the relay before it reads the outbox.
+pub fn pending_key(module: &str) -> String {
+    format!("{PENDING_PREFIX}{module}")
 }
 
 /// The lease the durable component holds while it relays `module`'s outbox.
@@ -111,7 +130,9 @@ pub fn arm_sweep(ctx: &Ctx) {
 
 /// Asks the durable component to relay `ctx.module`'s outbox now.
 pub fn relay_outbox(ctx: &Ctx) {
-    let publish = RedisCommand::Publish {
+    let publish = RedisCommand::PublishOnce {
+        pending: pending_key(ctx.module),
+        ms: PENDING_MS,
         channel: CHANNEL.to_string(),
         message: ctx.module.to_string(),
     };
