@@ -170,7 +170,10 @@ pub fn engine(cache_dir: &Path) -> anyhow::Result<Engine> {
     config.wasm_component_model(true);
     config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling()));
     let mut cache = wasmtime::CacheConfig::new();
-    cache.with_directory(cache_dir);
+    // wasmtime refuses a relative cache directory (an app started from its own folder with
+    // `souk-host up` has `./.spin/…`), so it is made absolute against the working directory.
+    let cache_dir = std::path::absolute(cache_dir).unwrap_or_else(|_| cache_dir.to_path_buf());
+    cache.with_directory(&cache_dir);
     match wasmtime::Cache::new(cache) {
         Ok(cache) => {
             config.cache(Some(cache));
