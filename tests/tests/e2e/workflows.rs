@@ -275,7 +275,7 @@ async fn an_interrupted_rollback_resumes_without_undoing_anything_twice() {
 }
 
 #[tokio::test]
-async fn a_timer_fires_within_a_second_of_its_due_time() {
+async fn a_timer_fires_at_its_due_time_woken_by_its_key_not_the_sweep() {
     let due = now_ms() + 2_000;
     let outcome = start("timer", json!({ "at_ms": due })).await;
     let id = id_of(&outcome);
@@ -285,8 +285,11 @@ async fn a_timer_fires_within_a_second_of_its_due_time() {
 
     let done = until_status(id, "completed", Duration::from_secs(10)).await;
     let fired = done["output"]["fired_at_ms"].as_i64().unwrap();
+    // Within 2 s: the timer key's expiry woke it, not the sweep (every 5 s). Redis expires
+    // keys in sampled cycles, so on a loaded machine the event can trail the due time by more
+    // than a second (1.1 s seen once in the full suite).
     assert!(
-        (due..due + 1_000).contains(&fired),
+        (due..due + 2_000).contains(&fired),
         "fired {} ms after its due time",
         fired - due
     );
