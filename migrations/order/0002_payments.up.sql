@@ -17,8 +17,9 @@
 --   was refused; an audit trail of what each gateway said, in arrival order
 -- payment_refund
 --   reference           unique per refund; a retried refund request finds its row by it
---   status              pending while the gateway is asked, then done or failed; a pending
---                       one counts against what can still be refunded
+--   status              done, or pending while the gateway, having accepted it, finishes;
+--                       both count against what can still be refunded (a refund the gateway
+--                       refused is never stored: it fails in its Idempotency-Key's transaction)
 CREATE TABLE "order".payment_attempt (
     id                 uuid PRIMARY KEY,
     reference          text NOT NULL CONSTRAINT payment_attempt_reference_key UNIQUE,
@@ -69,7 +70,7 @@ CREATE TABLE "order".payment_refund (
     amount_minor   int8 NOT NULL CONSTRAINT payment_refund_amount_positive
                        CHECK (amount_minor > 0),
     status         text NOT NULL DEFAULT 'pending' CONSTRAINT payment_refund_status_known
-                       CHECK (status IN ('pending', 'done', 'failed')),
+                       CHECK (status IN ('pending', 'done')),
     reason         text NOT NULL,
     requested_by   text NOT NULL,
     transaction_id text,

@@ -11,10 +11,12 @@
 //!   `POST /internal/payments/:id/reconcile` (the gateway asked), and
 //!   `POST /internal/payments/:id/refunds`.
 //!
-//! A refund is recorded pending (under a lock of the attempt, so concurrent refunds never
-//! give back more than was paid) before the gateway is asked, and settled after; a gateway
-//! that cannot be reached leaves it pending, and a retry under the same `Idempotency-Key`
-//! asks again with the same refund reference.
+//! A refund runs in its `Idempotency-Key`'s transaction under a lock of the attempt, so
+//! concurrent refunds are decided one after the other and never give back more than was paid.
+//! The gateway is asked with a refund reference derived from the key: a refund the gateway
+//! refused or could not be asked about stores nothing, and its retry asks again under the same
+//! reference, which the gateway does not refund twice. One the gateway accepted but has not
+//! finished stays `pending`, counted against what is left.
 
 use chrono::{Duration, Utc};
 use contracts::order::{
@@ -217,10 +219,7 @@ pub async fn reconcile(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let status = gateway.query(&gateways::StatusRequest {
         reference: current.reference.clone(),
         created_at_ms: current.created_at.timestamp_millis(),
-        requester_ip: ctx
-            .settings()
-            .optional("server_ip")
-            .unwrap_or_else(|| "127.0.0.1".into()),
+        requester_ip: server_ip(&ctx),
     })?;
     db.transaction(async |db: &Db| {
         let held = attempt::load(db, id, true)?;
@@ -265,6 +264,13 @@ pub async fn reconcile(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     })
     .await
     .inspect(|_| kit::outbox::wake(&ctx, outbox::SCHEMA))
+}
+
+/// The address Souk calls gateways from (`server_ip`), which VNPay's querydr and refund carry.
+fn server_ip(ctx: &Ctx) -> String {
+    ctx.settings()
+        .optional("server_ip")
+        .unwrap_or_else(|| "127.0.0.1".into())
 }
 
 fn reported(outcome: Outcome) -> Reported {
@@ -425,7 +431,7 @@ fn refund_reference(attempt: &Attempt, key: &str) -> String {
 /// `POST /internal/payments/:id/refunds` — gives back all or part of a paid attempt
 /// (`Idempotency-Key` required). 409 `refund_exceeds_payment` past what is left, 409
 /// `payment_not_paid` for an attempt that took no money; the gateway's refusal is its 422,
-/// its outage a 503 with the refund left pending for a retry.
+/// its outage a 503, and neither stores anything (a retry under the key asks again).
 pub async fn refund(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let id = ctx.param_id("id", "payment")?;
     let body: RefundPayment = json::read(&req)?;
@@ -491,35 +497,19 @@ pub async fn refund(ctx: Ctx, req: Request) -> ApiResult<Response> {
         created_at_ms: held.created_at.timestamp_millis(),
         requested_by: requested_by.clone(),
         reason: reason.clone(),
-        requester_ip: ctx
-            .settings()
-            .optional("server_ip")
-            .unwrap_or_else(|| "127.0.0.1".into()),
+        requester_ip: server_ip(&ctx),
     });
-    let (state, txn, code, failure) = match asked {
-        Ok(receipt) => {
-            let state = if receipt.done {
-                refund::State::Done
-            } else {
-                refund::State::Pending
-            };
-            (state, receipt.transaction_id, receipt.code, None)
-        }
-        Err(gateways::Error::Unavailable(m)) => {
-            return Err(gateway.error("refunding", gateways::Error::Unavailable(m)));
-        }
-        Err(e) => (
-            refund::State::Failed,
-            None,
-            "refused".to_string(),
-            Some(gateway.error("refunding", e)),
-        ),
+    let receipt = asked.map_err(|e| gateway.error("refunding", e))?;
+    let state = if receipt.done {
+        refund::State::Done
+    } else {
+        refund::State::Pending
     };
-    db.transaction(async |db: &Db| refund::set_state(db, pending.id, state, txn.as_deref(), &code))
-        .await?;
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    let txn = receipt.transaction_id;
+    db.transaction(async |db: &Db| {
+        refund::set_state(db, pending.id, state, txn.as_deref(), &receipt.code)
+    })
+    .await?;
     let settled = refund::Refund {
         state,
         transaction_id: txn,
@@ -540,7 +530,6 @@ fn refund_answer(a: &Attempt, r: &refund::Refund) -> RefundAnswer {
         status: match r.state {
             refund::State::Pending => RefundStatus::Pending,
             refund::State::Done => RefundStatus::Done,
-            refund::State::Failed => RefundStatus::Failed,
         },
         transaction_id: r.transaction_id.clone(),
     }

@@ -99,10 +99,9 @@ pub struct RefundPayment {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RefundStatus {
-    /// The gateway has not confirmed it yet.
+    /// The gateway accepted it and has not finished yet.
     Pending,
     Done,
-    Failed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -193,7 +193,7 @@ const COLUMNS: &str = "SELECT a.id, a.reference, a.owner, a.gateway, a.method, a
                        a.currency, a.status, a.next_step, a.transaction_id, \
                        (SELECT COALESCE(sum(r.amount_minor), 0)::int8 \
                         FROM \"order\".payment_refund r \
-                        WHERE r.attempt_id = a.id AND r.status <> 'failed') AS refunded_minor, \
+                        WHERE r.attempt_id = a.id) AS refunded_minor, \
                        a.created_at AT TIME ZONE 'UTC' AS created_at, \
                        a.expires_at AT TIME ZONE 'UTC' AS expires_at, \
                        a.settled_at AT TIME ZONE 'UTC' AS settled_at \

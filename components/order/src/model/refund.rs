@@ -1,5 +1,5 @@
-//! `"order".payment_refund`: refunds of paid attempts. A refund is recorded pending before
-//! the gateway is asked, so what is being refunded counts against what can still be.
+//! `"order".payment_refund`: refunds of paid attempts, done or still pending at the gateway;
+//! both count against what can still be refunded.
 
 use kit::db::{Db, FromRow, Row, optional_text, text, uuid};
 use kit::{ApiError, ApiResult};
@@ -9,7 +9,6 @@ use uuid::Uuid;
 pub enum State {
     Pending,
     Done,
-    Failed,
 }
 
 impl State {
@@ -17,7 +16,6 @@ impl State {
         match self {
             State::Pending => "pending",
             State::Done => "done",
-            State::Failed => "failed",
         }
     }
 
@@ -25,7 +23,6 @@ impl State {
         match s {
             "pending" => Ok(State::Pending),
             "done" => Ok(State::Done),
-            "failed" => Ok(State::Failed),
             other => Err(ApiError::internal(format_args!(
                 "unknown refund status `{other}`"
             ))),
