@@ -1,7 +1,7 @@
-//! `/api/v1/account/contacts…` and `/internal/contacts/default`: contacts (delivery addresses),
+//! `/api/v1/account/contacts…` and `/internal/contacts/…`: contacts (delivery addresses),
 //! which only their owner sees or changes. The first contact becomes the default; deleting the
 //! default moves it to the oldest remaining one; the last contact cannot be deleted. Other
-//! modules read accounts' default contacts in batches.
+//! modules read accounts' default contacts in batches, and one contact of an account by id.
 //!
 //! An address is geocoded through common when it is written ([`locate`]), before any lock is
 //! taken: a contact stores where its address is and in which country, and an address the
@@ -19,6 +19,7 @@ use kit::patch::Field;
 use kit::validate::{CountryCode, Phone};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::model::contact::{self, ContactChanges, NewContact};
 use crate::model::{Lock, account};
@@ -250,4 +251,21 @@ pub async fn defaults(ctx: Ctx, req: Request) -> ApiResult<Response> {
             })
             .collect(),
     })
+}
+
+/// The `account_id` query parameter, the account a contact must belong to: 422 `validation`
+/// when it is missing or not a UUID.
+fn account_id(ctx: &Ctx) -> ApiResult<Uuid> {
+    ctx.query("account_id")
+        .and_then(|s| Uuid::parse_str(&s).ok())
+        .ok_or_else(|| ApiError::validation("account_id: a UUID"))
+}
+
+/// `GET /internal/contacts/:id?account_id=` — the contact, when it is that account's; 404
+/// `contact_not_found` otherwise, also when it is another account's.
+pub async fn owned(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let owner = account_id(&ctx)?;
+    let id = ctx.param_id("id", "contact")?;
+    let found = contact::load(ctx.db()?, owner, id, Lock::None)?;
+    json::ok(&Contact::from(found))
 }

@@ -9,10 +9,11 @@
 //! - [`me`]: the signed-in account's profile and country.
 //! - [`accounts`]: other accounts' public profiles, and accounts as other modules read them
 //!   (internal: batch, currency).
-//! - [`contacts`]: delivery addresses and the default one (internal: accounts' defaults).
+//! - [`contacts`]: delivery addresses and the default one (internal: accounts' defaults, an
+//!   account's contact by id).
 //! - [`favorites`]: favourite products (internal: the check catalog flags its cards with).
 //! - [`notifications`]: the account's notifications (internal: other modules create them).
-//! - [`wallet`]: balance and ledger (internal: exactly-once credits and debits).
+//! - [`wallet`]: balance and ledger (internal: the balance, exactly-once credits and debits).
 //! - [`payment_methods`]: saved provider references, never card numbers.
 //! - [`suspensions`]: operators (admin token) suspend and reinstate accounts, ending their
 //!   sessions and live access tokens.
@@ -108,8 +109,10 @@ pub fn router() -> Router {
         .post("/internal/accounts/batch", accounts::batch)
         .unkeyed()
         .get("/internal/accounts/:id/currency", accounts::currency)
+        .get("/internal/accounts/:id/wallet", wallet::balance)
         .post("/internal/contacts/default", contacts::defaults)
         .unkeyed()
+        .get("/internal/contacts/:id", contacts::owned)
         .post("/internal/favorites/check", favorites::check)
         .unkeyed()
         .post("/internal/notifications", notifications::create)

@@ -1,11 +1,12 @@
-//! `/api/v1/account/wallet…` and `/internal/wallet/…`: the wallet, a balance in the account's
-//! currency and its append-only ledger. Other modules credit and debit it through the internal
-//! routes, exactly once per `Idempotency-Key` (the router keeps the key); a debit never takes
-//! less than asked and never leaves the balance negative, however many race; and it is in the
-//! wallet's currency, checked under the wallet's lock, which a change of country takes too.
+//! `/api/v1/account/wallet…`, `/internal/accounts/:id/wallet` and `/internal/wallet/…`: the
+//! wallet, a balance in the account's currency and its append-only ledger. Other modules read
+//! the balance and credit and debit it through the internal routes, the movements exactly once
+//! per `Idempotency-Key` (the router keeps the key); a debit never takes less than asked and
+//! never leaves the balance negative, however many race; and it is in the wallet's currency,
+//! checked under the wallet's lock, which a change of country takes too.
 
 use contracts::account::{
-    WalletEntry, WalletEntryKind, WalletMovementAnswer, WalletMovementRequest,
+    WalletBalanceAnswer, WalletEntry, WalletEntryKind, WalletMovementAnswer, WalletMovementRequest,
 };
 use kit::db::Db;
 use kit::page::{self, PageRequest};
@@ -43,6 +44,18 @@ pub async fn entries(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let rows = wallet_entry::page(ctx.db()?, user.sub, &request)?;
     let items: Vec<WalletEntry> = rows.into_iter().map(WalletEntry::from).collect();
     json::ok(&request.page(items, |e| e.id))
+}
+
+/// `GET /internal/accounts/:id/wallet` — another module's view of the balance; 404
+/// `account_not_found` for an unknown account.
+pub async fn balance(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let id = ctx.param_id("id", "account")?;
+    let wallet = wallet::load(ctx.db()?, id, Lock::None)?;
+    json::ok(&WalletBalanceAnswer {
+        account_id: id,
+        balance: wallet.balance,
+        currency: wallet.currency.as_str().to_string(),
+    })
 }
 
 /// A movement, validated.

@@ -2,7 +2,9 @@
 //!
 //! - `POST /internal/accounts/batch`: [`AccountsBatchRequest`] → [`AccountsBatchAnswer`].
 //! - `GET /internal/accounts/:id/currency`: no body → [`CurrencyAnswer`].
+//! - `GET /internal/accounts/:id/wallet`: no body → [`WalletBalanceAnswer`].
 //! - `POST /internal/contacts/default`: [`DefaultContactsRequest`] → [`DefaultContactsAnswer`].
+//! - `GET /internal/contacts/:id?account_id=`: no body → [`Contact`], when it is that account's.
 //! - `POST /internal/favorites/check`: [`FavoritesCheckRequest`] → [`FavoritesCheckAnswer`].
 //! - `POST /internal/notifications`: [`NotificationRequest`] → [`NotificationAnswer`], sent
 //!   through an outbox.
@@ -78,6 +80,19 @@ pub struct CurrencyAnswer {
     pub currency: String,
 }
 
+/// `GET /internal/accounts/:id/wallet`: the balance of the account's wallet, read without its
+/// lock. It is a snapshot, not a promise: a caller about to spend it debits through
+/// `/internal/wallet/debit`, which checks the balance again under the lock.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WalletBalanceAnswer {
+    /// The account.
+    pub account_id: Uuid,
+    /// Minor units of `currency`, 0 or above.
+    pub balance: i64,
+    /// ISO 4217 code of the wallet's currency, the one its account's country implies.
+    pub currency: String,
+}
+
 /// `POST /internal/contacts/default`: the default contacts of 1 to 500 accounts, read in one
 /// query.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,8 +118,8 @@ pub struct DefaultContact {
     pub contact: Contact,
 }
 
-/// A contact: a delivery address with the name and phone to deliver to. Also the body of
-/// account's public contact routes.
+/// A contact: a delivery address with the name and phone to deliver to. The answer of
+/// `GET /internal/contacts/:id`, and also the body of account's public contact routes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Contact {
     /// The contact.
