@@ -1,12 +1,14 @@
 //! Accounts through the real stack, one file per resource: registration and sign-in
 //! ([`auth`]), the client address the limits count ([`addresses`]), profiles and the country
-//! rule ([`profile`]), the wallet, contacts, favourites, notifications and payment methods. The
-//! helpers every file uses are here.
+//! rule ([`profile`]), the wallet, contacts, favourites, notifications and payment methods,
+//! and the reads other modules make of them ([`internal_reads`]). The helpers every file uses
+//! are here.
 
 mod addresses;
 mod auth;
 mod contacts;
 mod favorites;
+mod internal_reads;
 mod notifications;
 mod payment_methods;
 mod profile;
