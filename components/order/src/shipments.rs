@@ -22,7 +22,6 @@ use kit::db::Db;
 use kit::time::rfc3339 as stamp;
 use kit::validate::Currency;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::carrier::{self, State, Tracking, carrier as provider};
@@ -130,10 +129,7 @@ pub async fn quote(_ctx: Ctx, req: Request) -> ApiResult<Response> {
 
 /// The id of the booking `owner` makes under `key`: the same for a retry.
 fn booking_id(owner: &str, key: &str) -> Uuid {
-    let digest = Sha256::digest(format!("shipment:{owner}:{key}").as_bytes());
-    let mut bytes = [0_u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+    kit::ids::derived(&format!("shipment:{owner}:{key}"))
 }
 
 /// `POST /internal/shipments` — 201 the booked shipment (`Idempotency-Key` required).
