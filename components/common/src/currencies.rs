@@ -17,13 +17,12 @@
 //! buys of `c` (the base's own rate is 1) and `d(c)` the ISO 4217 exponent of `c`.
 
 use chrono::{Duration, Utc};
+use contracts::common::{Amount, ConvertAnswer, ConvertRequest};
 use kit::db::Db;
 use kit::time::rfc3339 as stamp;
 use kit::validate::Currency;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
-use serde::Deserialize;
 use serde_json::json;
-use uuid::Uuid;
 
 use protocols::rates::Rate;
 
@@ -147,17 +146,6 @@ fn decimal(units: i128) -> String {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ConvertRequest {
-    amount_minor: i64,
-    from: String,
-    to: String,
-    /// Convert by this snapshot (a checkout's); the latest fresh one when omitted.
-    #[serde(default)]
-    snapshot_id: Option<Uuid>,
-}
-
 /// `POST /internal/rates/convert` — `{amount_minor, currency, snapshot_id, from, to}`; 422
 /// `currency_not_quoted`, 503 `rates_unavailable`.
 pub async fn convert_route(ctx: Ctx, req: Request) -> ApiResult<Response> {
@@ -183,18 +171,22 @@ pub async fn convert_route(ctx: Ctx, req: Request) -> ApiResult<Response> {
             ),
         )
     })?;
-    json::ok(&json!({
-        "amount_minor": amount,
-        "currency": to.as_str(),
-        "from": { "amount_minor": body.amount_minor, "currency": from.as_str() },
-        "snapshot_id": snapshot.id,
-    }))
+    json::ok(&ConvertAnswer {
+        amount_minor: amount,
+        currency: to.as_str().to_string(),
+        from: Amount {
+            amount_minor: body.amount_minor,
+            currency: from.as_str().to_string(),
+        },
+        snapshot_id: snapshot.id,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+    use uuid::Uuid;
 
     fn snapshot() -> Snapshot {
         Snapshot {
