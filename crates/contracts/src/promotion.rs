@@ -7,8 +7,9 @@
 //! - `POST /internal/redemptions/:reference/cashback`: no body → [`RedemptionAnswer`], sent by
 //!   order when every payout of the checkout was released: the redemption's cashback is
 //!   credited to the buyer's wallet, once.
-//! - `POST /internal/quote`: [`QuoteRequest`] → the quote (as `POST /api/v1/promotion/quote`
-//!   answers it), for lines whose seller, product, category and price the caller knows.
+//! - `POST /internal/quote`: [`QuoteRequest`] → [`QuoteAnswer`] (as `POST
+//!   /api/v1/promotion/quote` answers it), for lines whose seller, product, category and price
+//!   the caller knows.
 //! - `POST /internal/quote/cards`: [`CardsRequest`] → [`CardsAnswer`], the price of one unit
 //!   of each SKU under the automatic promotions running now: the promoted prices catalog
 //!   stores when it reprices, which its cards, detail, price filter and sorts read.
@@ -141,6 +142,69 @@ pub struct QuoteShipment {
     pub seller_id: Uuid,
     /// Minor units of the cart's currency, 0 or more.
     pub amount_minor: i64,
+}
+
+/// What promotion answers a [`QuoteRequest`]: what a cart pays. `subtotal_minor −
+/// discount_minor + shipping_minor − shipping_discount_minor = total_minor`, exactly. The
+/// fields a caller acts on; promotion's engine (`rules::engine::Quote`) answers more, and a
+/// test there reads its answer as this type.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteAnswer {
+    /// The cart's currency.
+    pub currency: String,
+    /// The lines, in the cart's order.
+    pub lines: Vec<QuotedLine>,
+    /// The shipments, in the cart's order.
+    pub shipping: Vec<QuotedShipment>,
+    /// Promotions that applied, in the order they applied.
+    pub applied: Vec<AppliedPromotion>,
+    /// Codes the cart carries that match no promotion, as typed.
+    pub unknown_codes: Vec<String>,
+    /// The lines before promotions.
+    pub subtotal_minor: i64,
+    /// Off the lines.
+    pub discount_minor: i64,
+    /// Shipping before promotions.
+    pub shipping_minor: i64,
+    /// Off shipping.
+    pub shipping_discount_minor: i64,
+    /// What is paid.
+    pub total_minor: i64,
+    /// What is credited later.
+    pub cashback_minor: i64,
+}
+
+/// A line as priced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedLine {
+    pub sku_id: Uuid,
+    pub quantity: i64,
+    /// One unit before promotions.
+    pub unit_price_minor: i64,
+    /// What promotions took off the line.
+    pub discount_minor: i64,
+    /// What the line pays.
+    pub final_minor: i64,
+}
+
+/// A seller's shipping as priced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedShipment {
+    pub seller_id: Uuid,
+    /// Before promotions.
+    pub original_minor: i64,
+    /// What promotions took off.
+    pub discount_minor: i64,
+    /// What is paid.
+    pub final_minor: i64,
+}
+
+/// A promotion that applied: what it took off lines and shipping, and what it credits later.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedPromotion {
+    pub promotion_id: Uuid,
+    pub discount_minor: i64,
+    pub cashback_minor: i64,
 }
 
 /// Most SKUs one cards quote prices.

@@ -697,3 +697,20 @@ fn a_sellers_winner_and_the_platforms_compound_on_one_line() {
     let shares: Vec<_> = q.lines[0].applied.iter().map(|s| s.amount_minor).collect();
     assert_eq!(shares, [100, 90]);
 }
+
+#[test]
+fn the_answer_reads_as_the_contract_checkout_decodes() {
+    let order = offer(
+        1,
+        json!({"type": "fixed", "amount_minor": 50_000, "per": "order"}),
+    );
+    let c = ship(cart(vec![line(1, A, 1_000_000, 2)]), A, 30_000);
+    let q = quote(&c, &[order, pct(2, 10)], now());
+    let read: contracts::promotion::QuoteAnswer =
+        serde_json::from_value(serde_json::to_value(&q).unwrap()).unwrap();
+    assert_eq!(read.total_minor, q.total_minor);
+    assert_eq!(read.lines[0].final_minor, q.lines[0].final_minor);
+    assert_eq!(read.shipping[0].final_minor, 30_000);
+    let applied: Vec<_> = read.applied.iter().map(|a| a.discount_minor).collect();
+    assert_eq!(applied, [200_000, 50_000]);
+}
