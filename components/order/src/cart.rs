@@ -12,10 +12,8 @@
 //! so concurrent additions never pass the limits. Prices and availability are read from
 //! catalog and inventory each time, in one batch call each, never stored in the cart.
 
-use std::collections::HashMap;
-
-use contracts::catalog::{SkuSummary, SkusBatchAnswer, SkusBatchRequest};
-use contracts::inventory::{Availability, AvailabilityAnswer, AvailabilityRequest};
+use contracts::catalog::SkuSummary;
+use contracts::inventory::Availability;
 use kit::db::Db;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::Deserialize;
@@ -23,42 +21,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::model::cart::{self, Line, MAX_LINES, MAX_QUANTITY};
+use crate::peers;
 
 fn quantity(n: i64) -> ApiResult<i32> {
     i32::try_from(n)
         .ok()
         .filter(|n| (1..=MAX_QUANTITY).contains(n))
         .ok_or_else(|| ApiError::validation(format!("quantity: 1 to {MAX_QUANTITY}")))
-}
-
-async fn skus(ctx: &Ctx, ids: Vec<Uuid>) -> ApiResult<HashMap<Uuid, SkuSummary>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let answer: SkusBatchAnswer = ctx
-        .internal("catalog")
-        .post(
-            "/internal/skus/batch",
-            &SkusBatchRequest { sku_ids: ids },
-            None,
-        )
-        .await?;
-    Ok(answer.items.into_iter().map(|s| (s.sku_id, s)).collect())
-}
-
-async fn stock(ctx: &Ctx, ids: Vec<Uuid>) -> ApiResult<HashMap<Uuid, Availability>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let answer: AvailabilityAnswer = ctx
-        .internal("inventory")
-        .post(
-            "/internal/availability",
-            &AvailabilityRequest { sku_ids: ids },
-            None,
-        )
-        .await?;
-    Ok(answer.items.into_iter().map(|a| (a.sku_id, a)).collect())
 }
 
 /// Why a line cannot be bought now, if it cannot.
@@ -88,8 +57,8 @@ fn unavailable(
 async fn view(ctx: &Ctx, buyer: Uuid) -> ApiResult<Value> {
     let lines = cart::lines(ctx.db()?, buyer)?;
     let ids: Vec<Uuid> = lines.iter().map(|l| l.sku_id).collect();
-    let skus = skus(ctx, ids.clone()).await?;
-    let stock = stock(ctx, ids).await?;
+    let skus = peers::skus(&ctx.internal("catalog"), ids.clone()).await?;
+    let stock = peers::stock(&ctx.internal("inventory"), ids).await?;
     let mut groups: Vec<(Uuid, String, Vec<Value>, i64)> = Vec::new();
     let mut unknown = Vec::new();
     for line in &lines {
@@ -151,7 +120,7 @@ struct AddRequest {
 /// Refuses what no cart may hold: a SKU catalog does not have (404), one not for sale (409
 /// `sku_unavailable`), the buyer's own product (422 `own_product`).
 async fn buyable(ctx: &Ctx, buyer: Uuid, sku: Uuid) -> ApiResult<()> {
-    let found = skus(ctx, vec![sku]).await?;
+    let found = peers::skus(&ctx.internal("catalog"), vec![sku]).await?;
     let sku = found
         .get(&sku)
         .ok_or_else(|| ApiError::not_found("sku_not_found", format!("no SKU {sku}")))?;
