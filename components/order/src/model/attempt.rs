@@ -6,6 +6,8 @@ use kit::db::{Db, FromRow, Row, json, micros, optional_text, text, uuid};
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
 
+use super::{checkout, outbox};
+
 /// Where an attempt stands: pending, then settled once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -240,6 +242,32 @@ pub fn set_state(
         ],
     )?;
     Ok(())
+}
+
+/// Settles `a` in `state` from a gateway's word (a callback, or the gateway asked): money
+/// taken too late is refunded through the outbox, and a checkout that owns the attempt is told
+/// ([`checkout::nudge`]). Returns the invocations to wake after the commit.
+pub fn record_settlement(
+    db: &Db,
+    a: &Attempt,
+    state: State,
+    transaction_id: Option<&str>,
+    code: &str,
+) -> ApiResult<Vec<Uuid>> {
+    set_state(db, a.id, state, transaction_id, code)?;
+    if state == State::PaidLate {
+        outbox::refund_late_payment(db, a.id)?;
+    }
+    match checkout::of_owner(&a.owner) {
+        Some(id) => checkout::nudge(db, id),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The newest attempt of `owner`, if it has one.
+pub fn latest_of(db: &Db, owner: &str) -> ApiResult<Option<Attempt>> {
+    let sql = format!("{COLUMNS} WHERE a.owner = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT 1");
+    db.fetch_optional(&sql, &[text(owner)])
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ pub const MAX_QUANTITY: i32 = 99;
 /// The most lines one cart holds.
 pub const MAX_LINES: i64 = 100;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     pub sku_id: Uuid,
     pub quantity: i32,
@@ -97,5 +97,28 @@ pub fn clear(db: &Db, buyer: Uuid) -> ApiResult<()> {
         "DELETE FROM \"order\".cart_line WHERE buyer_id = $1",
         &[uuid(buyer)],
     )?;
+    Ok(())
+}
+
+/// Takes the lines of `skus` out of `buyer`'s cart (they are being checked out); the lines
+/// taken, to put back should the checkout end without payment.
+pub fn take(db: &Db, buyer: Uuid, skus: &[Uuid]) -> ApiResult<Vec<Line>> {
+    let set = db.query(
+        "DELETE FROM \"order\".cart_line WHERE buyer_id = $1 \
+         AND sku_id = ANY($2::text[]::uuid[]) RETURNING sku_id, quantity",
+        &[uuid(buyer), kit::db::uuids(skus)],
+    )?;
+    kit::db::rows(&set).map(|r| Line::from_row(&r)).collect()
+}
+
+/// Puts `lines` back into `buyer`'s cart, each unless the buyer has added that SKU again since.
+pub fn put_back(db: &Db, buyer: Uuid, lines: &[Line]) -> ApiResult<()> {
+    for l in lines {
+        db.execute(
+            "INSERT INTO \"order\".cart_line (buyer_id, sku_id, quantity) VALUES ($1, $2, $3) \
+             ON CONFLICT (buyer_id, sku_id) DO NOTHING",
+            &[uuid(buyer), uuid(l.sku_id), l.quantity.into()],
+        )?;
+    }
     Ok(())
 }

@@ -2,6 +2,9 @@
 //! decoding and its named queries. Every SQL statement of the module is here.
 //!
 //! - [`cart`]: buyers' cart lines.
+//! - [`checkout`]: checkouts, their items and their shipping, and how the buyer's asks reach
+//!   the checkout workflow.
+//! - [`ledger`]: the money taken for checkouts and given back.
 //! - [`attempt`]: payment attempts, where each stands, and the rule that settles one from a
 //!   gateway's notice.
 //! - [`callback`]: every callback a gateway sent, and the verdict it got.
@@ -13,6 +16,10 @@
 pub mod attempt;
 pub mod callback;
 pub mod cart;
+pub mod checkout;
+pub mod ledger;
 pub mod outbox;
 pub mod refund;
 pub mod shipment;
+
+pub use outbox::SCHEMA;

@@ -5,7 +5,10 @@
 //!   its attempt was given up (`paid_late`): the money goes back to the buyer without anyone
 //!   asking. Its key is the attempt's, so it is refunded once however often it is relayed; a
 //!   gateway that makes no refunds (SePay) dead-letters it, where operators see it.
+//! - to account, `POST /internal/notifications`: a checkout paid (to its buyer), items to
+//!   confirm (to each of its sellers).
 
+use contracts::account::NotificationRequest;
 use contracts::order::RefundPayment;
 use kit::ApiResult;
 use kit::db::Db;
@@ -27,6 +30,17 @@ pub fn refund_late_payment(db: &Db, attempt: Uuid) -> ApiResult<()> {
             requested_by: "system".to_string(),
         },
         key: format!("order:late-refund:{attempt}"),
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
+}
+
+/// Sends `notification` to account under `key` (derived from its cause, so once).
+pub fn notify(db: &Db, key: &str, notification: &NotificationRequest) -> ApiResult<()> {
+    let message = Message {
+        target: "account",
+        path: "/internal/notifications",
+        body: notification,
+        key: key.to_string(),
     };
     kit::outbox::enqueue(db, SCHEMA, &message)
 }
