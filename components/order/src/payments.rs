@@ -34,7 +34,7 @@ use crate::model::attempt::{self, Attempt, Reported, State, Verdict};
 use crate::model::{callback, outbox, refund};
 
 /// The shortest and longest an attempt stays payable, and the default.
-const MIN_EXPIRY_SECS: i64 = 60;
+const MIN_EXPIRY_SECS: i64 = 10;
 const MAX_EXPIRY_SECS: i64 = 86_400;
 const DEFAULT_EXPIRY_SECS: i64 = 900;
 
@@ -238,16 +238,14 @@ pub async fn reconcile(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         );
         match verdict {
             Verdict::Accepted(Some(state)) => {
-                attempt::set_state(
+                let woken = attempt::record_settlement(
                     db,
-                    id,
+                    &held,
                     state,
                     status.transaction_id.as_deref(),
                     &status.code,
                 )?;
-                if state == State::PaidLate {
-                    outbox::refund_late_payment(db, id)?;
-                }
+                kit::workflow::wake_now(&ctx, &woken);
             }
             Verdict::AmountMismatch => {
                 return Err(ApiError::conflict(
@@ -359,16 +357,14 @@ pub async fn callback(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     );
                     let v = match v {
                         Verdict::Accepted(Some(state)) => {
-                            attempt::set_state(
+                            let woken = attempt::record_settlement(
                                 db,
-                                a.id,
+                                a,
                                 state,
                                 notice.transaction_id.as_deref(),
                                 &notice.code,
                             )?;
-                            if state == State::PaidLate {
-                                outbox::refund_late_payment(db, a.id)?;
-                            }
+                            kit::workflow::wake_now(&ctx, &woken);
                             gateways::Verdict::Accepted
                         }
                         Verdict::Accepted(None) => gateways::Verdict::Accepted,
