@@ -1,0 +1,378 @@
+//! Pure decisions of checkout, tested natively: how a contact's address reads as a carrier's,
+//! what one seller's parcel weighs and measures, how a total is split between the wallet, a
+//! gateway and cash on delivery, and what a waiting checkout does next.
+
+use chrono::{DateTime, Utc};
+use contracts::order::Address;
+use kit::{ApiError, ApiResult};
+use uuid::Uuid;
+
+/// A contact's one-line address (`street, ward, district, province`, as Vietnamese addresses
+/// are written) as a carrier takes it. The last part is the province, the one before it the
+/// district, the one before that the ward when there are four or more parts; the rest is the
+/// street. Fewer than three parts cannot be delivered to: 422 `address_incomplete`.
+pub fn postal_address(field: &str, text: &str, country: &str) -> ApiResult<Address> {
+    let parts: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let n = parts.len();
+    if n < 3 {
+        return Err(ApiError::unprocessable(
+            "address_incomplete",
+            format!("{field}: a carrier needs `street, ward, district, province` (got {n} parts)"),
+        ));
+    }
+    let (street, ward) = if n >= 4 {
+        (parts[..n - 3].join(", "), parts[n - 3].to_string())
+    } else {
+        (parts[0].to_string(), String::new())
+    };
+    Ok(Address {
+        street,
+        ward,
+        district: parts[n - 2].to_string(),
+        province: parts[n - 1].to_string(),
+        country: country.to_string(),
+    })
+}
+
+/// What a unit weighs when its seller gave no weight.
+pub const DEFAULT_UNIT_GRAMS: u32 = 500;
+/// A side of a unit whose seller gave no size, in millimetres.
+pub const DEFAULT_SIDE_MM: u32 = 100;
+/// The longest side a parcel may have; a stack of units is cut to it.
+pub const MAX_SIDE_MM: u32 = 3_000;
+
+/// One SKU of a seller's parcel: units, and the weight and size the seller gave.
+#[derive(Clone, Copy, Debug)]
+pub struct Packed {
+    pub quantity: u32,
+    pub weight_grams: Option<i32>,
+    pub length_cm: Option<i32>,
+    pub width_cm: Option<i32>,
+    pub height_cm: Option<i32>,
+}
+
+/// A parcel's weight and sides in grams and millimetres.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Measured {
+    pub weight_grams: u32,
+    pub length_mm: u32,
+    pub width_mm: u32,
+    pub height_mm: u32,
+}
+
+fn side_mm(cm: Option<i32>) -> u32 {
+    cm.and_then(|c| u32::try_from(c).ok())
+        .filter(|c| *c > 0)
+        .map_or(DEFAULT_SIDE_MM, |c| c.saturating_mul(10))
+}
+
+/// One seller's units packed as one parcel: weights add up, units stack on their height, the
+/// parcel is as long and wide as its longest and widest unit. Missing weights and sizes count
+/// as [`DEFAULT_UNIT_GRAMS`] and [`DEFAULT_SIDE_MM`].
+pub fn pack(units: &[Packed]) -> Measured {
+    let mut m = Measured {
+        weight_grams: 0,
+        length_mm: 0,
+        width_mm: 0,
+        height_mm: 0,
+    };
+    for u in units {
+        let grams = u
+            .weight_grams
+            .and_then(|g| u32::try_from(g).ok())
+            .filter(|g| *g > 0)
+            .unwrap_or(DEFAULT_UNIT_GRAMS);
+        m.weight_grams = m
+            .weight_grams
+            .saturating_add(grams.saturating_mul(u.quantity));
+        m.length_mm = m.length_mm.max(side_mm(u.length_cm));
+        m.width_mm = m.width_mm.max(side_mm(u.width_cm));
+        m.height_mm = m
+            .height_mm
+            .saturating_add(side_mm(u.height_cm).saturating_mul(u.quantity));
+    }
+    m.height_mm = m.height_mm.min(MAX_SIDE_MM);
+    m
+}
+
+/// How the buyer pays what the wallet does not.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rest {
+    /// Nothing else: the wallet must cover it all.
+    Nothing,
+    /// Through a gateway of order's slots.
+    Gateway { id: String, method: String },
+    /// In cash to the courier.
+    CashOnDelivery,
+}
+
+/// A checkout's total split: wallet + gateway + cash on delivery = total.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub wallet_minor: i64,
+    pub gateway_minor: i64,
+    pub cod_minor: i64,
+}
+
+/// Splits `total`: the wallet first (as much as `wallet_balance` covers, when the buyer asked
+/// to use it), the rest through `rest`. 422 `payment_method_required` when something is left
+/// and nothing pays it.
+pub fn split(total: i64, wallet_balance: Option<i64>, rest: &Rest) -> ApiResult<Split> {
+    let wallet = wallet_balance.map_or(0, |b| b.clamp(0, total));
+    let left = total - wallet;
+    let (gateway, cod) = match rest {
+        _ if left == 0 => (0, 0),
+        Rest::Nothing => {
+            return Err(ApiError::unprocessable(
+                "payment_method_required",
+                format!(
+                    "the wallet covers {wallet} of {total}: choose a gateway or cash on delivery \
+                     for the rest"
+                ),
+            ));
+        }
+        Rest::Gateway { .. } => (left, 0),
+        Rest::CashOnDelivery => (0, left),
+    };
+    Ok(Split {
+        wallet_minor: wallet,
+        gateway_minor: gateway,
+        cod_minor: cod,
+    })
+}
+
+/// Most payment attempts one checkout makes.
+pub const MAX_ATTEMPTS: i32 = 10;
+
+/// Where a waiting checkout's current payment attempt stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptState {
+    /// Payable until `expires_at`.
+    Pending,
+    /// Paid: the checkout is paid.
+    Paid,
+    /// Over without the money (failed, cancelled, expired, or paid too late and refunded).
+    Over,
+}
+
+/// What a waiting checkout knows when it looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Standing {
+    pub now: DateTime<Utc>,
+    pub session_expires_at: DateTime<Utc>,
+    pub cancel_requested: bool,
+    pub wants_attempt: bool,
+    pub attempts: i32,
+    /// The newest attempt: its id, state and expiry.
+    pub current: Option<(Uuid, AttemptState, DateTime<Utc>)>,
+}
+
+/// What it does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "move", rename_all = "snake_case")]
+pub enum Move {
+    /// The attempt is paid.
+    Paid { payment_id: Uuid },
+    /// Ask the gateway for a new attempt.
+    StartAttempt,
+    /// Give the pending attempt up (it expired, the session ended, or the buyer cancelled).
+    GiveUp { payment_id: Uuid },
+    /// The buyer cancelled.
+    Cancel,
+    /// The session ran out.
+    Expire,
+    /// Wait for news until `until_ms`.
+    Wait { until_ms: i64 },
+}
+
+/// The one rule of a waiting checkout. Money first: a paid attempt wins over a cancel or an
+/// expiry that came at the same time. A pending attempt is given up before the checkout ends,
+/// so that money the gateway takes for it later is `paid_late` and refunded. The first
+/// attempt starts at once; a later one when the buyer asks for a new payment URL.
+pub fn next_move(s: &Standing) -> Move {
+    let ends_ms = s.session_expires_at.timestamp_millis();
+    if let Some((id, state, expires_at)) = s.current {
+        match state {
+            AttemptState::Paid => return Move::Paid { payment_id: id },
+            AttemptState::Pending => {
+                if s.cancel_requested || s.now >= s.session_expires_at || s.now >= expires_at {
+                    return Move::GiveUp { payment_id: id };
+                }
+                return Move::Wait {
+                    until_ms: ends_ms.min(expires_at.timestamp_millis()),
+                };
+            }
+            AttemptState::Over => {}
+        }
+    }
+    if s.cancel_requested {
+        return Move::Cancel;
+    }
+    if s.now >= s.session_expires_at {
+        return Move::Expire;
+    }
+    if (s.attempts == 0 || s.wants_attempt) && s.attempts < MAX_ATTEMPTS {
+        return Move::StartAttempt;
+    }
+    Move::Wait { until_ms: ends_ms }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    #[test]
+    fn an_address_reads_from_its_last_part_backwards() {
+        let a = postal_address(
+            "delivery",
+            "45 Nguyễn Huệ, Tầng 3, Phường Bến Nghé, Quận 1, Hồ Chí Minh",
+            "VN",
+        )
+        .unwrap();
+        assert_eq!(a.street, "45 Nguyễn Huệ, Tầng 3");
+        assert_eq!(a.ward, "Phường Bến Nghé");
+        assert_eq!(a.district, "Quận 1");
+        assert_eq!(a.province, "Hồ Chí Minh");
+        let short = postal_address("d", "12 Lê Lợi, Hải Châu, Đà Nẵng", "VN").unwrap();
+        assert_eq!(
+            (short.street.as_str(), short.ward.as_str()),
+            ("12 Lê Lợi", "")
+        );
+        let e = postal_address("d", "12 Lê Lợi, , Đà Nẵng", "VN").unwrap_err();
+        assert_eq!(e.code, "address_incomplete");
+    }
+
+    #[test]
+    fn units_stack_on_their_height_and_missing_sizes_have_defaults() {
+        let m = pack(&[
+            Packed {
+                quantity: 2,
+                weight_grams: Some(300),
+                length_cm: Some(30),
+                width_cm: Some(20),
+                height_cm: Some(5),
+            },
+            Packed {
+                quantity: 1,
+                weight_grams: None,
+                length_cm: None,
+                width_cm: Some(25),
+                height_cm: None,
+            },
+        ]);
+        assert_eq!(
+            m,
+            Measured {
+                weight_grams: 2 * 300 + DEFAULT_UNIT_GRAMS,
+                length_mm: 300,
+                width_mm: 250,
+                height_mm: 2 * 50 + DEFAULT_SIDE_MM,
+            }
+        );
+        let tall = pack(&[Packed {
+            quantity: 99,
+            weight_grams: Some(10),
+            length_cm: Some(10),
+            width_cm: Some(10),
+            height_cm: Some(50),
+        }]);
+        assert_eq!(tall.height_mm, MAX_SIDE_MM);
+    }
+
+    #[test]
+    fn the_wallet_pays_first_and_the_rest_needs_a_way_to_pay() {
+        let gw = Rest::Gateway {
+            id: "vnpay".into(),
+            method: "any".into(),
+        };
+        let s = split(1000, Some(300), &gw).unwrap();
+        assert_eq!(
+            (s.wallet_minor, s.gateway_minor, s.cod_minor),
+            (300, 700, 0)
+        );
+        let all = split(1000, Some(5000), &Rest::Nothing).unwrap();
+        assert_eq!((all.wallet_minor, all.gateway_minor), (1000, 0));
+        let cod = split(1000, None, &Rest::CashOnDelivery).unwrap();
+        assert_eq!((cod.wallet_minor, cod.cod_minor), (0, 1000));
+        let e = split(1000, Some(999), &Rest::Nothing).unwrap_err();
+        assert_eq!(e.code, "payment_method_required");
+        let free = split(0, None, &Rest::Nothing).unwrap();
+        assert_eq!(free.wallet_minor + free.gateway_minor + free.cod_minor, 0);
+    }
+
+    fn standing(current: Option<(AttemptState, i64)>) -> Standing {
+        let now = Utc::now();
+        Standing {
+            now,
+            session_expires_at: now + Duration::hours(1),
+            cancel_requested: false,
+            wants_attempt: false,
+            attempts: i32::from(current.is_some()),
+            current: current.map(|(s, mins)| (Uuid::nil(), s, now + Duration::minutes(mins))),
+        }
+    }
+
+    #[test]
+    fn a_waiting_checkout_starts_waits_gives_up_and_ends_in_that_order() {
+        assert_eq!(next_move(&standing(None)), Move::StartAttempt);
+        let pending = standing(Some((AttemptState::Pending, 30)));
+        assert!(matches!(next_move(&pending), Move::Wait { until_ms }
+            if until_ms == (pending.now + Duration::minutes(30)).timestamp_millis()));
+        let expired = standing(Some((AttemptState::Pending, -1)));
+        assert_eq!(
+            next_move(&expired),
+            Move::GiveUp {
+                payment_id: Uuid::nil()
+            }
+        );
+        let over = standing(Some((AttemptState::Over, -1)));
+        assert!(
+            matches!(next_move(&over), Move::Wait { .. }),
+            "no new URL asked"
+        );
+        let asked = Standing {
+            wants_attempt: true,
+            ..over
+        };
+        assert_eq!(next_move(&asked), Move::StartAttempt);
+        let spent = Standing {
+            attempts: MAX_ATTEMPTS,
+            ..asked
+        };
+        assert!(matches!(next_move(&spent), Move::Wait { .. }));
+        let ended = Standing {
+            now: over.session_expires_at,
+            ..over
+        };
+        assert_eq!(next_move(&ended), Move::Expire);
+    }
+
+    #[test]
+    fn money_wins_over_a_cancel_and_a_pending_attempt_is_given_up_first() {
+        let paid = Standing {
+            cancel_requested: true,
+            ..standing(Some((AttemptState::Paid, -5)))
+        };
+        assert_eq!(
+            next_move(&paid),
+            Move::Paid {
+                payment_id: Uuid::nil()
+            }
+        );
+        let pending = Standing {
+            cancel_requested: true,
+            ..standing(Some((AttemptState::Pending, 30)))
+        };
+        assert!(matches!(next_move(&pending), Move::GiveUp { .. }));
+        let over = Standing {
+            cancel_requested: true,
+            ..standing(Some((AttemptState::Over, 30)))
+        };
+        assert_eq!(next_move(&over), Move::Cancel);
+    }
+}
