@@ -274,7 +274,10 @@ kill -TERM -- "-$pid" 2>/dev/null; wait"#;
             .env("SPIN_VARIABLE_JWT_SIGNING_KEY", &self.jwt_signing_key)
             .env("SPIN_VARIABLE_JWT_VERIFY_KEY", &self.jwt_verify_key)
             .env("SPIN_VARIABLE_APP_HOST", &listen)
-            .env("SPIN_VARIABLE_WORKFLOW_MODULES", "lab,promotion,common")
+            .env(
+                "SPIN_VARIABLE_WORKFLOW_MODULES",
+                "lab,promotion,common,order",
+            )
             .env("SPIN_VARIABLE_DURABLE_FAULTS", LAB_FAULTS)
             // Every test registers its accounts from 127.0.0.1; the limit's own tests run on a
             // private stack, behind a trusted proxy, each from an address of its own.

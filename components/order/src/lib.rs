@@ -4,12 +4,17 @@
 //! Resources, one file each, named after their path:
 //!
 //! - [`cart`]: the buyer's cart, priced and checked against stock whenever it is shown.
+//! - [`checkouts`]: the buyer's checkouts: started, shown, paid again, cancelled.
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
 //!   reconciliation and refunds.
 //! - [`shipments`]: shipments booked with the carrier, its status webhook, and their history.
 //!
 //! Below them:
 //!
+//! - [`checkout_flow`]: the checkout workflow, every step exactly once, undone on a refusal.
+//! - [`rules`]: pure decisions — addresses, parcels, the payment split, a waiting checkout's
+//!   next move.
+//! - [`peers`]: reads of other modules' internal routes.
 //! - [`gateways`]: the payment gateways filling order's four slots, found by id.
 //! - [`carrier`]: the shipping carrier in order's dependency.
 //! - [`inbound`]: what providers' callbacks send, and the raw answers they expect.
@@ -19,10 +24,14 @@
 
 mod carrier;
 mod cart;
+mod checkout_flow;
+mod checkouts;
 mod gateways;
 mod inbound;
 mod model;
 mod payments;
+mod peers;
+mod rules;
 mod shipments;
 
 use kit::Router;
@@ -31,11 +40,23 @@ use kit::Router;
 pub fn router() -> Router {
     Router::new("order")
         .with_outbox()
+        .with_workflows(checkout_flow::ENGINE)
         .get("/api/v1/order/cart", cart::get)
         .delete("/api/v1/order/cart", cart::clear)
         .post("/api/v1/order/cart/items", cart::add)
         .put("/api/v1/order/cart/items/:sku_id", cart::set)
         .delete("/api/v1/order/cart/items/:sku_id", cart::remove)
+        .post("/api/v1/order/checkout", checkouts::create)
+        .unkeyed()
+        .get("/api/v1/order/checkouts", checkouts::list)
+        .get("/api/v1/order/checkouts/:id", checkouts::get)
+        .post(
+            "/api/v1/order/checkouts/:id/payment-url",
+            checkouts::payment_url,
+        )
+        .unkeyed()
+        .post("/api/v1/order/checkouts/:id/cancel", checkouts::cancel)
+        .unkeyed()
         .get("/api/v1/order/payments/gateways", payments::list_gateways)
         .get(
             "/api/v1/order/payments/:gateway/callback",
