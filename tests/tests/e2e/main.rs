@@ -7,6 +7,7 @@ mod account;
 mod cart;
 mod catalog;
 mod catalog_batch;
+mod checkout;
 mod durable;
 mod embeddings;
 mod geocode;

@@ -62,7 +62,7 @@ async fn settled(id: &str) -> Value {
 
 /// Opens VNPay's payment page as the buyer's browser does, then clicks `outcome`; the signed
 /// query the browser is sent back with.
-async fn pay_vnpay(p: &Value, outcome: &str) -> String {
+pub(crate) async fn pay_vnpay(p: &Value, outcome: &str) -> String {
     let url = p["next_step"]["url"].as_str().expect("a redirect");
     let page = client().get(url).send().await.unwrap();
     assert_eq!(
@@ -102,7 +102,7 @@ async fn vnpay_refunded(p: &Value) -> i64 {
 }
 
 /// Sends `query` to order's VNPay IPN, as VNPay does (GET).
-async fn vnpay_ipn(query: &str) -> Value {
+pub(crate) async fn vnpay_ipn(query: &str) -> Value {
     let url = format!(
         "{}/api/v1/order/payments/vnpay/callback?{query}",
         stack().base_url
@@ -113,7 +113,7 @@ async fn vnpay_ipn(query: &str) -> Value {
 }
 
 /// A callback query for `reference` signed with `secret`, saying `amount` đồng was paid.
-fn signed_ipn(secret: &str, reference: &str, amount: i64) -> String {
+pub(crate) fn signed_ipn(secret: &str, reference: &str, amount: i64) -> String {
     let c = &stack().credentials;
     let amount = (amount * 100).to_string();
     let pairs = [

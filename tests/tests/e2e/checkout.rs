@@ -1,0 +1,557 @@
+//! Checkout through the real stack: the checkout workflow reserves stock, prices the cart with
+//! promotion and the carrier's quotes, takes the wallet part, waits for the gateway's signed
+//! callback (from the local sandbox that plays VNPay), and undoes everything on a cancel or a
+//! refusal. After every flow the money reconciles: what the buyer's wallet lost, what order's
+//! ledger holds and what the checkout says it was paid add up.
+
+use serde_json::{Value, json};
+use souk_e2e::{Reply, eventually, stack};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::catalog::{account, import};
+use crate::catalog_batch::category;
+use crate::payments::{pay_vnpay, signed_ipn, vnpay_ipn};
+use crate::quotes::seller_with;
+
+fn key() -> String {
+    Uuid::new_v4().to_string()
+}
+
+const RETURN_URL: &str = "https://souk.example/checkout/return";
+
+async fn contact(token: &str, address: &str) {
+    stack()
+        .api()
+        .post("/api/v1/account/contacts")
+        .bearer(token)
+        .json(json!({
+            "full_name": "Nguyễn Văn An", "phone": "+84987654321", "address": address,
+            "address_type": "home",
+        }))
+        .send()
+        .await
+        .assert_status(201);
+}
+
+/// A seller in Hà Nội with a SKU per price, each with `stock` units: (seller, token, SKUs).
+async fn seller(prices: &[i64], stock: i64) -> (Uuid, String, Vec<String>) {
+    let cat = category("checkout", None).await;
+    let (id, token, skus) = seller_with(&cat, prices).await;
+    contact(
+        &token,
+        "12 Lý Thường Kiệt, Phường Tràng Tiền, Hoàn Kiếm, Hà Nội",
+    )
+    .await;
+    for sku in &skus {
+        import(&token, sku, stock).await;
+    }
+    (id, token, skus)
+}
+
+async fn credit(account: Uuid, amount: i64) {
+    stack()
+        .internal("account")
+        .post("/internal/wallet/credit")
+        .header("idempotency-key", &key())
+        .json(json!({
+            "account_id": account, "amount": amount, "currency": "VND", "reason": "top-up",
+        }))
+        .send()
+        .await
+        .assert_status(200);
+}
+
+/// A buyer in Hồ Chí Minh City with `wallet` đồng: (id, token).
+async fn buyer(wallet: i64) -> (Uuid, String) {
+    let (id, token) = account("VN").await;
+    contact(
+        &token,
+        "45 Nguyễn Huệ, Phường Bến Nghé, Quận 1, Hồ Chí Minh",
+    )
+    .await;
+    if wallet > 0 {
+        credit(id, wallet).await;
+    }
+    (id, token)
+}
+
+async fn balance(account: Uuid) -> i64 {
+    let reply = stack()
+        .internal("account")
+        .get(&format!("/internal/accounts/{account}/wallet"))
+        .send()
+        .await;
+    reply.assert_status(200);
+    reply["balance"].as_i64().unwrap()
+}
+
+async fn checkout_keyed(token: &str, body: Value, key: &str) -> Reply {
+    stack()
+        .api()
+        .post("/api/v1/order/checkout")
+        .bearer(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+}
+
+async fn checkout(token: &str, body: Value) -> Reply {
+    checkout_keyed(token, body, &key()).await
+}
+
+async fn get(token: &str, id: &str) -> Reply {
+    stack()
+        .api()
+        .get(&format!("/api/v1/order/checkouts/{id}"))
+        .bearer(token)
+        .send()
+        .await
+}
+
+/// Waits until checkout `id` is `status`; its view.
+async fn reaches(token: &str, id: &str, status: &str) -> Value {
+    eventually(Duration::from_secs(30), async || {
+        let c = get(token, id).await;
+        (c["status"] == status).then(|| c.json().clone())
+    })
+    .await
+    .unwrap_or_else(|| panic!("checkout {id} never became {status}"))
+}
+
+async fn add_to_cart(token: &str, sku: &str, quantity: i64) {
+    stack()
+        .api()
+        .post("/api/v1/order/cart/items")
+        .bearer(token)
+        .json(json!({ "sku_id": sku, "quantity": quantity }))
+        .send()
+        .await
+        .assert_status(200);
+}
+
+async fn available(sku: &str) -> i64 {
+    let reply = stack()
+        .internal("inventory")
+        .post("/internal/availability")
+        .json(json!({ "sku_ids": [sku] }))
+        .send()
+        .await;
+    reply.assert_status(200);
+    reply["items"][0]["available"].as_i64().unwrap()
+}
+
+/// The money of checkout `id` reconciles across account and order: the buyer's wallet entries
+/// for it, order's ledger, and what the checkout says it holds.
+async fn reconciles(c: &Value) {
+    let id: Uuid = c["id"].as_str().unwrap().parse().unwrap();
+    let db = stack().db().await;
+    let wallet: i64 = db
+        .query_one(
+            "SELECT COALESCE(sum(CASE kind WHEN 'debit' THEN amount ELSE -amount END), 0)::int8 \
+             FROM account.wallet_entry WHERE reference = $1",
+            &[&format!("checkout:{id}")],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let (taken, given_back): (i64, i64) = {
+        let row = db
+            .query_one(
+                "SELECT COALESCE(sum(amount_minor) FILTER (WHERE kind = 'wallet' \
+                 AND direction = 'taken'), 0)::int8, \
+                 COALESCE(sum(amount_minor) FILTER (WHERE kind = 'wallet' \
+                 AND direction = 'given_back'), 0)::int8 \
+                 FROM \"order\".ledger_entry WHERE checkout_id = $1",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert_eq!(
+        wallet,
+        taken - given_back,
+        "the wallet moved what order's ledger says: {c}"
+    );
+    let held: i64 = db
+        .query_one(
+            "SELECT COALESCE(sum(CASE direction WHEN 'taken' THEN amount_minor \
+             ELSE -amount_minor END), 0)::int8 FROM \"order\".ledger_entry WHERE checkout_id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(c["held_minor"].as_i64().unwrap(), held);
+    let expected = if c["status"] == "paid" {
+        c["wallet_minor"].as_i64().unwrap() + c["gateway_minor"].as_i64().unwrap()
+    } else {
+        0
+    };
+    assert_eq!(
+        held, expected,
+        "a paid checkout holds what was paid, an ended one 0: {c}"
+    );
+    let parts = c["wallet_minor"].as_i64().unwrap()
+        + c["gateway_minor"].as_i64().unwrap()
+        + c["cod_minor"].as_i64().unwrap();
+    assert_eq!(parts, c["total_minor"].as_i64().unwrap());
+    let items: i64 = c["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["total_minor"].as_i64().unwrap())
+        .sum();
+    let shipping: i64 = c["shipping"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["fee_minor"].as_i64().unwrap() - s["discount_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(items + shipping, c["total_minor"].as_i64().unwrap());
+}
+
+fn wallet_only() -> Value {
+    json!({ "use_wallet": true })
+}
+
+#[tokio::test]
+async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_one_checkout() {
+    let (seller_a, _, a) = seller(&[120_000, 30_000], 10).await;
+    let (seller_b, _, b) = seller(&[50_000], 10).await;
+    let (buyer_id, token) = buyer(1_000_000).await;
+    add_to_cart(&token, &a[0], 2).await;
+    add_to_cart(&token, &a[1], 1).await;
+    add_to_cart(&token, &b[0], 1).await;
+    let body = json!({ "payment": wallet_only(), "return_url": RETURN_URL });
+    let k = key();
+    let first = checkout_keyed(&token, body.clone(), &k).await;
+    first.assert_status(201);
+    assert_eq!(
+        first["status"], "paid",
+        "the wallet covers it: {}",
+        first.text
+    );
+    assert_eq!(first["source"], "cart");
+    assert_eq!(first["subtotal_minor"], 320_000);
+    let shipping = first["shipping"].as_array().unwrap();
+    assert_eq!(shipping.len(), 2, "one shipment per seller");
+    assert!(
+        shipping
+            .iter()
+            .all(|s| s["fee_minor"].as_i64().unwrap() > 0)
+    );
+    let total = first["total_minor"].as_i64().unwrap();
+    assert_eq!(first["wallet_minor"], total);
+    assert_eq!(balance(buyer_id).await, 1_000_000 - total);
+    assert!(
+        first["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "awaiting_seller")
+    );
+    let sellers: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["seller_id"].as_str().unwrap())
+        .collect();
+    assert!(sellers.contains(&seller_a.to_string().as_str()));
+    assert!(sellers.contains(&seller_b.to_string().as_str()));
+    assert_eq!(available(&a[0]).await, 8);
+    let cart = stack()
+        .api()
+        .get("/api/v1/order/cart")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        cart["groups"].as_array().map(Vec::len),
+        Some(0),
+        "{}",
+        cart.text
+    );
+    reconciles(first.json()).await;
+
+    let again = checkout_keyed(&token, body, &k).await;
+    assert!(again.status == 201 || again.status == 200, "{}", again.text);
+    assert_eq!(
+        again["id"], first["id"],
+        "the same key is the same checkout"
+    );
+    assert_eq!(balance(buyer_id).await, 1_000_000 - total, "debited once");
+    let list = stack()
+        .api()
+        .get("/api/v1/order/checkouts?status=paid")
+        .bearer(&token)
+        .send()
+        .await;
+    list.assert_status(200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+
+    // The sellers are told.
+    let seller_told = eventually(Duration::from_secs(20), async || {
+        let db = stack().db().await;
+        let n: i64 = db
+            .query_one(
+                "SELECT count(*) FROM account.notification WHERE account_id = $1 \
+                 AND type = 'items_awaiting_confirmation'",
+                &[&seller_a],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        (n == 1).then_some(())
+    })
+    .await;
+    assert!(seller_told.is_some(), "seller A was notified once");
+}
+
+#[tokio::test]
+async fn a_gateway_checkout_is_paid_by_the_signed_callback_and_forgeries_change_nothing() {
+    let (_, _, a) = seller(&[250_000], 5).await;
+    let (_, token) = buyer(0).await;
+    let body = json!({
+        "items": [{ "sku_id": a[0], "quantity": 1 }],
+        "payment": { "gateway": "vnpay" }, "return_url": RETURN_URL,
+    });
+    let started = checkout(&token, body).await;
+    started.assert_status(201);
+    assert_eq!(started["status"], "awaiting_payment", "{}", started.text);
+    assert_eq!(started["source"], "buy_now");
+    let payment = started["payment"].clone();
+    assert_eq!(payment["status"], "pending");
+    assert!(payment["next_step"]["url"].as_str().is_some());
+    let id = started["id"].as_str().unwrap();
+    assert_eq!(available(&a[0]).await, 4, "held while the buyer pays");
+
+    // A payment URL asked again is the same attempt while it is payable.
+    let url = stack()
+        .api()
+        .post(&format!("/api/v1/order/checkouts/{id}/payment-url"))
+        .bearer(&token)
+        .send()
+        .await;
+    url.assert_status(200);
+    assert_eq!(url["payment"]["payment_id"], payment["payment_id"]);
+
+    // A forged callback changes nothing.
+    let reference = payment["reference"].as_str().unwrap();
+    let total = started["total_minor"].as_i64().unwrap();
+    let forged = vnpay_ipn(&signed_ipn("not-the-secret", reference, total)).await;
+    assert_eq!(forged["RspCode"], "97");
+    assert_eq!(get(&token, id).await["status"], "awaiting_payment");
+
+    // The buyer pays on the gateway's page; its signed IPN settles the attempt.
+    let returned = pay_vnpay(&payment, "pay").await;
+    let paid = reaches(&token, id, "paid").await;
+    assert_eq!(paid["payment"]["status"], "paid");
+    assert_eq!(paid["held_minor"], total);
+    // The same callback again is answered and changes nothing.
+    let replay = vnpay_ipn(&returned).await;
+    assert_eq!(replay["RspCode"], "02", "already settled: {replay}");
+    reconciles(&reaches(&token, id, "paid").await).await;
+    assert_eq!(available(&a[0]).await, 4, "sold, not released");
+}
+
+#[tokio::test]
+async fn a_split_checkout_takes_the_wallet_part_and_a_cancel_gives_everything_back() {
+    let (_, _, a) = seller(&[300_000], 5).await;
+    let (buyer_id, token) = buyer(100_000).await;
+    add_to_cart(&token, &a[0], 1).await;
+    let started = checkout(
+        &token,
+        json!({
+            "payment": { "use_wallet": true, "gateway": "vnpay" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    started.assert_status(201);
+    assert_eq!(started["status"], "awaiting_payment", "{}", started.text);
+    assert_eq!(started["wallet_minor"], 100_000, "the whole wallet first");
+    let total = started["total_minor"].as_i64().unwrap();
+    assert_eq!(started["gateway_minor"], total - 100_000);
+    assert_eq!(balance(buyer_id).await, 0);
+    let id = started["id"].as_str().unwrap();
+
+    let cancelled = stack()
+        .api()
+        .post(&format!("/api/v1/order/checkouts/{id}/cancel"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert!(
+        cancelled.status == 200 || cancelled.status == 202,
+        "{}",
+        cancelled.text
+    );
+    let ended = reaches(&token, id, "cancelled").await;
+    assert_eq!(ended["reason"], "cancelled_by_buyer");
+    assert_eq!(
+        ended["payment"]["status"], "expired",
+        "the attempt was given up"
+    );
+    assert_eq!(
+        balance(buyer_id).await,
+        100_000,
+        "the wallet part came back"
+    );
+    assert_eq!(available(&a[0]).await, 5, "the stock came back");
+    let cart = stack()
+        .api()
+        .get("/api/v1/order/cart")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        cart["groups"][0]["lines"][0]["sku_id"], a[0],
+        "the cart line came back: {}",
+        cart.text
+    );
+    reconciles(&ended).await;
+    let late = stack()
+        .api()
+        .post(&format!("/api/v1/order/checkouts/{id}/payment-url"))
+        .bearer(&token)
+        .send()
+        .await;
+    late.assert_error(410, "checkout_ended");
+}
+
+#[tokio::test]
+async fn cash_on_delivery_completes_at_once_with_the_amount_due_recorded() {
+    let (_, _, a) = seller(&[90_000], 5).await;
+    let (buyer_id, token) = buyer(20_000).await;
+    let done = checkout(
+        &token,
+        json!({
+            "items": [{ "sku_id": a[0], "quantity": 2 }],
+            "payment": { "use_wallet": true, "gateway": "cod" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    done.assert_status(201);
+    assert_eq!(done["status"], "paid", "{}", done.text);
+    let total = done["total_minor"].as_i64().unwrap();
+    assert_eq!(done["wallet_minor"], 20_000);
+    assert_eq!(
+        done["cod_minor"],
+        total - 20_000,
+        "the rest is due on delivery"
+    );
+    assert_eq!(done["payment"], Value::Null, "no gateway attempt");
+    assert_eq!(balance(buyer_id).await, 0);
+    reconciles(done.json()).await;
+}
+
+#[tokio::test]
+async fn concurrent_checkouts_for_the_last_units_sell_exactly_the_stock_and_losers_are_whole() {
+    let (_, _, a) = seller(&[40_000], 3).await;
+    let mut buyers = Vec::new();
+    for _ in 0..8 {
+        buyers.push(buyer(500_000).await);
+    }
+    let body = json!({
+        "items": [{ "sku_id": a[0], "quantity": 1 }],
+        "payment": wallet_only(), "return_url": RETURN_URL,
+    });
+    let replies = futures::future::join_all(
+        buyers
+            .iter()
+            .map(|(_, token)| checkout(token, body.clone())),
+    )
+    .await;
+    let mut sold = 0;
+    for (reply, (buyer_id, _)) in replies.iter().zip(&buyers) {
+        match reply.status {
+            201 => {
+                assert_eq!(reply["status"], "paid", "{}", reply.text);
+                sold += 1;
+                let total = reply["total_minor"].as_i64().unwrap();
+                assert_eq!(balance(*buyer_id).await, 500_000 - total);
+                reconciles(reply.json()).await;
+            }
+            _ => {
+                reply.assert_error(409, "out_of_stock");
+                assert_eq!(
+                    balance(*buyer_id).await,
+                    500_000,
+                    "a loser's wallet is whole"
+                );
+            }
+        }
+    }
+    assert_eq!(sold, 3, "exactly the units in stock sold");
+    assert_eq!(available(&a[0]).await, 0);
+}
+
+#[tokio::test]
+async fn bad_checkouts_are_refused_with_clear_errors_and_leave_nothing_behind() {
+    let (_, seller_token, a) = seller(&[60_000], 5).await;
+    let (buyer_id, token) = buyer(10_000).await;
+    let one = |sku: &str, quantity: i64| {
+        json!({
+            "items": [{ "sku_id": sku, "quantity": quantity }],
+            "payment": wallet_only(), "return_url": RETURN_URL,
+        })
+    };
+    let no_key = stack()
+        .api()
+        .post("/api/v1/order/checkout")
+        .bearer(&token)
+        .json(one(&a[0], 1))
+        .send()
+        .await;
+    no_key.assert_error(400, "idempotency_key_required");
+    checkout(&token, one(&a[0], 0))
+        .await
+        .assert_error(422, "validation");
+    checkout(&token, one(&Uuid::new_v4().to_string(), 1))
+        .await
+        .assert_error(404, "sku_not_found");
+    checkout(&seller_token, one(&a[0], 1))
+        .await
+        .assert_error(422, "own_product");
+    checkout(&token, one(&a[0], 1))
+        .await
+        .assert_error(422, "payment_method_required");
+    let mut coded = one(&a[0], 1);
+    coded["codes"] = json!(["NO-SUCH-CODE"]);
+    coded["payment"] = json!({ "gateway": "cod" });
+    checkout(&token, coded)
+        .await
+        .assert_error(422, "promotion_code_unknown");
+    let mut unknown_gateway = one(&a[0], 1);
+    unknown_gateway["payment"] = json!({ "gateway": "paypal" });
+    checkout(&token, unknown_gateway)
+        .await
+        .assert_error(404, "gateway_not_found");
+    assert_eq!(balance(buyer_id).await, 10_000, "nothing was debited");
+    assert_eq!(available(&a[0]).await, 5, "nothing is held");
+
+    // Someone else's checkout is not found.
+    let (_, other) = buyer(0).await;
+    let mine = checkout(
+        &token,
+        json!({
+            "items": [{ "sku_id": a[0], "quantity": 1 }],
+            "payment": { "gateway": "cod" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    mine.assert_status(201);
+    let id = mine["id"].as_str().unwrap();
+    get(&other, id)
+        .await
+        .assert_error(404, "checkout_not_found");
+    let cancel = stack()
+        .api()
+        .post(&format!("/api/v1/order/checkouts/{id}/cancel"))
+        .bearer(&token)
+        .send()
+        .await;
+    cancel.assert_error(409, "checkout_paid");
+}
