@@ -3,10 +3,11 @@
 //! delete their own, and the seller is told of each new review through the outbox. A product's
 //! rating (count and sum) changes in the same transaction as its reviews.
 
+use contracts::order::{ReviewableAnswer, ReviewableRequest};
 use kit::db::Db;
 use kit::page::{self, Page, PageRequest};
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::model::review::{self, Cursor, Draft, Review};
@@ -97,22 +98,6 @@ pub trait Purchases {
     async fn bought(&self, buyer: Uuid, order: Uuid, skus: &[Uuid]) -> ApiResult<bool>;
 }
 
-/// The body of order's `POST /internal/orders/reviewable`. It belongs in `contracts::order`
-/// once the order module serves the route; until then catalog is its only side.
-#[derive(Serialize)]
-struct ReviewableRequest<'a> {
-    account_id: Uuid,
-    order_id: Uuid,
-    sku_ids: &'a [Uuid],
-}
-
-/// Its answer; a missing `reviewable` is a no.
-#[derive(Deserialize)]
-struct ReviewableAnswer {
-    #[serde(default)]
-    reviewable: bool,
-}
-
 /// The order module's `POST /internal/orders/reviewable`.
 struct OrderModule<'a>(&'a Ctx);
 
@@ -121,7 +106,7 @@ impl Purchases for OrderModule<'_> {
         let request = ReviewableRequest {
             account_id: buyer,
             order_id: order,
-            sku_ids: skus,
+            sku_ids: skus.to_vec(),
         };
         let answer: ReviewableAnswer = self
             .0

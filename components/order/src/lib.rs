@@ -5,6 +5,7 @@
 //!
 //! - [`cart`]: the buyer's cart, priced and checked against stock whenever it is shown.
 //! - [`checkouts`]: the buyer's checkouts: started, shown, paid again, cancelled.
+//! - [`orders`]: what other modules ask about orders (catalog: may this buyer review?).
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
 //!   reconciliation and refunds.
 //! - [`shipments`]: shipments booked with the carrier, its status webhook, and their history.
@@ -29,6 +30,7 @@ mod checkouts;
 mod gateways;
 mod inbound;
 mod model;
+mod orders;
 mod payments;
 mod peers;
 mod rules;
@@ -66,6 +68,8 @@ pub fn router() -> Router {
             "/api/v1/order/payments/:gateway/callback",
             payments::callback,
         )
+        .unkeyed()
+        .post("/internal/orders/reviewable", orders::reviewable)
         .unkeyed()
         .post("/internal/payments", payments::start)
         .key_required()

@@ -228,3 +228,20 @@ pub struct ShipmentEvent {
     pub reported_at: Option<String>,
     pub received_at: String,
 }
+
+/// `POST /internal/orders/reviewable`: whether `account_id` bought one of `sku_ids` in order
+/// `order_id` (catalog asks before it takes a review).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewableRequest {
+    pub account_id: Uuid,
+    pub order_id: Uuid,
+    /// The product's SKUs, 1 to 500.
+    pub sku_ids: Vec<Uuid>,
+}
+
+/// The answer to a [`ReviewableRequest`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewableAnswer {
+    pub reviewable: bool,
+}

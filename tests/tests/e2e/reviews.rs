@@ -1,5 +1,5 @@
-//! Reviews through the real stack: the purchase check that order will answer, and listing,
-//! votes, replies and ratings on reviews written as that check would allow.
+//! Reviews through the real stack: the purchase check order answers from real checkouts, and
+//! listing, votes, replies and ratings on reviews.
 
 use serde_json::{Value, json};
 use souk_e2e::stack;
@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::catalog::{BOOKS, account, add_sku, list, names, product};
 
-/// A review as the order module would let it be written (it has not landed yet: the test
-/// writes the row and the product's rating as the create endpoint does).
+/// A review written straight into catalog's tables (the row and the product's rating, as the
+/// create endpoint writes them), for tests about what happens to reviews once written.
 async fn seed_review(product: &str, author: Uuid, score: i16) -> Uuid {
     let id = Uuid::now_v7();
     let product: Uuid = product.parse().unwrap();
@@ -62,18 +62,58 @@ async fn a_review_needs_a_purchase_the_order_module_confirms() {
             .await
             .assert_error(422, "validation");
     }
-    // The order module has no purchase check yet: nobody can review, and nothing is written.
+    // No purchase, no review: an order id that is not a paid checkout of the buyer's.
     api.post(&format!("/api/v1/catalog/products/{id}/reviews"))
         .bearer(&buyer)
         .json(body)
         .send()
         .await
-        .assert_error(503, "purchase_check_unavailable");
+        .assert_error(403, "must_purchase_to_review");
     let reviews = api
         .get(&format!("/api/v1/catalog/products/{id}/reviews"))
         .send()
         .await;
     assert_eq!(reviews["items"], json!([]));
+}
+
+#[tokio::test]
+async fn a_buyer_reviews_what_they_bought_in_a_paid_checkout_and_no_one_else_can() {
+    let (_, _, skus) = crate::checkout::seller(stack(), &[70_000], 3).await;
+    let (_, buyer) = crate::checkout::buyer(stack(), 0).await;
+    let bought = crate::checkout::checkout(
+        stack(),
+        &buyer,
+        json!({
+            "items": [{ "sku_id": skus[0], "quantity": 1 }],
+            "payment": { "gateway": "cod" }, "return_url": crate::checkout::RETURN_URL,
+        }),
+    )
+    .await;
+    bought.assert_status(201);
+    let order = bought["id"].as_str().unwrap();
+    let product = bought["items"][0]["product_id"].as_str().unwrap();
+    let review = json!({ "order_id": order, "score": 4, "body": "Arrived well packed" });
+    let api = stack().api();
+    let (_, stranger) = account("VN").await;
+    api.post(&format!("/api/v1/catalog/products/{product}/reviews"))
+        .bearer(&stranger)
+        .json(review.clone())
+        .send()
+        .await
+        .assert_error(403, "must_purchase_to_review");
+    let written = api
+        .post(&format!("/api/v1/catalog/products/{product}/reviews"))
+        .bearer(&buyer)
+        .json(review.clone())
+        .send()
+        .await;
+    written.assert_status(201);
+    api.post(&format!("/api/v1/catalog/products/{product}/reviews"))
+        .bearer(&buyer)
+        .json(review)
+        .send()
+        .await
+        .assert_error(409, "order_already_reviewed");
 }
 
 #[tokio::test]

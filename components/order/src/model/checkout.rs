@@ -479,3 +479,15 @@ pub fn shipping(db: &Db, id: Uuid) -> ApiResult<Vec<Shipping>> {
         &[uuid(id)],
     )
 }
+
+/// Whether `buyer` bought one of `skus` in checkout `id`: it is theirs, paid, and holds a line
+/// of one of them that was not cancelled.
+pub fn bought(db: &Db, buyer: Uuid, id: Uuid, skus: &[Uuid]) -> ApiResult<bool> {
+    db.scalar(
+        "SELECT EXISTS (SELECT 1 FROM \"order\".checkout c \
+         JOIN \"order\".checkout_item i ON i.checkout_id = c.id \
+         WHERE c.id = $1 AND c.buyer_id = $2 AND c.status = 'paid' \
+         AND i.status <> 'cancelled' AND i.sku_id = ANY($3::text[]::uuid[]))",
+        &[uuid(id), uuid(buyer), kit::db::uuids(skus)],
+    )
+}
