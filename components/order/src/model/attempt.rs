@@ -2,11 +2,11 @@
 //! ([`settle`]) that decides what a gateway's notice does to it.
 
 use chrono::{DateTime, Utc};
-use kit::db::{Db, FromRow, Row, json, micros, optional_text, text, uuid};
+use kit::db::{Db, FromRow, Lock, Row, json, micros, optional_text, text, uuid};
 use kit::{ApiError, ApiResult};
 use uuid::Uuid;
 
-use super::{checkout, outbox};
+use super::{checkout, ledger, outbox};
 
 /// Where an attempt stands: pending, then settled once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,9 +244,11 @@ pub fn set_state(
     Ok(())
 }
 
-/// Settles `a` in `state` from a gateway's word (a callback, or the gateway asked): money
-/// taken too late is refunded through the outbox, and a checkout that owns the attempt is told
-/// ([`checkout::nudge`]). Returns the invocations to wake after the commit.
+/// Settles `a` in `state` from a gateway's word (a callback, or the gateway asked), and tells
+/// a checkout that owns the attempt ([`checkout::nudge`]). Money taken too late goes back
+/// through the outbox: to the buyer's wallet when a checkout owns the attempt (the checkout's
+/// ledger records it taken and given back), else refunded through the gateway. Returns the
+/// invocations to wake after the commit.
 pub fn record_settlement(
     db: &Db,
     a: &Attempt,
@@ -255,11 +257,30 @@ pub fn record_settlement(
     code: &str,
 ) -> ApiResult<Vec<Uuid>> {
     set_state(db, a.id, state, transaction_id, code)?;
+    let owner = match checkout::of_owner(&a.owner) {
+        Some(id) => checkout::find(db, id, Lock::None)?,
+        None => None,
+    };
     if state == State::PaidLate {
-        outbox::refund_late_payment(db, a.id)?;
+        match &owner {
+            Some(c) => {
+                let taken = format!("payment:{}", a.id);
+                ledger::take(
+                    db,
+                    c.id,
+                    ledger::Kind::Gateway,
+                    a.amount_minor,
+                    &a.currency,
+                    &taken,
+                )?;
+                ledger::give_back(db, &taken, &format!("{taken}:back"))?;
+                outbox::credit_late_payment(db, c.buyer_id, a)?;
+            }
+            None => outbox::refund_late_payment(db, a.id)?,
+        }
     }
-    match checkout::of_owner(&a.owner) {
-        Some(id) => checkout::nudge(db, id),
+    match owner {
+        Some(c) => checkout::nudge(db, c.id),
         None => Ok(Vec::new()),
     }
 }

@@ -5,15 +5,20 @@
 //!   its attempt was given up (`paid_late`): the money goes back to the buyer without anyone
 //!   asking. Its key is the attempt's, so it is refunded once however often it is relayed; a
 //!   gateway that makes no refunds (SePay) dead-letters it, where operators see it.
+//! - to account, `POST /internal/wallet/credit` for the whole of a checkout's payment taken
+//!   after its attempt was given up: the buyer's wallet gets it, under the key
+//!   `order:late-credit:<attempt>`, so once.
 //! - to account, `POST /internal/notifications`: a checkout paid (to its buyer), items to
 //!   confirm (to each of its sellers).
 
-use contracts::account::NotificationRequest;
+use contracts::account::{NotificationRequest, WalletMovementRequest};
 use contracts::order::RefundPayment;
 use kit::ApiResult;
 use kit::db::Db;
 use kit::outbox::Message;
 use uuid::Uuid;
+
+use super::attempt::Attempt;
 
 /// The module's schema.
 pub const SCHEMA: &str = "order";
@@ -41,6 +46,23 @@ pub fn notify(db: &Db, key: &str, notification: &NotificationRequest) -> ApiResu
         path: "/internal/notifications",
         body: notification,
         key: key.to_string(),
+    };
+    kit::outbox::enqueue(db, SCHEMA, &message)
+}
+
+/// Credits all of late payment `a` (a checkout's) to `buyer`'s wallet.
+pub fn credit_late_payment(db: &Db, buyer: Uuid, a: &Attempt) -> ApiResult<()> {
+    let message = Message {
+        target: "account",
+        path: "/internal/wallet/credit",
+        body: &WalletMovementRequest {
+            account_id: buyer,
+            amount: a.amount_minor,
+            currency: a.currency.clone(),
+            reason: "A payment that arrived after its checkout ended".to_string(),
+            reference: Some(format!("payment:{}", a.id)),
+        },
+        key: format!("order:late-credit:{}", a.id),
     };
     kit::outbox::enqueue(db, SCHEMA, &message)
 }
