@@ -5,24 +5,21 @@
 //! ledger holds and what the checkout says it was paid add up.
 
 use serde_json::{Value, json};
-use souk_e2e::{Reply, eventually, stack};
+use souk_e2e::{Reply, Stack, eventually, stack};
 use std::time::Duration;
 use uuid::Uuid;
 
-use crate::catalog::{account, import};
-use crate::catalog_batch::category;
+use crate::catalog::BOOKS;
 use crate::payments::{pay_vnpay, signed_ipn, vnpay_ipn};
-use crate::quotes::seller_with;
 
 fn key() -> String {
     Uuid::new_v4().to_string()
 }
 
-const RETURN_URL: &str = "https://souk.example/checkout/return";
+pub(crate) const RETURN_URL: &str = "https://souk.example/checkout/return";
 
-async fn contact(token: &str, address: &str) {
-    stack()
-        .api()
+async fn contact(s: &Stack, token: &str, address: &str) {
+    s.api()
         .post("/api/v1/account/contacts")
         .bearer(token)
         .json(json!({
@@ -34,24 +31,50 @@ async fn contact(token: &str, address: &str) {
         .assert_status(201);
 }
 
-/// A seller in Hà Nội with a SKU per price, each with `stock` units: (seller, token, SKUs).
-async fn seller(prices: &[i64], stock: i64) -> (Uuid, String, Vec<String>) {
-    let cat = category("checkout", None).await;
-    let (id, token, skus) = seller_with(&cat, prices).await;
+/// A seller in Hà Nội with a product, a SKU per price, each with `stock` units: (seller,
+/// token, SKUs).
+pub(crate) async fn seller(s: &Stack, prices: &[i64], stock: i64) -> (Uuid, String, Vec<String>) {
+    let (id, token) = s.register("VN").await;
     contact(
+        s,
         &token,
         "12 Lý Thường Kiệt, Phường Tràng Tiền, Hoàn Kiếm, Hà Nội",
     )
     .await;
-    for sku in &skus {
-        import(&token, sku, stock).await;
+    let api = s.api();
+    let product = api
+        .post("/api/v1/catalog/products")
+        .bearer(&token)
+        .json(json!({
+            "category_id": BOOKS, "name": "Sổ tay da bò", "description": "Sổ tay bìa da.",
+        }))
+        .send()
+        .await;
+    product.assert_status(201);
+    let product = product["id"].as_str().unwrap().to_string();
+    let mut skus = Vec::new();
+    for &price in prices {
+        let sku = api
+            .post(&format!("/api/v1/catalog/products/{product}/skus"))
+            .bearer(&token)
+            .json(json!({ "price": price, "attributes": [] }))
+            .send()
+            .await;
+        sku.assert_status(201);
+        let sku = sku["id"].as_str().unwrap().to_string();
+        api.post(&format!("/api/v1/inventory/stock/{sku}/import"))
+            .bearer(&token)
+            .json(json!({ "quantity": stock }))
+            .send()
+            .await
+            .assert_status(200);
+        skus.push(sku);
     }
     (id, token, skus)
 }
 
-async fn credit(account: Uuid, amount: i64) {
-    stack()
-        .internal("account")
+async fn credit(s: &Stack, account: Uuid, amount: i64) {
+    s.internal("account")
         .post("/internal/wallet/credit")
         .header("idempotency-key", &key())
         .json(json!({
@@ -63,21 +86,22 @@ async fn credit(account: Uuid, amount: i64) {
 }
 
 /// A buyer in Hồ Chí Minh City with `wallet` đồng: (id, token).
-async fn buyer(wallet: i64) -> (Uuid, String) {
-    let (id, token) = account("VN").await;
+pub(crate) async fn buyer(s: &Stack, wallet: i64) -> (Uuid, String) {
+    let (id, token) = s.register("VN").await;
     contact(
+        s,
         &token,
         "45 Nguyễn Huệ, Phường Bến Nghé, Quận 1, Hồ Chí Minh",
     )
     .await;
     if wallet > 0 {
-        credit(id, wallet).await;
+        credit(s, id, wallet).await;
     }
     (id, token)
 }
 
-async fn balance(account: Uuid) -> i64 {
-    let reply = stack()
+async fn balance(s: &Stack, account: Uuid) -> i64 {
+    let reply = s
         .internal("account")
         .get(&format!("/internal/accounts/{account}/wallet"))
         .send()
@@ -86,9 +110,8 @@ async fn balance(account: Uuid) -> i64 {
     reply["balance"].as_i64().unwrap()
 }
 
-async fn checkout_keyed(token: &str, body: Value, key: &str) -> Reply {
-    stack()
-        .api()
+async fn checkout_keyed(s: &Stack, token: &str, body: Value, key: &str) -> Reply {
+    s.api()
         .post("/api/v1/order/checkout")
         .bearer(token)
         .header("idempotency-key", key)
@@ -97,13 +120,12 @@ async fn checkout_keyed(token: &str, body: Value, key: &str) -> Reply {
         .await
 }
 
-async fn checkout(token: &str, body: Value) -> Reply {
-    checkout_keyed(token, body, &key()).await
+pub(crate) async fn checkout(s: &Stack, token: &str, body: Value) -> Reply {
+    checkout_keyed(s, token, body, &key()).await
 }
 
-async fn get(token: &str, id: &str) -> Reply {
-    stack()
-        .api()
+async fn get(s: &Stack, token: &str, id: &str) -> Reply {
+    s.api()
         .get(&format!("/api/v1/order/checkouts/{id}"))
         .bearer(token)
         .send()
@@ -111,18 +133,17 @@ async fn get(token: &str, id: &str) -> Reply {
 }
 
 /// Waits until checkout `id` is `status`; its view.
-async fn reaches(token: &str, id: &str, status: &str) -> Value {
+async fn reaches(s: &Stack, token: &str, id: &str, status: &str) -> Value {
     eventually(Duration::from_secs(30), async || {
-        let c = get(token, id).await;
+        let c = get(s, token, id).await;
         (c["status"] == status).then(|| c.json().clone())
     })
     .await
     .unwrap_or_else(|| panic!("checkout {id} never became {status}"))
 }
 
-async fn add_to_cart(token: &str, sku: &str, quantity: i64) {
-    stack()
-        .api()
+async fn add_to_cart(s: &Stack, token: &str, sku: &str, quantity: i64) {
+    s.api()
         .post("/api/v1/order/cart/items")
         .bearer(token)
         .json(json!({ "sku_id": sku, "quantity": quantity }))
@@ -131,8 +152,8 @@ async fn add_to_cart(token: &str, sku: &str, quantity: i64) {
         .assert_status(200);
 }
 
-async fn available(sku: &str) -> i64 {
-    let reply = stack()
+async fn available(s: &Stack, sku: &str) -> i64 {
+    let reply = s
         .internal("inventory")
         .post("/internal/availability")
         .json(json!({ "sku_ids": [sku] }))
@@ -144,9 +165,9 @@ async fn available(sku: &str) -> i64 {
 
 /// The money of checkout `id` reconciles across account and order: the buyer's wallet entries
 /// for it, order's ledger, and what the checkout says it holds.
-async fn reconciles(c: &Value) {
+async fn reconciles(s: &Stack, c: &Value) {
     let id: Uuid = c["id"].as_str().unwrap().parse().unwrap();
-    let db = stack().db().await;
+    let db = s.db().await;
     let wallet: i64 = db
         .query_one(
             "SELECT COALESCE(sum(CASE kind WHEN 'debit' THEN amount ELSE -amount END), 0)::int8 \
@@ -219,15 +240,16 @@ fn wallet_only() -> Value {
 
 #[tokio::test]
 async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_one_checkout() {
-    let (seller_a, _, a) = seller(&[120_000, 30_000], 10).await;
-    let (seller_b, _, b) = seller(&[50_000], 10).await;
-    let (buyer_id, token) = buyer(1_000_000).await;
-    add_to_cart(&token, &a[0], 2).await;
-    add_to_cart(&token, &a[1], 1).await;
-    add_to_cart(&token, &b[0], 1).await;
+    let s = stack();
+    let (seller_a, _, a) = seller(s, &[120_000, 30_000], 10).await;
+    let (seller_b, _, b) = seller(s, &[50_000], 10).await;
+    let (buyer_id, token) = buyer(s, 1_000_000).await;
+    add_to_cart(s, &token, &a[0], 2).await;
+    add_to_cart(s, &token, &a[1], 1).await;
+    add_to_cart(s, &token, &b[0], 1).await;
     let body = json!({ "payment": wallet_only(), "return_url": RETURN_URL });
     let k = key();
-    let first = checkout_keyed(&token, body.clone(), &k).await;
+    let first = checkout_keyed(s, &token, body.clone(), &k).await;
     first.assert_status(201);
     assert_eq!(
         first["status"], "paid",
@@ -245,7 +267,7 @@ async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_
     );
     let total = first["total_minor"].as_i64().unwrap();
     assert_eq!(first["wallet_minor"], total);
-    assert_eq!(balance(buyer_id).await, 1_000_000 - total);
+    assert_eq!(balance(s, buyer_id).await, 1_000_000 - total);
     assert!(
         first["items"]
             .as_array()
@@ -261,8 +283,8 @@ async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_
         .collect();
     assert!(sellers.contains(&seller_a.to_string().as_str()));
     assert!(sellers.contains(&seller_b.to_string().as_str()));
-    assert_eq!(available(&a[0]).await, 8);
-    let cart = stack()
+    assert_eq!(available(s, &a[0]).await, 8);
+    let cart = s
         .api()
         .get("/api/v1/order/cart")
         .bearer(&token)
@@ -274,16 +296,20 @@ async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_
         "{}",
         cart.text
     );
-    reconciles(first.json()).await;
+    reconciles(s, first.json()).await;
 
-    let again = checkout_keyed(&token, body, &k).await;
+    let again = checkout_keyed(s, &token, body, &k).await;
     assert!(again.status == 201 || again.status == 200, "{}", again.text);
     assert_eq!(
         again["id"], first["id"],
         "the same key is the same checkout"
     );
-    assert_eq!(balance(buyer_id).await, 1_000_000 - total, "debited once");
-    let list = stack()
+    assert_eq!(
+        balance(s, buyer_id).await,
+        1_000_000 - total,
+        "debited once"
+    );
+    let list = s
         .api()
         .get("/api/v1/order/checkouts?status=paid")
         .bearer(&token)
@@ -294,7 +320,7 @@ async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_
 
     // The sellers are told.
     let seller_told = eventually(Duration::from_secs(20), async || {
-        let db = stack().db().await;
+        let db = s.db().await;
         let n: i64 = db
             .query_one(
                 "SELECT count(*) FROM account.notification WHERE account_id = $1 \
@@ -312,13 +338,14 @@ async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_
 
 #[tokio::test]
 async fn a_gateway_checkout_is_paid_by_the_signed_callback_and_forgeries_change_nothing() {
-    let (_, _, a) = seller(&[250_000], 5).await;
-    let (_, token) = buyer(0).await;
+    let s = stack();
+    let (_, _, a) = seller(s, &[250_000], 5).await;
+    let (_, token) = buyer(s, 0).await;
     let body = json!({
         "items": [{ "sku_id": a[0], "quantity": 1 }],
         "payment": { "gateway": "vnpay" }, "return_url": RETURN_URL,
     });
-    let started = checkout(&token, body).await;
+    let started = checkout(s, &token, body).await;
     started.assert_status(201);
     assert_eq!(started["status"], "awaiting_payment", "{}", started.text);
     assert_eq!(started["source"], "buy_now");
@@ -326,10 +353,10 @@ async fn a_gateway_checkout_is_paid_by_the_signed_callback_and_forgeries_change_
     assert_eq!(payment["status"], "pending");
     assert!(payment["next_step"]["url"].as_str().is_some());
     let id = started["id"].as_str().unwrap();
-    assert_eq!(available(&a[0]).await, 4, "held while the buyer pays");
+    assert_eq!(available(s, &a[0]).await, 4, "held while the buyer pays");
 
     // A payment URL asked again is the same attempt while it is payable.
-    let url = stack()
+    let url = s
         .api()
         .post(&format!("/api/v1/order/checkouts/{id}/payment-url"))
         .bearer(&token)
@@ -343,26 +370,28 @@ async fn a_gateway_checkout_is_paid_by_the_signed_callback_and_forgeries_change_
     let total = started["total_minor"].as_i64().unwrap();
     let forged = vnpay_ipn(&signed_ipn("not-the-secret", reference, total)).await;
     assert_eq!(forged["RspCode"], "97");
-    assert_eq!(get(&token, id).await["status"], "awaiting_payment");
+    assert_eq!(get(s, &token, id).await["status"], "awaiting_payment");
 
     // The buyer pays on the gateway's page; its signed IPN settles the attempt.
     let returned = pay_vnpay(&payment, "pay").await;
-    let paid = reaches(&token, id, "paid").await;
+    let paid = reaches(s, &token, id, "paid").await;
     assert_eq!(paid["payment"]["status"], "paid");
     assert_eq!(paid["held_minor"], total);
     // The same callback again is answered and changes nothing.
     let replay = vnpay_ipn(&returned).await;
     assert_eq!(replay["RspCode"], "02", "already settled: {replay}");
-    reconciles(&reaches(&token, id, "paid").await).await;
-    assert_eq!(available(&a[0]).await, 4, "sold, not released");
+    reconciles(s, &reaches(s, &token, id, "paid").await).await;
+    assert_eq!(available(s, &a[0]).await, 4, "sold, not released");
 }
 
 #[tokio::test]
 async fn a_split_checkout_takes_the_wallet_part_and_a_cancel_gives_everything_back() {
-    let (_, _, a) = seller(&[300_000], 5).await;
-    let (buyer_id, token) = buyer(100_000).await;
-    add_to_cart(&token, &a[0], 1).await;
+    let s = stack();
+    let (_, _, a) = seller(s, &[300_000], 5).await;
+    let (buyer_id, token) = buyer(s, 100_000).await;
+    add_to_cart(s, &token, &a[0], 1).await;
     let started = checkout(
+        s,
         &token,
         json!({
             "payment": { "use_wallet": true, "gateway": "vnpay" }, "return_url": RETURN_URL,
@@ -374,10 +403,10 @@ async fn a_split_checkout_takes_the_wallet_part_and_a_cancel_gives_everything_ba
     assert_eq!(started["wallet_minor"], 100_000, "the whole wallet first");
     let total = started["total_minor"].as_i64().unwrap();
     assert_eq!(started["gateway_minor"], total - 100_000);
-    assert_eq!(balance(buyer_id).await, 0);
+    assert_eq!(balance(s, buyer_id).await, 0);
     let id = started["id"].as_str().unwrap();
 
-    let cancelled = stack()
+    let cancelled = s
         .api()
         .post(&format!("/api/v1/order/checkouts/{id}/cancel"))
         .bearer(&token)
@@ -388,19 +417,19 @@ async fn a_split_checkout_takes_the_wallet_part_and_a_cancel_gives_everything_ba
         "{}",
         cancelled.text
     );
-    let ended = reaches(&token, id, "cancelled").await;
+    let ended = reaches(s, &token, id, "cancelled").await;
     assert_eq!(ended["reason"], "cancelled_by_buyer");
     assert_eq!(
         ended["payment"]["status"], "expired",
         "the attempt was given up"
     );
     assert_eq!(
-        balance(buyer_id).await,
+        balance(s, buyer_id).await,
         100_000,
         "the wallet part came back"
     );
-    assert_eq!(available(&a[0]).await, 5, "the stock came back");
-    let cart = stack()
+    assert_eq!(available(s, &a[0]).await, 5, "the stock came back");
+    let cart = s
         .api()
         .get("/api/v1/order/cart")
         .bearer(&token)
@@ -411,21 +440,48 @@ async fn a_split_checkout_takes_the_wallet_part_and_a_cancel_gives_everything_ba
         "the cart line came back: {}",
         cart.text
     );
-    reconciles(&ended).await;
-    let late = stack()
+    reconciles(s, &ended).await;
+    let late = s
         .api()
         .post(&format!("/api/v1/order/checkouts/{id}/payment-url"))
         .bearer(&token)
         .send()
         .await;
     late.assert_error(410, "checkout_ended");
+
+    // The gateway still takes the money for the given-up attempt: it is acknowledged, and
+    // the buyer's wallet gets all of it, once however often the gateway repeats itself.
+    let gateway_part = ended["gateway_minor"].as_i64().unwrap();
+    let reference = ended["payment"]["reference"].as_str().unwrap();
+    let secret = s.credentials.vnpay_hash_secret.clone();
+    let ipn = signed_ipn(&secret, reference, gateway_part);
+    assert_eq!(vnpay_ipn(&ipn).await["RspCode"], "00");
+    assert_eq!(vnpay_ipn(&ipn).await["RspCode"], "02");
+    let credited = eventually(Duration::from_secs(20), async || {
+        let b = balance(s, buyer_id).await;
+        (b == 100_000 + gateway_part).then_some(b)
+    })
+    .await;
+    assert!(credited.is_some(), "the late payment reached the wallet");
+    let after = get(s, &token, id).await;
+    assert_eq!(after["status"], "cancelled");
+    assert_eq!(after["payment"]["status"], "paid_late");
+    reconciles(s, after.json()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        balance(s, buyer_id).await,
+        100_000 + gateway_part,
+        "credited once"
+    );
 }
 
 #[tokio::test]
 async fn cash_on_delivery_completes_at_once_with_the_amount_due_recorded() {
-    let (_, _, a) = seller(&[90_000], 5).await;
-    let (buyer_id, token) = buyer(20_000).await;
+    let s = stack();
+    let (_, _, a) = seller(s, &[90_000], 5).await;
+    let (buyer_id, token) = buyer(s, 20_000).await;
     let done = checkout(
+        s,
         &token,
         json!({
             "items": [{ "sku_id": a[0], "quantity": 2 }],
@@ -443,16 +499,17 @@ async fn cash_on_delivery_completes_at_once_with_the_amount_due_recorded() {
         "the rest is due on delivery"
     );
     assert_eq!(done["payment"], Value::Null, "no gateway attempt");
-    assert_eq!(balance(buyer_id).await, 0);
-    reconciles(done.json()).await;
+    assert_eq!(balance(s, buyer_id).await, 0);
+    reconciles(s, done.json()).await;
 }
 
 #[tokio::test]
 async fn concurrent_checkouts_for_the_last_units_sell_exactly_the_stock_and_losers_are_whole() {
-    let (_, _, a) = seller(&[40_000], 3).await;
+    let s = stack();
+    let (_, _, a) = seller(s, &[40_000], 3).await;
     let mut buyers = Vec::new();
     for _ in 0..8 {
-        buyers.push(buyer(500_000).await);
+        buyers.push(buyer(s, 500_000).await);
     }
     let body = json!({
         "items": [{ "sku_id": a[0], "quantity": 1 }],
@@ -461,7 +518,7 @@ async fn concurrent_checkouts_for_the_last_units_sell_exactly_the_stock_and_lose
     let replies = futures::future::join_all(
         buyers
             .iter()
-            .map(|(_, token)| checkout(token, body.clone())),
+            .map(|(_, token)| checkout(s, token, body.clone())),
     )
     .await;
     let mut sold = 0;
@@ -471,13 +528,13 @@ async fn concurrent_checkouts_for_the_last_units_sell_exactly_the_stock_and_lose
                 assert_eq!(reply["status"], "paid", "{}", reply.text);
                 sold += 1;
                 let total = reply["total_minor"].as_i64().unwrap();
-                assert_eq!(balance(*buyer_id).await, 500_000 - total);
-                reconciles(reply.json()).await;
+                assert_eq!(balance(s, *buyer_id).await, 500_000 - total);
+                reconciles(s, reply.json()).await;
             }
             _ => {
                 reply.assert_error(409, "out_of_stock");
                 assert_eq!(
-                    balance(*buyer_id).await,
+                    balance(s, *buyer_id).await,
                     500_000,
                     "a loser's wallet is whole"
                 );
@@ -485,20 +542,21 @@ async fn concurrent_checkouts_for_the_last_units_sell_exactly_the_stock_and_lose
         }
     }
     assert_eq!(sold, 3, "exactly the units in stock sold");
-    assert_eq!(available(&a[0]).await, 0);
+    assert_eq!(available(s, &a[0]).await, 0);
 }
 
 #[tokio::test]
 async fn bad_checkouts_are_refused_with_clear_errors_and_leave_nothing_behind() {
-    let (_, seller_token, a) = seller(&[60_000], 5).await;
-    let (buyer_id, token) = buyer(10_000).await;
+    let s = stack();
+    let (_, seller_token, a) = seller(s, &[60_000], 5).await;
+    let (buyer_id, token) = buyer(s, 10_000).await;
     let one = |sku: &str, quantity: i64| {
         json!({
             "items": [{ "sku_id": sku, "quantity": quantity }],
             "payment": wallet_only(), "return_url": RETURN_URL,
         })
     };
-    let no_key = stack()
+    let no_key = s
         .api()
         .post("/api/v1/order/checkout")
         .bearer(&token)
@@ -506,35 +564,36 @@ async fn bad_checkouts_are_refused_with_clear_errors_and_leave_nothing_behind() 
         .send()
         .await;
     no_key.assert_error(400, "idempotency_key_required");
-    checkout(&token, one(&a[0], 0))
+    checkout(s, &token, one(&a[0], 0))
         .await
         .assert_error(422, "validation");
-    checkout(&token, one(&Uuid::new_v4().to_string(), 1))
+    checkout(s, &token, one(&Uuid::new_v4().to_string(), 1))
         .await
         .assert_error(404, "sku_not_found");
-    checkout(&seller_token, one(&a[0], 1))
+    checkout(s, &seller_token, one(&a[0], 1))
         .await
         .assert_error(422, "own_product");
-    checkout(&token, one(&a[0], 1))
+    checkout(s, &token, one(&a[0], 1))
         .await
         .assert_error(422, "payment_method_required");
     let mut coded = one(&a[0], 1);
     coded["codes"] = json!(["NO-SUCH-CODE"]);
     coded["payment"] = json!({ "gateway": "cod" });
-    checkout(&token, coded)
+    checkout(s, &token, coded)
         .await
         .assert_error(422, "promotion_code_unknown");
     let mut unknown_gateway = one(&a[0], 1);
     unknown_gateway["payment"] = json!({ "gateway": "paypal" });
-    checkout(&token, unknown_gateway)
+    checkout(s, &token, unknown_gateway)
         .await
         .assert_error(404, "gateway_not_found");
-    assert_eq!(balance(buyer_id).await, 10_000, "nothing was debited");
-    assert_eq!(available(&a[0]).await, 5, "nothing is held");
+    assert_eq!(balance(s, buyer_id).await, 10_000, "nothing was debited");
+    assert_eq!(available(s, &a[0]).await, 5, "nothing is held");
 
     // Someone else's checkout is not found.
-    let (_, other) = buyer(0).await;
+    let (_, other) = buyer(s, 0).await;
     let mine = checkout(
+        s,
         &token,
         json!({
             "items": [{ "sku_id": a[0], "quantity": 1 }],
@@ -544,14 +603,91 @@ async fn bad_checkouts_are_refused_with_clear_errors_and_leave_nothing_behind() 
     .await;
     mine.assert_status(201);
     let id = mine["id"].as_str().unwrap();
-    get(&other, id)
+    get(s, &other, id)
         .await
         .assert_error(404, "checkout_not_found");
-    let cancel = stack()
+    let cancel = s
         .api()
         .post(&format!("/api/v1/order/checkouts/{id}/cancel"))
         .bearer(&token)
         .send()
         .await;
     cancel.assert_error(409, "checkout_paid");
+}
+
+#[tokio::test]
+async fn an_unpaid_checkout_expires_its_attempts_then_its_session_and_undoes_everything() {
+    let s = Stack::private_with(souk_e2e::Variant {
+        env: vec![
+            ("SPIN_VARIABLE_CHECKOUT_SESSION_SECS".into(), "24".into()),
+            ("SPIN_VARIABLE_CHECKOUT_ATTEMPT_SECS".into(), "10".into()),
+        ],
+        ..Default::default()
+    })
+    .expect("a stack with short checkouts starts");
+    let s = &s;
+    let (_, _, a) = seller(s, &[150_000], 4).await;
+    let (buyer_id, token) = buyer(s, 50_000).await;
+    let started = checkout(
+        s,
+        &token,
+        json!({
+            "items": [{ "sku_id": a[0], "quantity": 2 }],
+            "payment": { "use_wallet": true, "gateway": "vnpay" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    started.assert_status(201);
+    let id = started["id"].as_str().unwrap();
+    let first = started["payment"]["payment_id"].clone();
+    assert_eq!(balance(s, buyer_id).await, 0);
+    assert_eq!(available(s, &a[0]).await, 2);
+
+    // The attempt expires after 10 s and is given up; the checkout waits for the buyer.
+    let given_up = eventually(Duration::from_secs(30), async || {
+        let c = get(s, &token, id).await;
+        (c["payment"]["status"] == "expired").then(|| c.json().clone())
+    })
+    .await
+    .unwrap_or_else(|| panic!("the attempt was never given up: {}", s.log()));
+    assert_eq!(given_up["status"], "awaiting_payment");
+    assert_eq!(
+        given_up["payment"]["next_step"],
+        Value::Null,
+        "not payable any more"
+    );
+
+    // A new payment URL is a second attempt.
+    let again = s
+        .api()
+        .post(&format!("/api/v1/order/checkouts/{id}/payment-url"))
+        .bearer(&token)
+        .send()
+        .await;
+    assert!(again.status == 200 || again.status == 202, "{}", again.text);
+    let second = eventually(Duration::from_secs(20), async || {
+        let c = get(s, &token, id).await;
+        (c["payment"]["payment_id"] != first && c["payment"]["status"] == "pending")
+            .then(|| c.json().clone())
+    })
+    .await
+    .expect("a second attempt");
+    assert_eq!(second["payment"]["attempts"], 2);
+
+    // The session ends at 24 s: everything is undone.
+    let ended = eventually(Duration::from_secs(40), async || {
+        let c = get(s, &token, id).await;
+        (c["status"] == "expired").then(|| c.json().clone())
+    })
+    .await
+    .unwrap_or_else(|| panic!("the checkout never expired: {}", s.log()));
+    assert_eq!(ended["reason"], "session_expired");
+    assert_eq!(ended["payment"]["status"], "expired");
+    assert_eq!(
+        balance(s, buyer_id).await,
+        50_000,
+        "the wallet part came back"
+    );
+    assert_eq!(available(s, &a[0]).await, 4, "the stock came back");
+    reconciles(s, &ended).await;
 }
