@@ -691,3 +691,55 @@ async fn an_unpaid_checkout_expires_its_attempts_then_its_session_and_undoes_eve
     assert_eq!(available(s, &a[0]).await, 4, "the stock came back");
     reconciles(s, &ended).await;
 }
+
+#[tokio::test]
+async fn a_checkout_crashing_around_every_step_resumes_to_one_debit_and_one_reservation() {
+    let faults = "checkout:before-commit:price,checkout:before-commit:reserve,\
+                  checkout:after:reserve,checkout:before-commit:wallet,\
+                  checkout:before:complete,checkout:before-commit:complete";
+    let s = Stack::private_with(souk_e2e::Variant {
+        env: vec![("SPIN_VARIABLE_DURABLE_FAULTS".into(), faults.into())],
+        ..Default::default()
+    })
+    .expect("a stack with checkout fault points starts");
+    let s = &s;
+    let (_, _, a) = seller(s, &[80_000], 5).await;
+    let (buyer_id, token) = buyer(s, 1_000_000).await;
+    add_to_cart(s, &token, &a[0], 2).await;
+    let k = key();
+    let body = json!({ "payment": wallet_only(), "return_url": RETURN_URL });
+    let first = checkout_keyed(s, &token, body.clone(), &k).await;
+    assert_eq!(first.status, 202, "a crash leaves it running: {}", first.text);
+    // Retried by the durable component with backoff; the buyer's retry of the request joins
+    // the same invocation.
+    let paid = eventually(Duration::from_secs(90), async || {
+        let again = checkout_keyed(s, &token, body.clone(), &k).await;
+        (again.status == 201 && again["status"] == "paid").then(|| again.json().clone())
+    })
+    .await
+    .unwrap_or_else(|| panic!("the checkout never finished: {}", s.log()));
+    let total = paid["total_minor"].as_i64().unwrap();
+    assert_eq!(balance(s, buyer_id).await, 1_000_000 - total, "debited once");
+    assert_eq!(available(s, &a[0]).await, 3, "reserved once");
+    let db = s.db().await;
+    let debits: i64 = db
+        .query_one(
+            "SELECT count(*) FROM account.wallet_entry WHERE account_id = $1 AND kind = 'debit'",
+            &[&buyer_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(debits, 1);
+    let fired: i64 = db
+        .query_one(
+            "SELECT coalesce(array_length(faults_fired, 1), 0)::int8 FROM \"order\".invocation \
+             WHERE workflow = 'checkout'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(fired, 6, "every fault point struck once");
+    reconciles(s, &paid).await;
+}
