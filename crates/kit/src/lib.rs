@@ -26,6 +26,7 @@
 //! - [`idempotency`]: `Idempotency-Key` records stored with the effect, exactly once.
 //! - [`client`]: typed calls to another module's `/internal/...` routes by service chaining.
 //! - [`wake`]: every Redis key and channel of the outbox and workflows (wake-ups, the sweep).
+//! - [`limit`]: fixed-window Redis counters, which every rate limit is made of.
 //! - [`outbox`]: messages to other modules written with the effect, relayed at least once.
 //! - [`workflow`]: durable multi-step workflows: a journal committed with each step, undo of
 //!   every step whose effect happened, timers and signals.
@@ -47,6 +48,7 @@ pub mod health;
 pub mod idempotency;
 pub mod ids;
 pub mod json;
+pub mod limit;
 pub mod log;
 pub mod openapi;
 pub mod outbox;

@@ -1,4 +1,4 @@
-//! Failed sign-ins, counted in Redis in fixed windows ([`super::counter`]) per account and per
+//! Failed sign-ins, counted in Redis in fixed windows ([`kit::limit`]) per account and per
 //! client address (the limits and the decision are `rules::session`'s). Every attempt is
 //! counted first, before its password is checked, and the decision is made on the count it got:
 //! attempts sent at once each get their own count, so no more of them reach the password check
@@ -13,8 +13,8 @@ use kit::ApiResult;
 use sha2::{Digest, Sha256};
 use spin_sdk::redis::Connection;
 
-use super::counter;
 use crate::rules::session::{Counter, Failures, WINDOW_SECS};
+use kit::limit;
 
 /// The prefix of every key here.
 const PREFIX: &str = "souk:account:login-failures";
@@ -34,7 +34,7 @@ impl LoginFailures {
     /// `redis_url`; 503 `rate_limiter_unavailable` when it cannot be reached (sign-in fails
     /// closed rather than unthrottled).
     pub fn open(redis_url: &str, subject: &str, address: Option<&str>) -> ApiResult<LoginFailures> {
-        let conn = counter::open(redis_url, WHAT)?;
+        let conn = limit::open(redis_url, WHAT)?;
         let digest = hex::encode(Sha256::digest(subject.as_bytes()));
         Ok(LoginFailures {
             conn,
@@ -52,7 +52,7 @@ impl LoginFailures {
     pub fn begin(&self) -> ApiResult<Failures> {
         let mut counts = Vec::with_capacity(2);
         for key in self.keys() {
-            counts.push(counter::count(&self.conn, WHAT, key, WINDOW_SECS)?);
+            counts.push(limit::count(&self.conn, WHAT, key, WINDOW_SECS)?);
         }
         Ok(Failures {
             identifier: counts[0],
@@ -64,7 +64,7 @@ impl LoginFailures {
     /// its password was right.
     pub fn take_back(&self) -> ApiResult<()> {
         for key in self.keys() {
-            counter::uncount(&self.conn, WHAT, key)?;
+            limit::uncount(&self.conn, WHAT, key)?;
         }
         Ok(())
     }
@@ -76,7 +76,7 @@ impl LoginFailures {
             Counter::Address => self.address_key.as_ref(),
         };
         key.map_or(WINDOW_SECS.unsigned_abs(), |key| {
-            counter::retry_after(&self.conn, key, WINDOW_SECS)
+            limit::retry_after(&self.conn, key, WINDOW_SECS)
         })
     }
 
@@ -85,9 +85,9 @@ impl LoginFailures {
     pub fn succeeded(&self) -> ApiResult<()> {
         self.conn
             .del(std::slice::from_ref(&self.subject_key))
-            .map_err(|e| counter::unavailable(WHAT, e))?;
+            .map_err(|e| limit::unavailable(WHAT, e))?;
         if let Some(key) = &self.address_key {
-            counter::uncount(&self.conn, WHAT, key)?;
+            limit::uncount(&self.conn, WHAT, key)?;
         }
         Ok(())
     }

@@ -12,13 +12,11 @@
 //! - [`refresh_token`]: sessions' refresh tokens, stored as digests.
 //! - [`wallet`]: an account's balance; debits that never overdraw it.
 //! - [`wallet_entry`]: the wallet's append-only ledger.
-//! - [`login_failure`]: failed sign-ins, counted in Redis.
+//! - [`login_failure`]: failed sign-ins, counted in Redis (`kit::limit`).
 //! - [`registration`]: registrations per client address, counted in Redis.
-//! - [`counter`]: the fixed-window Redis counters both are made of.
 
 pub mod account;
 pub mod contact;
-pub mod counter;
 pub mod favorite;
 pub mod login_failure;
 pub mod notification;

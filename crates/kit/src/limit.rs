@@ -1,15 +1,16 @@
-//! Fixed-window counters in Redis, which the throttles of sign-in ([`super::login_failure`]) and
-//! registration ([`super::registration`]) are made of. A counter's window starts at its first
-//! count (`EXPIRE … NX`) and ends with the key's expiry. Every key carries Souk's prefix (Spin's
-//! Redis has no namespaces of its own).
+//! Fixed-window counters in Redis, which every rate limit is made of: account's sign-in and
+//! registration throttles, order's checkout and payment-URL limits. A counter's window starts at
+//! its first count (`EXPIRE … NX`) and ends with the key's expiry. Every key carries Souk's
+//! prefix and its module's name (`souk:<module>:…`; Spin's Redis has no namespaces of its own).
+//! [`admit`] is the usual use: count, and refuse past the limit with 429 and `Retry-After`.
 
-use kit::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult};
 use spin_sdk::redis::{Connection, RedisParameter, RedisResult};
 
 /// Redis's failure as the client sees it: its text (which can carry the configured URL, with
 /// its password) goes to the log only. `what` names what is unavailable (`sign-in`).
 pub fn unavailable(what: &str, e: spin_sdk::redis::Error) -> ApiError {
-    kit::log::error(format_args!("{what} counters unavailable: {e:?}"));
+    crate::log::error(format_args!("{what} counters unavailable: {e:?}"));
     ApiError::unavailable(
         "rate_limiter_unavailable",
         format!("{what} is unavailable right now; retry shortly"),
@@ -57,6 +58,27 @@ pub fn retry_after(conn: &Connection, key: &str, window_secs: i64) -> u64 {
         .and_then(|secs| u64::try_from(secs).ok())
         .filter(|secs| *secs > 0)
         .unwrap_or(window_secs.unsigned_abs())
+}
+
+/// Counts one request of `what` on `key` and refuses it past `limit` in a window of
+/// `window_secs`: 429 with `code`, a message saying when to retry, and `Retry-After`.
+pub fn admit(
+    redis_url: &str,
+    what: &str,
+    key: &str,
+    limit: i64,
+    window_secs: i64,
+    code: &'static str,
+) -> ApiResult<()> {
+    let conn = open(redis_url, what)?;
+    let n = count(&conn, what, key, window_secs)?;
+    if n > limit {
+        let secs = retry_after(&conn, key, window_secs);
+        let mut refused = ApiError::too_many_requests(secs).with_code(code);
+        refused.message = format!("too many {what} requests; retry in {secs} seconds");
+        return Err(refused);
+    }
+    Ok(())
 }
 
 fn int(results: &[RedisResult]) -> i64 {
