@@ -74,7 +74,7 @@ CREATE TABLE "order".checkout (
         CHECK (wallet_minor + gateway_minor + cod_minor = total_minor),
     CONSTRAINT checkout_gateway_named CHECK ((gateway_minor > 0) = (gateway IS NOT NULL))
 );
-CREATE INDEX checkout_buyer ON "order".checkout (buyer_id, id DESC);
+CREATE INDEX checkout_buyer ON "order".checkout (buyer_id, created_at DESC, id DESC);
 
 CREATE TABLE "order".checkout_item (
     id                 uuid PRIMARY KEY,

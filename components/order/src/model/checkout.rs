@@ -4,7 +4,10 @@
 //! ([`nudge`]), which decides in its next look.
 
 use chrono::{DateTime, Utc};
-use kit::db::{Db, FromRow, Lock, Row, json, micros, optional_text, optional_uuid, text, uuid};
+use kit::db::{
+    Db, FromRow, Lock, Param, Row, json, micros, optional_text, optional_uuid, text, uuid,
+};
+use kit::page::TimeKey;
 use kit::{ApiError, ApiResult};
 use serde_json::Value;
 use uuid::Uuid;
@@ -219,24 +222,28 @@ pub fn load_own(db: &Db, id: Uuid, buyer: Uuid, lock: Lock) -> ApiResult<Checkou
         .ok_or_else(|| ApiError::not_found("checkout_not_found", "no such checkout"))
 }
 
-/// `buyer`'s checkouts, newest first, after `before` (a checkout id: ids are time-ordered),
-/// in `status` when given.
+/// `buyer`'s checkouts, newest first, after `before` (the last one of the previous page: its
+/// creation time in microseconds and its id), in `status` when given.
 pub fn page(
     db: &Db,
     buyer: Uuid,
     status: Option<Status>,
-    before: Option<Uuid>,
+    before: Option<&TimeKey>,
     limit: i64,
 ) -> ApiResult<Vec<Checkout>> {
     db.fetch_all(
         &format!(
             "{COLUMNS} WHERE buyer_id = $1 AND ($2::text IS NULL OR status = $2) \
-             AND ($3::text IS NULL OR id < $3::text::uuid) ORDER BY id DESC LIMIT $4"
+             AND ($3::int8 IS NULL \
+                  OR (created_at, id) < (timestamptz 'epoch' + $3::int8 * interval '1 microsecond', \
+                                         $4::text::uuid)) \
+             ORDER BY created_at DESC, id DESC LIMIT $5"
         ),
         &[
             uuid(buyer),
             optional_text(status.map(Status::as_str)),
-            optional_text(before.map(|b| b.to_string()).as_deref()),
+            before.map_or(Param::DbNull, |k| k.t.into()),
+            text(before.map_or(Uuid::nil(), |k| k.id).to_string()),
             limit.into(),
         ],
     )
