@@ -14,11 +14,13 @@
 //!   `checkout_paid` once paid.
 //!
 //! The asks set a flag and signal the workflow under the checkout's lock; the handler then runs
-//! the invocation itself and answers what it did.
+//! the invocation itself and answers what it did. Checkout and payment-URL requests are limited
+//! per account (`checkout_requests_per_minute`, 10 by default; 429
+//! `too_many_checkout_requests` with `Retry-After`).
 
 use chrono::{DateTime, Utc};
 use kit::db::{Db, Lock};
-use kit::page::Page;
+use kit::page::{Page, TimeKey};
 use kit::time::rfc3339 as stamp;
 use kit::workflow::Status as Run;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
@@ -163,9 +165,33 @@ fn buyer_ip(req: &Request) -> String {
         .map_or_else(|| "127.0.0.1".to_string(), |ip| ip.to_string())
 }
 
+/// Checkout and payment-URL requests one account may make per minute, by default
+/// (`checkout_requests_per_minute`).
+pub const REQUESTS_PER_MINUTE: i64 = 10;
+
+/// Counts one checkout or payment-URL request of `buyer`; 429 `too_many_checkout_requests`
+/// (with `Retry-After`) past the limit in this minute.
+fn throttle(ctx: &Ctx, buyer: Uuid) -> ApiResult<()> {
+    let limit = ctx
+        .settings()
+        .optional("checkout_requests_per_minute")
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(REQUESTS_PER_MINUTE);
+    kit::limit::admit(
+        ctx.settings().redis_url()?.expose(),
+        "checkout",
+        &format!("souk:order:checkout-requests:{buyer}"),
+        limit,
+        60,
+        "too_many_checkout_requests",
+    )
+}
+
 /// `POST /api/v1/order/checkout`.
 pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
     let buyer = ctx.user()?.sub;
+    throttle(&ctx, buyer)?;
     let key = ctx.idempotency_key().map(str::to_string).ok_or_else(|| {
         ApiError::bad_request(
             "idempotency_key_required",
@@ -423,10 +449,13 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
             })
         })
         .transpose()?;
-    let page = kit::page::request::<Uuid>(&ctx)?;
+    let page = kit::page::request::<TimeKey>(&ctx)?;
     let db = ctx.db()?;
-    let rows = checkout::page(db, buyer, status, page.after, page.fetch())?;
-    let page = page.page(rows, |c| c.id);
+    let rows = checkout::page(db, buyer, status, page.after.as_ref(), page.fetch())?;
+    let page = page.page(rows, |c| TimeKey {
+        t: c.created_at.timestamp_micros(),
+        id: c.id,
+    });
     let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
     let mut items = checkout::items(db, &ids)?;
     let mut views = Vec::new();
@@ -497,6 +526,7 @@ async fn ask(ctx: &Ctx, buyer: Uuid, id: Uuid, cancel: bool) -> ApiResult<checko
 /// `POST /api/v1/order/checkouts/:id/payment-url`.
 pub async fn payment_url(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let buyer = ctx.user()?.sub;
+    throttle(&ctx, buyer)?;
     let id = ctx.param_id("id", "checkout")?;
     let c = ask(&ctx, buyer, id, false).await?;
     ensure_open(&c)?;

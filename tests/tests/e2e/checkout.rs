@@ -364,6 +364,7 @@ async fn a_gateway_checkout_is_paid_by_the_signed_callback_and_forgeries_change_
         .await;
     url.assert_status(200);
     assert_eq!(url["payment"]["payment_id"], payment["payment_id"]);
+    assert_eq!(url["payment"]["attempts"], 1);
 
     // A forged callback changes nothing.
     let reference = payment["reference"].as_str().unwrap();
@@ -698,7 +699,14 @@ async fn a_checkout_crashing_around_every_step_resumes_to_one_debit_and_one_rese
                   checkout:after:reserve,checkout:before-commit:wallet,\
                   checkout:before:complete,checkout:before-commit:complete";
     let s = Stack::private_with(souk_e2e::Variant {
-        env: vec![("SPIN_VARIABLE_DURABLE_FAULTS".into(), faults.into())],
+        env: vec![
+            ("SPIN_VARIABLE_DURABLE_FAULTS".into(), faults.into()),
+            // The test repeats its request while the checkout resumes.
+            (
+                "SPIN_VARIABLE_CHECKOUT_REQUESTS_PER_MINUTE".into(),
+                "1000".into(),
+            ),
+        ],
         ..Default::default()
     })
     .expect("a stack with checkout fault points starts");
@@ -709,7 +717,11 @@ async fn a_checkout_crashing_around_every_step_resumes_to_one_debit_and_one_rese
     let k = key();
     let body = json!({ "payment": wallet_only(), "return_url": RETURN_URL });
     let first = checkout_keyed(s, &token, body.clone(), &k).await;
-    assert_eq!(first.status, 202, "a crash leaves it running: {}", first.text);
+    assert_eq!(
+        first.status, 202,
+        "a crash leaves it running: {}",
+        first.text
+    );
     // Retried by the durable component with backoff; the buyer's retry of the request joins
     // the same invocation.
     let paid = eventually(Duration::from_secs(90), async || {
@@ -719,7 +731,11 @@ async fn a_checkout_crashing_around_every_step_resumes_to_one_debit_and_one_rese
     .await
     .unwrap_or_else(|| panic!("the checkout never finished: {}", s.log()));
     let total = paid["total_minor"].as_i64().unwrap();
-    assert_eq!(balance(s, buyer_id).await, 1_000_000 - total, "debited once");
+    assert_eq!(
+        balance(s, buyer_id).await,
+        1_000_000 - total,
+        "debited once"
+    );
     assert_eq!(available(s, &a[0]).await, 3, "reserved once");
     let db = s.db().await;
     let debits: i64 = db
@@ -742,4 +758,81 @@ async fn a_checkout_crashing_around_every_step_resumes_to_one_debit_and_one_rese
         .get(0);
     assert_eq!(fired, 6, "every fault point struck once");
     reconciles(s, &paid).await;
+}
+
+#[tokio::test]
+async fn a_buyers_checkouts_are_listed_newest_first_in_stable_pages() {
+    let s = stack();
+    let (_, _, a) = seller(s, &[10_000], 10).await;
+    let (_, token) = buyer(s, 0).await;
+    let mut made = Vec::new();
+    for _ in 0..3 {
+        let c = checkout(
+            s,
+            &token,
+            json!({
+                "items": [{ "sku_id": a[0], "quantity": 1 }],
+                "payment": { "gateway": "cod" }, "return_url": RETURN_URL,
+            }),
+        )
+        .await;
+        c.assert_status(201);
+        made.push(c["id"].as_str().unwrap().to_string());
+    }
+    let page = |cursor: Option<String>| {
+        let query = cursor.map_or(String::new(), |c| format!("&cursor={c}"));
+        s.api()
+            .get(&format!("/api/v1/order/checkouts?limit=2{query}"))
+            .bearer(&token)
+            .send()
+    };
+    let first = page(None).await;
+    first.assert_status(200);
+    let cursor = first["next_cursor"].as_str().map(str::to_string);
+    assert!(cursor.is_some(), "{}", first.text);
+    let second = page(cursor).await;
+    assert_eq!(second["next_cursor"], Value::Null);
+    let listed: Vec<String> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    made.reverse();
+    assert_eq!(listed, made, "newest first, each once");
+}
+
+#[tokio::test]
+async fn checkout_and_payment_url_requests_are_limited_per_account() {
+    let s = stack();
+    let (_, _, a) = seller(s, &[10_000], 5).await;
+    let (_, token) = buyer(s, 0).await;
+    let started = checkout(
+        s,
+        &token,
+        json!({
+            "items": [{ "sku_id": a[0], "quantity": 1 }],
+            "payment": { "gateway": "vnpay" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    started.assert_status(201);
+    let id = started["id"].as_str().unwrap();
+    let ask = || {
+        s.api()
+            .post(&format!("/api/v1/order/checkouts/{id}/payment-url"))
+            .bearer(&token)
+            .send()
+    };
+    for _ in 1..10 {
+        ask().await.assert_status(200);
+    }
+    let refused = ask().await;
+    refused.assert_error(429, "too_many_checkout_requests");
+    assert!(refused.header("retry-after").is_some());
+    let (_, other) = buyer(s, 0).await;
+    get(s, &other, id)
+        .await
+        .assert_error(404, "checkout_not_found");
 }
