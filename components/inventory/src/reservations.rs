@@ -12,7 +12,9 @@
 //! idempotency claim), and one asking for more than the last committed count is refused
 //! before it joins the queue ([`stock::ensure_available`]).
 
-use contracts::inventory::{ReservationAnswer, ReservationStatus, ReserveRequest, ReservedLine};
+use contracts::inventory::{
+    ReleaseRequest, ReservationAnswer, ReservationStatus, ReserveRequest, ReservedLine,
+};
 use kit::db::Db;
 use kit::{ApiResult, Ctx, Request, Response, json};
 use uuid::Uuid;
@@ -78,24 +80,38 @@ fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<Vec<S
     serial::reserve(db, sku, quantity, reservation)
 }
 
-/// `POST /internal/reservations/:id/release` — units and serials go back on sale.
-pub async fn release(ctx: Ctx, _req: Request) -> ApiResult<Response> {
-    end(ctx, Ending::Release).await
+/// `POST /internal/reservations/:id/release` `{sku_ids?}` — units and serials go back on sale:
+/// of the lines named, or of every line still held. 404 `reservation_line_not_found` for a SKU
+/// the reservation does not hold (or no longer holds).
+pub async fn release(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    let body: ReleaseRequest = if req.body().is_empty() {
+        ReleaseRequest::default()
+    } else {
+        json::read(&req)?
+    };
+    end(ctx, Ending::Release, body.sku_ids).await
 }
 
-/// `POST /internal/reservations/:id/commit` — the units are sold.
+/// `POST /internal/reservations/:id/commit` — the units of every line still held are sold.
 pub async fn commit(ctx: Ctx, _req: Request) -> ApiResult<Response> {
-    end(ctx, Ending::Commit).await
+    end(ctx, Ending::Commit, None).await
 }
 
-/// Ends a held reservation the way `ending` says; 409 once it has ended either way.
-async fn end(ctx: Ctx, ending: Ending) -> ApiResult<Response> {
+/// Ends a held reservation's lines (those of `only`, or all) the way `ending` says; the
+/// reservation ends once no line is held. 409 once it has ended either way.
+async fn end(ctx: Ctx, ending: Ending, only: Option<Vec<Uuid>>) -> ApiResult<Response> {
     let id = ctx.param_id("id", "reservation")?;
     ctx.db()?
         .transaction(async |db: &Db| {
-            let held = reservation::load_locked(db, id)?;
+            let mut held = reservation::load_locked(db, id)?;
             rules::ensure_held(id, held.state)?;
-            let serials = serial::end_hold(db, id, ending)?;
+            let all = held.lines.len();
+            if let Some(only) = &only {
+                rules::ensure_lines_held(id, &held.lines, only)?;
+                held.lines.retain(|(sku, _)| only.contains(sku));
+            }
+            let skus: Vec<Uuid> = held.lines.iter().map(|(sku, _)| *sku).collect();
+            let serials = serial::end_hold(db, id, &skus, ending)?;
             let kind = match ending {
                 Ending::Release => ChangeKind::Release,
                 Ending::Commit => ChangeKind::Commit,
@@ -127,11 +143,17 @@ async fn end(ctx: Ctx, ending: Ending) -> ApiResult<Response> {
                     serials: line_serials,
                 });
             }
-            reservation::set_state(db, id, ending.state())?;
+            let state = if skus.len() < all {
+                reservation::release_lines(db, id, &skus)?;
+                ReservationState::Held
+            } else {
+                reservation::set_state(db, id, ending.state())?;
+                ending.state()
+            };
             let answer = ReservationAnswer {
                 reservation_id: id,
                 reference: held.reference,
-                status: status(ending.state()),
+                status: status(state),
                 lines: ended,
             };
             json::ok(&answer)

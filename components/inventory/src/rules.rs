@@ -403,6 +403,22 @@ pub fn ensure_held(id: Uuid, state: ReservationState) -> ApiResult<()> {
     Ok(())
 }
 
+/// Refuses to end lines a reservation does not hold: 404 `reservation_line_not_found` for a
+/// SKU that is not among `held`'s, 422 for an empty or repeated list.
+pub fn ensure_lines_held(id: Uuid, held: &[(Uuid, i64)], only: &[Uuid]) -> ApiResult<()> {
+    let unique: std::collections::BTreeSet<&Uuid> = only.iter().collect();
+    if only.is_empty() || unique.len() != only.len() {
+        return Err(ApiError::validation("sku_ids: at least one, each once"));
+    }
+    match only.iter().find(|sku| !held.iter().any(|(h, _)| h == *sku)) {
+        Some(sku) => Err(ApiError::not_found(
+            "reservation_line_not_found",
+            format!("reservation {id} holds no line of SKU {sku}"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Checks the SKU count of an internal availability request.
 pub fn ensure_sku_batch(count: usize) -> ApiResult<()> {
     if count == 0 || count > MAX_AVAILABILITY_SKUS {

@@ -101,6 +101,16 @@ pub struct ReserveLine {
     pub quantity: i64,
 }
 
+/// `POST /internal/reservations/:id/release` (body optional): the lines of `sku_ids` only, when
+/// given — the reservation holds its other lines and is released once none is held — or the
+/// whole reservation.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku_ids: Option<Vec<Uuid>>,
+}
+
 /// A reservation, as every reservation route answers it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationAnswer {

@@ -303,3 +303,69 @@ async fn concurrent_reservations_never_share_a_serial() {
     assert_eq!(held, 12, "six reservations of two fill the twelve serials");
     assert_eq!(replies.iter().filter(|r| r.status == 409).count(), 2);
 }
+
+#[tokio::test]
+async fn lines_are_released_one_by_one_and_the_rest_is_still_held_then_sold() {
+    let owner = seller();
+    let (a, b) = (new_sku(&owner, false).await, new_sku(&owner, true).await);
+    import(&owner, a, json!({ "quantity": 4 }))
+        .await
+        .assert_status(200);
+    import(
+        &owner,
+        b,
+        json!({ "quantity": 3, "serials": ["B-1", "B-2", "B-3"] }),
+    )
+    .await
+    .assert_status(200);
+    let r = reserve(
+        json!([{ "sku_id": a, "quantity": 3 }, { "sku_id": b, "quantity": 2 }]),
+        &key(),
+    )
+    .await;
+    r.assert_status(201);
+    let id = r["reservation_id"].as_str().unwrap().to_string();
+    let release = async |skus: serde_json::Value, key: &str| {
+        stack()
+            .internal("inventory")
+            .post(&format!("/internal/reservations/{id}/release"))
+            .header("idempotency-key", key)
+            .json(json!({ "sku_ids": skus }))
+            .send()
+            .await
+    };
+    let k = key();
+    let part = release(json!([b]), &k).await;
+    part.assert_status(200);
+    assert_eq!(
+        part["status"], "held",
+        "line A is still held: {}",
+        part.text
+    );
+    assert_eq!(part["lines"].as_array().unwrap().len(), 1);
+    assert_eq!(part["lines"][0]["serials"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        stock(b).await["available"],
+        3,
+        "B's units and serials are back"
+    );
+    assert_eq!(stock(a).await["available"], 1, "A's are still held");
+    release(json!([b]), &k).await.assert_status(200);
+    release(json!([b]), &key())
+        .await
+        .assert_error(404, "reservation_line_not_found");
+    release(json!([]), &key())
+        .await
+        .assert_error(422, "validation");
+
+    let sold = finish(&id, "commit", &key()).await;
+    sold.assert_status(200);
+    assert_eq!(sold["status"], "committed");
+    assert_eq!(sold["lines"].as_array().unwrap().len(), 1, "only A is sold");
+    assert_eq!(stock(a).await["sold"], 3);
+    assert_eq!(stock(b).await["sold"], 0);
+    assert_eq!(stock(b).await["available"], 3);
+    release(json!([a]), &key())
+        .await
+        .assert_error(409, "reservation_committed");
+}

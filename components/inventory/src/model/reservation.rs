@@ -14,7 +14,8 @@ pub struct Reservation {
     pub reference: String,
     /// Where it stands.
     pub state: ReservationState,
-    /// `(sku, quantity)` per SKU, in SKU order: the order every change locks stock rows in.
+    /// `(sku, quantity)` per SKU still held (lines released one by one are left out), in SKU
+    /// order: the order every change locks stock rows in.
     pub lines: Vec<(Uuid, i64)>,
 }
 
@@ -81,7 +82,7 @@ const LOAD_LOCKED: &str =
     "SELECT reference, status FROM inventory.reservation WHERE id = $1 FOR UPDATE";
 
 const LINES: &str = "SELECT sku_id, quantity FROM inventory.reservation_line \
-                     WHERE reservation_id = $1 ORDER BY sku_id";
+                     WHERE reservation_id = $1 AND NOT released ORDER BY sku_id";
 
 /// Reservation `id` with its lines, locked until the transaction ends, so that a release and
 /// a commit racing for it are decided one after the other; 404 `reservation_not_found`.
@@ -105,5 +106,15 @@ const SET_STATE: &str =
 /// Moves reservation `id` into `state`.
 pub fn set_state(db: &Db, id: Uuid, state: ReservationState) -> ApiResult<()> {
     db.execute(SET_STATE, &[uuid(id), text(state.as_str())])?;
+    Ok(())
+}
+
+/// Marks the lines of `skus` of reservation `id` released.
+pub fn release_lines(db: &Db, id: Uuid, skus: &[Uuid]) -> ApiResult<()> {
+    db.execute(
+        "UPDATE inventory.reservation_line SET released = true \
+         WHERE reservation_id = $1 AND sku_id = ANY($2::text[]::uuid[])",
+        &[uuid(id), kit::db::uuids(skus)],
+    )?;
     Ok(())
 }

@@ -176,20 +176,27 @@ pub fn reserve(db: &Db, sku: Uuid, quantity: i64, reservation: Uuid) -> ApiResul
 
 const RELEASE: &str = "UPDATE inventory.serial \
                        SET status = 'active', reservation_id = NULL, updated_at = now() \
-                       WHERE reservation_id = $1 RETURNING sku_id, serial";
+                       WHERE reservation_id = $1 AND sku_id = ANY($2::text[]::uuid[]) \
+                       RETURNING sku_id, serial";
 
 const SELL: &str = "UPDATE inventory.serial SET status = 'sold', updated_at = now() \
-                    WHERE reservation_id = $1 RETURNING sku_id, serial";
+                    WHERE reservation_id = $1 AND sku_id = ANY($2::text[]::uuid[]) \
+                    RETURNING sku_id, serial";
 
-/// Ends the hold of `reservation` on its serials: released ones are active again (and free of
-/// the reservation), committed ones are sold (and keep it, as the record of the sale). Returns
-/// `(sku, serial)` pairs sorted, so each SKU's serials come together and in order.
-pub fn end_hold(db: &Db, reservation: Uuid, ending: Ending) -> ApiResult<Vec<(Uuid, String)>> {
+/// Ends the hold of `reservation` on its serials of `skus`: released ones are active again (and
+/// free of the reservation), committed ones are sold (and keep it, as the record of the sale).
+/// Returns `(sku, serial)` pairs sorted, so each SKU's serials come together and in order.
+pub fn end_hold(
+    db: &Db,
+    reservation: Uuid,
+    skus: &[Uuid],
+    ending: Ending,
+) -> ApiResult<Vec<(Uuid, String)>> {
     let sql = match ending {
         Ending::Release => RELEASE,
         Ending::Commit => SELL,
     };
-    let set = db.query(sql, &[uuid(reservation)])?;
+    let set = db.query(sql, &[uuid(reservation), kit::db::uuids(skus)])?;
     let mut serials: Vec<(Uuid, String)> = rows(&set)
         .map(|r| Ok((r.get("sku_id")?, r.get("serial")?)))
         .collect::<ApiResult<_>>()?;

@@ -1,0 +1,1 @@
+ALTER TABLE inventory.reservation_line DROP COLUMN IF EXISTS released;
