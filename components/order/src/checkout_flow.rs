@@ -13,8 +13,8 @@
 //!    `give-up-<n>` gives one up, and `wait-<n>` waits durably for the checkout's signal
 //!    (a payment settled, the buyer cancelled or asked for a new payment URL) or the next
 //!    deadline (the attempt's expiry, the session's end).
-//! 6. `complete`: stock and promotions committed, the checkout paid, its items await their
-//!    sellers, buyer and sellers notified (through the outbox).
+//! 6. `complete`: promotions committed, the checkout paid, its items await their sellers (the
+//!    stock stays held until each seller confirms), buyer and sellers notified (outbox).
 //!
 //! A refusal (out of stock, a limit reached, the wallet short, the buyer's cancel, the end of
 //! the session) ends the forward path: the undo of every step whose effect happened runs
@@ -231,6 +231,7 @@ impl kit::workflow::Undo for Undo {
                 ledger::give_back(
                     step.db(),
                     &wallet_reference(checkout_id),
+                    ledger::Kind::Wallet,
                     &format!("checkout:{checkout_id}:wallet:back"),
                 )
             }
@@ -278,7 +279,7 @@ impl Workflow for Checkout {
 async fn forward(run: &mut Run<'_, Undo>, plan: &Plan) -> Result<Done, Stop> {
     let ctx = run.ctx();
     let id = plan.checkout_id;
-    let reservation: Uuid = run
+    let _: Uuid = run
         .step("reserve", async |s: &Step<'_, Undo>| reserve(s, plan).await)
         .await?;
     if !plan.redemptions.is_empty() {
@@ -293,7 +294,7 @@ async fn forward(run: &mut Run<'_, Undo>, plan: &Plan) -> Result<Done, Stop> {
         await_payment(run, plan).await?;
     }
     run.step("complete", async |s: &Step<'_, Undo>| {
-        complete(s, plan, reservation).await
+        complete(s, plan).await
     })
     .await?;
     kit::outbox::wake(ctx, SCHEMA);
@@ -456,6 +457,7 @@ async fn price(ctx: &Ctx, s: &Step<'_, Undo>, asked: &Asked, invocation: Uuid) -
             discount_minor: 0,
             total_minor: 0,
             status: "pending".into(),
+            cancelled_at: None,
         });
     }
     let mut shipping = Vec::new();
@@ -692,6 +694,7 @@ async fn reserve(s: &Step<'_, Undo>, plan: &Plan) -> ApiResult<Uuid> {
     s.undo_with(Undo::Release {
         reservation_id: answer.reservation_id,
     });
+    checkout::set_reservation(s.db(), plan.checkout_id, answer.reservation_id)?;
     Ok(answer.reservation_id)
 }
 
@@ -886,18 +889,11 @@ async fn give_up(s: &Step<'_, Undo>, payment: Uuid) -> ApiResult<()> {
     }
 }
 
-async fn complete(s: &Step<'_, Undo>, plan: &Plan, reservation: Uuid) -> ApiResult<()> {
+/// The stock stays held by its reservation until each seller confirms their items (or the
+/// buyer cancels one, which releases its line): what is paid for is not sold yet.
+async fn complete(s: &Step<'_, Undo>, plan: &Plan) -> ApiResult<()> {
     let id = plan.checkout_id;
     let empty = json!({});
-    let stock = format!("/internal/reservations/{reservation}/commit");
-    match s
-        .internal("inventory")
-        .post::<_, Value>(&stock, &empty, Some(&format!("{}:stock", s.key())))
-        .await
-    {
-        Err(e) if !done_already(&e, &["reservation_committed"]) => return Err(e),
-        _ => {}
-    }
     if !plan.redemptions.is_empty() {
         let path = format!("/internal/redemptions/{}/commit", checkout::owner_of(id));
         match s

@@ -273,8 +273,8 @@ pub fn record_settlement(
                     &a.currency,
                     &taken,
                 )?;
-                ledger::give_back(db, &taken, &format!("{taken}:back"))?;
-                outbox::credit_late_payment(db, c.buyer_id, a)?;
+                ledger::give_back(db, &taken, ledger::Kind::Wallet, &format!("{taken}:back"))?;
+                outbox::credit_late_payment(db, c.id, c.buyer_id, a)?;
             }
             None => outbox::refund_late_payment(db, a.id)?,
         }

@@ -1,13 +1,14 @@
 //! `"order".ledger_entry`: order's append-only money ledger. Each entry is money taken for a
-//! checkout (from the wallet, through a gateway) or given back, a give-back naming the entry it
-//! reverses; a reference unique per movement makes writing one again a no-op, so a step that
-//! runs twice records its money once. [`owed`] is what a checkout holds: taken − given back.
+//! checkout (from the wallet, through a gateway) or given back (to the wallet, or through the
+//! gateway), a give-back naming the entry it reverses; a reference unique per movement makes
+//! writing one again a no-op, so a step that runs twice records its money once. [`owed`] is
+//! what a checkout holds: taken − given back.
 
 use kit::ApiResult;
 use kit::db::{Db, text, uuid};
 use uuid::Uuid;
 
-/// Where money came from.
+/// The way money came, or went back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Wallet,
@@ -52,18 +53,78 @@ pub fn take(
     )
 }
 
-/// Records that all of the entry taken under `taken` was given back, under `reference`; nothing
-/// when nothing was recorded under `taken` (the step that took the money failed before it
-/// recorded it, and its undo gives back what it took).
-pub fn give_back(db: &Db, taken: &str, reference: &str) -> ApiResult<()> {
+/// Records that all of the entry taken under `taken` went back `to` the buyer, under
+/// `reference`; nothing when nothing was recorded under `taken` (the step that took the money
+/// failed before it recorded it, and its undo gives back what it took).
+pub fn give_back(db: &Db, taken: &str, to: Kind, reference: &str) -> ApiResult<()> {
     db.execute(
         "INSERT INTO \"order\".ledger_entry (id, checkout_id, kind, direction, amount_minor, \
          currency, reverses_id, reference) \
-         SELECT $1, checkout_id, kind, 'given_back', amount_minor, currency, id, $3 \
+         SELECT $1, checkout_id, $3, 'given_back', amount_minor, currency, id, $4 \
          FROM \"order\".ledger_entry WHERE reference = $2 AND direction = 'taken' \
          ON CONFLICT (reference) DO NOTHING",
-        &[uuid(kit::ids::new_id()), text(taken), text(reference)],
+        &[
+            uuid(kit::ids::new_id()),
+            text(taken),
+            text(to.as_str()),
+            text(reference),
+        ],
     )?;
+    Ok(())
+}
+
+/// What is left to give back of each entry taken for `checkout`, gateway money first (a refund
+/// to the wallet reverses a gateway payment before a wallet debit).
+fn left_to_give_back(db: &Db, checkout: Uuid) -> ApiResult<Vec<(Uuid, i64)>> {
+    let set = db.query(
+        "SELECT t.id, t.amount_minor - COALESCE((SELECT sum(g.amount_minor) \
+         FROM \"order\".ledger_entry g WHERE g.reverses_id = t.id), 0)::int8 AS left_minor \
+         FROM \"order\".ledger_entry t WHERE t.checkout_id = $1 AND t.direction = 'taken' \
+         ORDER BY t.kind = 'wallet', t.created_at, t.id",
+        &[uuid(checkout)],
+    )?;
+    kit::db::rows(&set)
+        .map(|r| Ok((r.get("id")?, r.get("left_minor")?)))
+        .collect()
+}
+
+/// Records `amount` of `checkout`'s money given back `to` the buyer under `reference` (one row
+/// per entry it reverses, `<reference>:<n>`); 409 `refund_exceeds_payment` when the checkout
+/// holds less. Call it under the checkout's lock.
+pub fn give_back_part(
+    db: &Db,
+    checkout: Uuid,
+    amount: i64,
+    to: Kind,
+    reference: &str,
+) -> ApiResult<()> {
+    let mut due = amount;
+    for (n, (entry, left)) in left_to_give_back(db, checkout)?.into_iter().enumerate() {
+        let part = due.min(left);
+        if part <= 0 {
+            continue;
+        }
+        db.execute(
+            "INSERT INTO \"order\".ledger_entry (id, checkout_id, kind, direction, \
+             amount_minor, currency, reverses_id, reference) \
+             SELECT $1, checkout_id, $3, 'given_back', $4, currency, id, $5 \
+             FROM \"order\".ledger_entry WHERE id = $2",
+            &[
+                uuid(kit::ids::new_id()),
+                uuid(entry),
+                text(to.as_str()),
+                part.into(),
+                text(format!("{reference}:{n}")),
+            ],
+        )?;
+        due -= part;
+    }
+    if due > 0 {
+        return Err(kit::ApiError::conflict(
+            "refund_exceeds_payment",
+            format!("the checkout holds {} less than the refund", due),
+        ));
+    }
     Ok(())
 }
 

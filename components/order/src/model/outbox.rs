@@ -50,8 +50,8 @@ pub fn notify(db: &Db, key: &str, notification: &NotificationRequest) -> ApiResu
     kit::outbox::enqueue(db, SCHEMA, &message)
 }
 
-/// Credits all of late payment `a` (a checkout's) to `buyer`'s wallet.
-pub fn credit_late_payment(db: &Db, buyer: Uuid, a: &Attempt) -> ApiResult<()> {
+/// Credits all of late payment `a` (of `checkout`) to `buyer`'s wallet.
+pub fn credit_late_payment(db: &Db, checkout: Uuid, buyer: Uuid, a: &Attempt) -> ApiResult<()> {
     let message = Message {
         target: "account",
         path: "/internal/wallet/credit",
@@ -60,7 +60,7 @@ pub fn credit_late_payment(db: &Db, buyer: Uuid, a: &Attempt) -> ApiResult<()> {
             amount: a.amount_minor,
             currency: a.currency.clone(),
             reason: "A payment that arrived after its checkout ended".to_string(),
-            reference: Some(format!("payment:{}", a.id)),
+            reference: Some(format!("checkout:{checkout}")),
         },
         key: format!("order:late-credit:{}", a.id),
     };
