@@ -12,6 +12,11 @@
 --                   currencies were converted with (null when none needed converting)
 --   wallet_minor    taken from the buyer's wallet; gateway_minor through `gateway`;
 --                   cod_minor collected on delivery. wallet + gateway + cod = total
+--   cancelled_minor what the buyer's cancelled items (and a seller's shipping, once all its
+--                   items are cancelled) came to; of it, refunded_minor went back to the
+--                   wallet and cod_waived_minor was cash on delivery no longer due
+--   reservation_id  inventory's reservation of the checkout's stock: held until each seller
+--                   confirms (its lines are released one by one when items are cancelled)
 --   round           the workflow's wait counter: whatever concerns a waiting checkout (a
 --                   payment settled, the buyer cancelled or asked for a new payment URL)
 --                   locks this row and signals `checkout:<id>:<round>`
@@ -22,14 +27,18 @@
 --   one line: the SKU as it was priced. unit_price_minor is the seller's price converted to
 --   the checkout's currency; total_minor = unit_price_minor × quantity − discount_minor.
 --   status: pending until the checkout is paid, then awaiting_seller; cancelled when the
---   checkout ends without payment
+--   checkout ends without payment, or when the buyer cancels the paid item before its seller
+--   confirms (cancelled_at)
 -- checkout_shipment
 --   one per seller: the carrier's quote for that seller's lines (in the carrier's currency
 --   and converted), and what promotions took off it
 -- ledger_entry
---   order's append-only money ledger: what was taken for a checkout (wallet, gateway, cash on
---   delivery) and what was given back, each give-back naming the entry it reverses. For every
---   checkout, taken − given back = what it is owed: total_minor when paid, 0 when it ended.
+--   order's append-only money ledger: money taken for a checkout (`kind`: from the wallet,
+--   through a gateway) and money given back (`kind`: the way it went back — to the wallet, or
+--   through the gateway), each give-back naming the entry it reverses; several partial
+--   give-backs may reverse one entry, never more than it took. For every checkout,
+--   taken − given back = what order holds for it: wallet + gateway − refunded_minor when paid,
+--   0 when it ended unpaid. The wallet rows match the buyer's wallet entries for the checkout.
 CREATE TABLE "order".checkout (
     id                      uuid PRIMARY KEY,
     buyer_id                uuid NOT NULL,
@@ -58,6 +67,10 @@ CREATE TABLE "order".checkout (
     redeemed                bool NOT NULL DEFAULT false,
     return_url              text NOT NULL,
     buyer_ip                text NOT NULL,
+    cancelled_minor         int8 NOT NULL DEFAULT 0 CHECK (cancelled_minor >= 0),
+    refunded_minor          int8 NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0),
+    cod_waived_minor        int8 NOT NULL DEFAULT 0 CHECK (cod_waived_minor >= 0),
+    reservation_id          uuid,
     round                   int4 NOT NULL DEFAULT 0,
     attempts                int4 NOT NULL DEFAULT 0,
     cancel_requested        bool NOT NULL DEFAULT false,
@@ -72,7 +85,11 @@ CREATE TABLE "order".checkout (
                = total_minor),
     CONSTRAINT checkout_split_adds_up
         CHECK (wallet_minor + gateway_minor + cod_minor = total_minor),
-    CONSTRAINT checkout_gateway_named CHECK ((gateway_minor > 0) = (gateway IS NOT NULL))
+    CONSTRAINT checkout_gateway_named CHECK ((gateway_minor > 0) = (gateway IS NOT NULL)),
+    CONSTRAINT checkout_cancellations_add_up
+        CHECK (cancelled_minor = refunded_minor + cod_waived_minor
+               AND cancelled_minor <= total_minor AND cod_waived_minor <= cod_minor
+               AND refunded_minor <= wallet_minor + gateway_minor)
 );
 CREATE INDEX checkout_buyer ON "order".checkout (buyer_id, created_at DESC, id DESC);
 
@@ -91,6 +108,7 @@ CREATE TABLE "order".checkout_item (
     total_minor        int8 NOT NULL CHECK (total_minor >= 0),
     status             text NOT NULL DEFAULT 'pending' CONSTRAINT checkout_item_status_known
                            CHECK (status IN ('pending', 'awaiting_seller', 'cancelled')),
+    cancelled_at       timestamptz,
     CONSTRAINT checkout_item_total_adds_up
         CHECK (unit_price_minor * quantity - discount_minor = total_minor),
     UNIQUE (checkout_id, sku_id)

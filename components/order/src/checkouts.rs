@@ -256,6 +256,11 @@ struct CheckoutView {
     wallet_minor: i64,
     gateway_minor: i64,
     cod_minor: i64,
+    /// What the buyer's cancelled items (and a seller's shipping, once all its items went)
+    /// came to: refunded to the wallet, or cash on delivery no longer due.
+    cancelled_minor: i64,
+    refunded_minor: i64,
+    cod_waived_minor: i64,
     /// What order holds for it now: taken from the wallet and through gateways, less what
     /// was given back (its ledger).
     held_minor: i64,
@@ -300,6 +305,7 @@ struct ItemView {
     total_minor: i64,
     seller_price: SellerPrice,
     status: String,
+    cancelled_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -351,6 +357,7 @@ fn item_view(i: Item) -> ItemView {
             currency: i.seller_currency,
         },
         status: i.status,
+        cancelled_at: opt(i.cancelled_at),
     }
 }
 
@@ -405,6 +412,9 @@ fn build(c: checkout::Checkout, p: Parts) -> CheckoutView {
         wallet_minor: c.wallet_minor,
         gateway_minor: c.gateway_minor,
         cod_minor: c.cod_minor,
+        cancelled_minor: c.cancelled_minor,
+        refunded_minor: c.refunded_minor,
+        cod_waived_minor: c.cod_waived_minor,
         held_minor,
         gateway: c.gateway,
         method: c.method,

@@ -6,6 +6,7 @@
 //! - [`cart`]: the buyer's cart, priced and checked against stock whenever it is shown.
 //! - [`checkouts`]: the buyer's checkouts: started, shown, paid again, cancelled.
 //! - [`orders`]: what other modules ask about orders (catalog: may this buyer review?).
+//! - [`pending_items`]: the buyer's paid items awaiting their sellers, and cancelling one.
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
 //!   reconciliation and refunds.
 //! - [`shipments`]: shipments booked with the carrier, its status webhook, and their history.
@@ -33,6 +34,7 @@ mod model;
 mod orders;
 mod payments;
 mod peers;
+mod pending_items;
 mod rules;
 mod shipments;
 
@@ -58,6 +60,9 @@ pub fn router() -> Router {
         )
         .unkeyed()
         .post("/api/v1/order/checkouts/:id/cancel", checkouts::cancel)
+        .unkeyed()
+        .get("/api/v1/order/pending-items", pending_items::list)
+        .delete("/api/v1/order/pending-items/:id", pending_items::cancel)
         .unkeyed()
         .get("/api/v1/order/payments/gateways", payments::list_gateways)
         .get(

@@ -145,6 +145,20 @@ pub fn split(total: i64, wallet_balance: Option<i64>, rest: &Rest) -> ApiResult<
     })
 }
 
+/// What cancelling one paid item gives back: the item's total, and its seller's shipping when
+/// it was the last of that seller's items (`last_shipping_minor`); cash on delivery not yet
+/// collected is waived first (`cod_left_minor`), the rest refunded to the wallet. Returns
+/// `(amount, refunded, cod_waived)`, with `amount = refunded + cod_waived`.
+pub fn cancellation(
+    item_total_minor: i64,
+    last_shipping_minor: Option<i64>,
+    cod_left_minor: i64,
+) -> (i64, i64, i64) {
+    let amount = item_total_minor + last_shipping_minor.unwrap_or(0);
+    let waived = amount.min(cod_left_minor.max(0));
+    (amount, amount - waived, waived)
+}
+
 /// Most payment attempts one checkout makes.
 pub const MAX_ATTEMPTS: i32 = 10;
 
@@ -303,6 +317,18 @@ mod tests {
         assert_eq!(e.code, "payment_method_required");
         let free = split(0, None, &Rest::Nothing).unwrap();
         assert_eq!(free.wallet_minor + free.gateway_minor + free.cod_minor, 0);
+    }
+
+    #[test]
+    fn a_cancelled_item_waives_cash_still_due_before_it_refunds() {
+        assert_eq!(cancellation(500, None, 0), (500, 500, 0));
+        assert_eq!(
+            cancellation(500, Some(30), 0),
+            (530, 530, 0),
+            "the last takes shipping"
+        );
+        assert_eq!(cancellation(500, None, 200), (500, 300, 200));
+        assert_eq!(cancellation(500, Some(30), 9_000), (530, 0, 530));
     }
 
     fn standing(current: Option<(AttemptState, i64)>) -> Standing {

@@ -78,6 +78,10 @@ pub struct Checkout {
     pub method: Option<String>,
     pub delivery: Value,
     pub codes: Value,
+    pub cancelled_minor: i64,
+    pub refunded_minor: i64,
+    pub cod_waived_minor: i64,
+    pub reservation_id: Option<Uuid>,
     pub return_url: String,
     pub buyer_ip: String,
     pub round: i32,
@@ -114,6 +118,10 @@ impl FromRow for Checkout {
             method: row.get("method")?,
             delivery: row.json("delivery")?,
             codes: row.json("codes")?,
+            cancelled_minor: row.get("cancelled_minor")?,
+            refunded_minor: row.get("refunded_minor")?,
+            cod_waived_minor: row.get("cod_waived_minor")?,
+            reservation_id: row.get("reservation_id")?,
             return_url: row.get("return_url")?,
             buyer_ip: row.get("buyer_ip")?,
             round: row.get("round")?,
@@ -133,6 +141,7 @@ const COLUMNS: &str = "SELECT id, buyer_id, invocation_id, status, source, curre
                        rate_snapshot_id, subtotal_minor, discount_minor, shipping_minor, \
                        shipping_discount_minor, total_minor, cashback_minor, wallet_minor, \
                        gateway_minor, cod_minor, gateway, method, delivery, codes, \
+                       cancelled_minor, refunded_minor, cod_waived_minor, reservation_id, \
                        return_url, buyer_ip, round, attempts, cancel_requested, wants_attempt, \
                        reason, created_at AT TIME ZONE 'UTC' AS created_at, \
                        expires_at AT TIME ZONE 'UTC' AS expires_at, \
@@ -324,6 +333,15 @@ pub fn attempt_started(db: &Db, id: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
+/// The stock of checkout `id` is held by inventory's `reservation`.
+pub fn set_reservation(db: &Db, id: Uuid, reservation: Uuid) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".checkout SET reservation_id = $2 WHERE id = $1",
+        &[uuid(id), uuid(reservation)],
+    )?;
+    Ok(())
+}
+
 /// Checkout `id` is paid: its items await their sellers.
 pub fn paid(db: &Db, id: Uuid) -> ApiResult<()> {
     db.execute(
@@ -368,6 +386,7 @@ pub struct Item {
     pub discount_minor: i64,
     pub total_minor: i64,
     pub status: String,
+    pub cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl FromRow for Item {
@@ -385,6 +404,7 @@ impl FromRow for Item {
             discount_minor: row.get("discount_minor")?,
             total_minor: row.get("total_minor")?,
             status: row.get("status")?,
+            cancelled_at: row.optional_time("cancelled_at")?,
         })
     }
 }
@@ -417,7 +437,8 @@ pub fn items(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<(Uuid, Item)>> {
     let set = db.query(
         "SELECT checkout_id, id, seller_id, sku_id, product_id, name, quantity, \
          seller_currency, seller_unit_minor, unit_price_minor, discount_minor, total_minor, \
-         status FROM \"order\".checkout_item WHERE checkout_id = ANY($1::text[]::uuid[]) \
+         status, cancelled_at AT TIME ZONE 'UTC' AS cancelled_at \
+         FROM \"order\".checkout_item WHERE checkout_id = ANY($1::text[]::uuid[]) \
          ORDER BY checkout_id, id",
         &[kit::db::uuids(ids)],
     )?;
@@ -497,4 +518,96 @@ pub fn bought(db: &Db, buyer: Uuid, id: Uuid, skus: &[Uuid]) -> ApiResult<bool> 
          AND i.status <> 'cancelled' AND i.sku_id = ANY($3::text[]::uuid[]))",
         &[uuid(id), uuid(buyer), kit::db::uuids(skus)],
     )
+}
+
+const ITEM_COLUMNS: &str = "SELECT i.checkout_id, c.currency, i.id, i.seller_id, i.sku_id, \
+                            i.product_id, i.name, i.quantity, i.seller_currency, \
+                            i.seller_unit_minor, i.unit_price_minor, i.discount_minor, \
+                            i.total_minor, i.status, \
+                            i.cancelled_at AT TIME ZONE 'UTC' AS cancelled_at \
+                            FROM \"order\".checkout_item i \
+                            JOIN \"order\".checkout c ON c.id = i.checkout_id";
+
+/// An item with its checkout's id and currency.
+pub struct Bought {
+    pub checkout_id: Uuid,
+    pub currency: String,
+    pub item: Item,
+}
+
+impl FromRow for Bought {
+    fn from_row(row: &Row<'_>) -> ApiResult<Bought> {
+        Ok(Bought {
+            checkout_id: row.get("checkout_id")?,
+            currency: row.get("currency")?,
+            item: Item::from_row(row)?,
+        })
+    }
+}
+
+/// `buyer`'s item `id`; 404 `item_not_found` for anyone else's.
+pub fn own_item(db: &Db, buyer: Uuid, id: Uuid) -> ApiResult<Bought> {
+    db.fetch_optional(
+        &format!("{ITEM_COLUMNS} WHERE i.id = $1 AND c.buyer_id = $2"),
+        &[uuid(id), uuid(buyer)],
+    )?
+    .ok_or_else(|| ApiError::not_found("item_not_found", "no such item"))
+}
+
+/// `buyer`'s paid items that await their sellers, newest first (item ids are time-ordered),
+/// after `before`.
+pub fn pending_items(
+    db: &Db,
+    buyer: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Bought>> {
+    db.fetch_all(
+        &format!(
+            "{ITEM_COLUMNS} WHERE c.buyer_id = $1 AND i.status = 'awaiting_seller' \
+             AND ($2::text IS NULL OR i.id < $2::text::uuid) ORDER BY i.id DESC LIMIT $3"
+        ),
+        &[
+            uuid(buyer),
+            optional_text(before.map(|b| b.to_string()).as_deref()),
+            limit.into(),
+        ],
+    )
+}
+
+/// Whether checkout `id` has another item of `seller` still awaiting them, besides `item`.
+pub fn seller_has_other_items(db: &Db, id: Uuid, seller: Uuid, item: Uuid) -> ApiResult<bool> {
+    db.scalar(
+        "SELECT EXISTS (SELECT 1 FROM \"order\".checkout_item WHERE checkout_id = $1 \
+         AND seller_id = $2 AND id <> $3 AND status = 'awaiting_seller')",
+        &[uuid(id), uuid(seller), uuid(item)],
+    )
+}
+
+/// What cancelling one paid item does to its checkout's money.
+pub struct Cancelled {
+    pub amount_minor: i64,
+    pub refunded_minor: i64,
+    pub cod_waived_minor: i64,
+}
+
+/// Item `item` of checkout `id` is cancelled by its buyer, with what it came to.
+pub fn cancel_item(db: &Db, id: Uuid, item: Uuid, c: &Cancelled) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".checkout_item SET status = 'cancelled', cancelled_at = now() \
+         WHERE id = $1",
+        &[uuid(item)],
+    )?;
+    db.execute(
+        "UPDATE \"order\".checkout SET cancelled_minor = cancelled_minor + $2, \
+         refunded_minor = refunded_minor + $3, cod_waived_minor = cod_waived_minor + $4 \
+         WHERE id = $1",
+        &[
+            uuid(id),
+            c.amount_minor.into(),
+            c.refunded_minor.into(),
+            c.cod_waived_minor.into(),
+        ],
+    )?;
+    Ok(())
 }
