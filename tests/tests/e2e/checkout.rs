@@ -206,14 +206,19 @@ async fn reconciles(s: &Stack, c: &Value) {
         .unwrap()
         .get(0);
     assert_eq!(c["held_minor"].as_i64().unwrap(), held);
+    let n = |field: &str| c[field].as_i64().unwrap();
     let expected = if c["status"] == "paid" {
-        c["wallet_minor"].as_i64().unwrap() + c["gateway_minor"].as_i64().unwrap()
+        n("wallet_minor") + n("gateway_minor") - n("refunded_minor")
     } else {
         0
     };
     assert_eq!(
         held, expected,
-        "a paid checkout holds what was paid, an ended one 0: {c}"
+        "a paid checkout holds what was paid less refunds, an ended one 0: {c}"
+    );
+    assert_eq!(
+        n("cancelled_minor"),
+        n("refunded_minor") + n("cod_waived_minor")
     );
     let parts = c["wallet_minor"].as_i64().unwrap()
         + c["gateway_minor"].as_i64().unwrap()
@@ -835,4 +840,150 @@ async fn checkout_and_payment_url_requests_are_limited_per_account() {
     get(s, &other, id)
         .await
         .assert_error(404, "checkout_not_found");
+}
+
+async fn cancel_item(s: &Stack, token: &str, item: &str) -> Reply {
+    s.api()
+        .delete(&format!("/api/v1/order/pending-items/{item}"))
+        .bearer(token)
+        .send()
+        .await
+}
+
+fn item<'a>(c: &'a Value, sku: &str) -> &'a Value {
+    c["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["sku_id"] == sku)
+        .unwrap()
+}
+
+fn item_id<'a>(c: &'a Value, sku: &str) -> &'a str {
+    item(c, sku)["id"].as_str().unwrap()
+}
+
+#[tokio::test]
+async fn a_paid_item_cancelled_before_its_seller_confirms_gives_back_exactly_its_part() {
+    let s = stack();
+    let (seller_a, _, a) = seller(s, &[100_000, 50_000], 5).await;
+    let (_, _, b) = seller(s, &[70_000], 5).await;
+    let (buyer_id, token) = buyer(s, 1_000_000).await;
+    for sku in [&a[0], &a[1], &b[0]] {
+        add_to_cart(s, &token, sku, 1).await;
+    }
+    let paid = checkout(
+        s,
+        &token,
+        json!({ "payment": wallet_only(), "return_url": RETURN_URL }),
+    )
+    .await;
+    paid.assert_status(201);
+    let id = paid["id"].as_str().unwrap();
+    let total = paid["total_minor"].as_i64().unwrap();
+    let pending = s
+        .api()
+        .get("/api/v1/order/pending-items")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        pending["items"].as_array().unwrap().len(),
+        3,
+        "{}",
+        pending.text
+    );
+
+    // Not A's last item: exactly its total comes back, and its stock.
+    let first = cancel_item(s, &token, item_id(paid.json(), &a[0])).await;
+    first.assert_status(200);
+    assert_eq!(first["status"], "cancelled");
+    let a0 = item(paid.json(), &a[0])["total_minor"].as_i64().unwrap();
+    assert_eq!(balance(s, buyer_id).await, 1_000_000 - total + a0);
+    assert_eq!(available(s, &a[0]).await, 5);
+    assert_eq!(available(s, &a[1]).await, 4, "the rest is still held");
+
+    // A's last item takes A's shipping with it.
+    let a1_item = item_id(paid.json(), &a[1]);
+    cancel_item(s, &token, a1_item).await.assert_status(200);
+    let after = get(s, &token, id).await;
+    let shipping_a = after["shipping"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["seller_id"] == seller_a.to_string())
+        .map(|x| x["fee_minor"].as_i64().unwrap() - x["discount_minor"].as_i64().unwrap())
+        .unwrap();
+    let a1 = item(paid.json(), &a[1])["total_minor"].as_i64().unwrap();
+    let back = a0 + a1 + shipping_a;
+    assert_eq!(after["refunded_minor"], back);
+    assert_eq!(balance(s, buyer_id).await, 1_000_000 - total + back);
+
+    // Cancelling again answers the item as it stands and gives nothing more.
+    cancel_item(s, &token, a1_item).await.assert_status(200);
+    assert_eq!(balance(s, buyer_id).await, 1_000_000 - total + back);
+    let (_, stranger) = buyer(s, 0).await;
+    cancel_item(s, &stranger, item_id(paid.json(), &b[0]))
+        .await
+        .assert_error(404, "item_not_found");
+    reconciles(s, after.json()).await;
+    let told = eventually(Duration::from_secs(20), async || {
+        let n: i64 = s
+            .db()
+            .await
+            .query_one(
+                "SELECT count(*) FROM account.notification WHERE account_id = $1 \
+                 AND type = 'item_cancelled'",
+                &[&seller_a],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        (n == 2).then_some(())
+    })
+    .await;
+    assert!(told.is_some(), "seller A was told of both");
+}
+
+#[tokio::test]
+async fn a_cancelled_cash_on_delivery_item_waives_the_cash_and_an_unpaid_one_cannot_be() {
+    let s = stack();
+    let (_, _, a) = seller(s, &[40_000, 60_000], 5).await;
+    let (buyer_id, token) = buyer(s, 0).await;
+    let cod = checkout(
+        s,
+        &token,
+        json!({
+            "items": [{ "sku_id": a[0], "quantity": 1 }, { "sku_id": a[1], "quantity": 1 }],
+            "payment": { "gateway": "cod" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    cod.assert_status(201);
+    cancel_item(s, &token, item_id(cod.json(), &a[0]))
+        .await
+        .assert_status(200);
+    let after = get(s, &token, cod["id"].as_str().unwrap()).await;
+    assert_eq!(after["refunded_minor"], 0, "nothing was paid yet");
+    assert_eq!(
+        after["cod_waived_minor"],
+        item(cod.json(), &a[0])["total_minor"],
+        "the cash due shrinks by the item"
+    );
+    assert_eq!(balance(s, buyer_id).await, 0);
+    reconciles(s, after.json()).await;
+
+    let unpaid = checkout(
+        s,
+        &token,
+        json!({
+            "items": [{ "sku_id": a[1], "quantity": 1 }],
+            "payment": { "gateway": "vnpay" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    unpaid.assert_status(201);
+    cancel_item(s, &token, item_id(unpaid.json(), &a[1]))
+        .await
+        .assert_error(409, "item_not_pending");
 }
