@@ -239,6 +239,28 @@ async fn reconciles(s: &Stack, c: &Value) {
     assert_eq!(items + shipping, c["total_minor"].as_i64().unwrap());
 }
 
+/// Waits until the workflow of checkout `id` has ended (its undo included, once the checkout
+/// shows it ended).
+async fn workflow_ended(s: &Stack, id: &str) {
+    let id: Uuid = id.parse().unwrap();
+    let ended = eventually(Duration::from_secs(30), async || {
+        let status: String = s
+            .db()
+            .await
+            .query_one(
+                "SELECT i.status FROM \"order\".invocation i \
+                 JOIN \"order\".checkout c ON c.invocation_id = i.id WHERE c.id = $1",
+                &[&id],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        matches!(status.as_str(), "completed" | "rolled_back" | "cancelled").then_some(())
+    })
+    .await;
+    assert!(ended.is_some(), "the workflow of checkout {id} never ended");
+}
+
 fn wallet_only() -> Value {
     json!({ "use_wallet": true })
 }
@@ -423,7 +445,9 @@ async fn a_split_checkout_takes_the_wallet_part_and_a_cancel_gives_everything_ba
         "{}",
         cancelled.text
     );
-    let ended = reaches(s, &token, id, "cancelled").await;
+    reaches(s, &token, id, "cancelled").await;
+    workflow_ended(s, id).await;
+    let ended = get(s, &token, id).await.json().clone();
     assert_eq!(ended["reason"], "cancelled_by_buyer");
     assert_eq!(
         ended["payment"]["status"], "expired",
@@ -681,12 +705,14 @@ async fn an_unpaid_checkout_expires_its_attempts_then_its_session_and_undoes_eve
     assert_eq!(second["payment"]["attempts"], 2);
 
     // The session ends at 24 s: everything is undone.
-    let ended = eventually(Duration::from_secs(40), async || {
+    eventually(Duration::from_secs(40), async || {
         let c = get(s, &token, id).await;
-        (c["status"] == "expired").then(|| c.json().clone())
+        (c["status"] == "expired").then_some(())
     })
     .await
     .unwrap_or_else(|| panic!("the checkout never expired: {}", s.log()));
+    workflow_ended(s, id).await;
+    let ended = get(s, &token, id).await.json().clone();
     assert_eq!(ended["reason"], "session_expired");
     assert_eq!(ended["payment"]["status"], "expired");
     assert_eq!(
