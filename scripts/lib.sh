@@ -227,3 +227,60 @@ check_spin() {
   esac
   SPIN_VERSION="$version"
 }
+
+# The secret in the GHTK webhook URL the sandbox calls back with.
+SANDBOX_GHTK_HOOK_SECRET=souk-sandbox-ghtk-hook
+
+# sandbox_variables <sandbox url>: points every provider without credentials (VNPay, SePay,
+# GHTK, Nominatim, the exchange rates) at the local sandbox (tools/sandbox), which plays them
+# with its own development credentials, by exporting their SPIN_VARIABLE_… settings; a
+# provider whose variables are set already keeps the real service. Succeeds when at least one
+# provider uses the sandbox.
+sandbox_variables() {
+  local url="$1" used=1
+  set -a
+  if [ -z "${SPIN_VARIABLE_VNPAY_TMN_CODE:-}" ]; then
+    used=0
+    SPIN_VARIABLE_VNPAY_TMN_CODE=SOUKTEST
+    SPIN_VARIABLE_VNPAY_HASH_SECRET=SOUKSANDBOXSECRET0123456789ABCDEF
+    SPIN_VARIABLE_VNPAY_PAY_URL="$url/paymentv2/vpcpay.html"
+    SPIN_VARIABLE_VNPAY_API_URL="$url"
+  fi
+  if [ -z "${SPIN_VARIABLE_SEPAY_MERCHANT_ID:-}" ]; then
+    used=0
+    SPIN_VARIABLE_SEPAY_MERCHANT_ID=SP-TEST-SOUK
+    SPIN_VARIABLE_SEPAY_SECRET_KEY=spsk_test_souksandbox
+    SPIN_VARIABLE_SEPAY_IPN_SECRET=souk-sandbox-ipn-secret
+    SPIN_VARIABLE_SEPAY_CHECKOUT_URL="$url/v1/checkout/init"
+    SPIN_VARIABLE_SEPAY_API_URL="$url"
+  fi
+  if [ -z "${SPIN_VARIABLE_GHTK_TOKEN:-}" ]; then
+    used=0
+    SPIN_VARIABLE_GHTK_API_URL="$url"
+    SPIN_VARIABLE_GHTK_TOKEN=souk-sandbox-ghtk-token
+    SPIN_VARIABLE_GHTK_CLIENT_SOURCE=S000000
+    SPIN_VARIABLE_GHTK_WEBHOOK_SECRET="$SANDBOX_GHTK_HOOK_SECRET"
+  fi
+  if [ -z "${SPIN_VARIABLE_NOMINATIM_USER_AGENT:-}" ]; then
+    used=0
+    SPIN_VARIABLE_NOMINATIM_URL="$url"
+    SPIN_VARIABLE_NOMINATIM_USER_AGENT="Souk-dev/0.1 (scripts/run)"
+  fi
+  if [ -z "${SPIN_VARIABLE_RATES_URL:-}" ]; then
+    used=0
+    SPIN_VARIABLE_RATES_URL="$url"
+  fi
+  set +a
+  return "$used"
+}
+
+# start_sandbox <host:port> <app url>: starts the provider sandbox there, calling the app back
+# at <app url> (IPNs, GHTK's webhook); its pid in SANDBOX_PID.
+start_sandbox() {
+  SOUK_SANDBOX_LISTEN="$1" \
+    VNPAY_IPN_URL="$2/api/v1/order/payments/vnpay/callback" \
+    SEPAY_IPN_URL="$2/api/v1/order/payments/sepay/callback" \
+    GHTK_WEBHOOK_URL="$2/api/v1/order/webhooks/ghtk?hash=$SANDBOX_GHTK_HOOK_SECRET" \
+    "$ROOT/target/host/souk-sandbox" &
+  SANDBOX_PID=$!
+}
