@@ -239,6 +239,25 @@ async fn reconciles(s: &Stack, c: &Value) {
     assert_eq!(items + shipping, c["total_minor"].as_i64().unwrap());
 }
 
+/// Waits until `account` has `count` notifications of `kind` (sent through an outbox).
+async fn told(s: &Stack, account: Uuid, kind: &str, count: i64) {
+    let seen = eventually(Duration::from_secs(20), async || {
+        let n: i64 = s
+            .db()
+            .await
+            .query_one(
+                "SELECT count(*) FROM account.notification WHERE account_id = $1 AND type = $2",
+                &[&account, &kind],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        (n == count).then_some(())
+    })
+    .await;
+    assert!(seen.is_some(), "{account} was not sent {count} {kind}");
+}
+
 /// Waits until the workflow of checkout `id` has ended (its undo included, once the checkout
 /// shows it ended).
 async fn workflow_ended(s: &Stack, id: &str) {
@@ -346,21 +365,7 @@ async fn a_wallet_checkout_of_two_sellers_is_paid_at_once_and_a_double_click_is_
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 
     // The sellers are told.
-    let seller_told = eventually(Duration::from_secs(20), async || {
-        let db = s.db().await;
-        let n: i64 = db
-            .query_one(
-                "SELECT count(*) FROM account.notification WHERE account_id = $1 \
-                 AND type = 'items_awaiting_confirmation'",
-                &[&seller_a],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        (n == 1).then_some(())
-    })
-    .await;
-    assert!(seller_told.is_some(), "seller A was notified once");
+    told(s, seller_a, "items_awaiting_confirmation", 1).await;
 }
 
 #[tokio::test]
@@ -953,22 +958,7 @@ async fn a_paid_item_cancelled_before_its_seller_confirms_gives_back_exactly_its
         .await
         .assert_error(404, "item_not_found");
     reconciles(s, after.json()).await;
-    let told = eventually(Duration::from_secs(20), async || {
-        let n: i64 = s
-            .db()
-            .await
-            .query_one(
-                "SELECT count(*) FROM account.notification WHERE account_id = $1 \
-                 AND type = 'item_cancelled'",
-                &[&seller_a],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        (n == 2).then_some(())
-    })
-    .await;
-    assert!(told.is_some(), "seller A was told of both");
+    told(s, seller_a, "item_cancelled", 2).await;
 }
 
 #[tokio::test]
