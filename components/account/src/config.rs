@@ -33,42 +33,21 @@ impl Config {
     pub fn read(settings: &Settings) -> ApiResult<Config> {
         let proxies = settings.optional("trusted_proxies").unwrap_or_default();
         Ok(Config {
-            access_token_ttl_secs: positive(
-                settings.optional("access_token_ttl_seconds").as_deref(),
+            access_token_ttl_secs: settings.number(
+                "access_token_ttl_seconds",
                 DEFAULT_ACCESS_TOKEN_TTL_SECS,
+                1..=i64::MAX,
             ),
             trusted_proxies: TrustedProxies::parse(&proxies).map_err(|entry| {
                 ApiError::internal(format_args!(
                     "variable `trusted_proxies`: `{entry}` is not an IP address or a CIDR block"
                 ))
             })?,
-            registrations_per_address: positive(
-                settings
-                    .optional("registrations_per_address_per_hour")
-                    .as_deref(),
+            registrations_per_address: settings.number(
+                "registrations_per_address_per_hour",
                 DEFAULT_REGISTRATIONS_PER_ADDRESS,
+                1..=i64::MAX,
             ),
         })
-    }
-}
-
-/// A positive whole number, `default` otherwise.
-fn positive(value: Option<&str>, default: i64) -> i64 {
-    value
-        .and_then(|v| v.parse().ok())
-        .filter(|n: &i64| *n > 0)
-        .unwrap_or(default)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_positive_whole_numbers_or_the_default() {
-        assert_eq!(positive(Some("60"), 900), 60);
-        for unusable in [None, Some(""), Some("0"), Some("-5"), Some("15m")] {
-            assert_eq!(positive(unusable, 900), 900, "{unusable:?}");
-        }
     }
 }

@@ -55,12 +55,11 @@ pub fn convert(snapshot: &Snapshot, amount: i64, from: &Currency, to: &Currency)
 }
 
 fn max_age(ctx: &Ctx) -> Duration {
-    let hours = ctx
-        .settings()
-        .optional("rates_max_age_hours")
-        .and_then(|h| h.parse::<i64>().ok())
-        .filter(|h| *h > 0)
-        .unwrap_or(DEFAULT_MAX_AGE_HOURS);
+    let hours = ctx.settings().number(
+        "rates_max_age_hours",
+        DEFAULT_MAX_AGE_HOURS,
+        1..=i64::from(i32::MAX),
+    );
     Duration::hours(hours)
 }
 

@@ -89,12 +89,11 @@ fn at(ms: i64) -> Result<DateTime<Utc>, Stop> {
 
 /// `rates_refresh_seconds`, at least one second.
 fn interval(ctx: &Ctx) -> Duration {
-    let seconds = ctx
-        .settings()
-        .optional("rates_refresh_seconds")
-        .and_then(|m| m.parse::<i64>().ok())
-        .filter(|m| *m >= 1)
-        .unwrap_or(DEFAULT_REFRESH_SECONDS);
+    let seconds = ctx.settings().number(
+        "rates_refresh_seconds",
+        DEFAULT_REFRESH_SECONDS,
+        1..=i64::from(i32::MAX),
+    );
     Duration::seconds(seconds)
 }
 

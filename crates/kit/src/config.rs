@@ -8,6 +8,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::rc::Rc;
 
 use crate::error::{ApiError, ApiResult};
@@ -67,6 +68,15 @@ impl Settings {
             .borrow_mut()
             .insert(name.to_string(), value.clone());
         value
+    }
+
+    /// A whole-number variable within `range`: `default` when the variable is absent, not a
+    /// whole number or outside the range (a tuning knob never stops a request).
+    pub fn number(&self, name: &str, default: i64, range: RangeInclusive<i64>) -> i64 {
+        self.optional(name)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .filter(|v| range.contains(v))
+            .unwrap_or(default)
     }
 
     /// A required variable; missing, it is a configuration error (500, logged with its name).
@@ -231,5 +241,19 @@ mod tests {
         assert_eq!(s.optional("a").as_deref(), Some("1"));
         assert_eq!(s.optional("b"), None);
         assert_eq!(s.var("a").unwrap(), "1");
+    }
+
+    #[test]
+    fn numbers_outside_their_range_or_unreadable_fall_back_to_the_default() {
+        let s = settings(&[
+            ("n", " 60 "),
+            ("zero", "0"),
+            ("text", "15m"),
+            ("big", "99999"),
+        ]);
+        assert_eq!(s.number("n", 900, 1..=3600), 60);
+        for name in ["zero", "text", "big", "absent"] {
+            assert_eq!(s.number(name, 900, 1..=3600), 900, "{name}");
+        }
     }
 }
