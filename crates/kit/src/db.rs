@@ -249,6 +249,19 @@ pub fn uuids(ids: &[Uuid]) -> Param {
     Param::ArrayStr(ids.iter().map(|id| Some(id.to_string())).collect())
 }
 
+/// `text` as a `LIKE` pattern that matches it literally: `%`, `_` and `\` escaped with
+/// PostgreSQL's default escape character.
+pub fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A list of strings, for `= ANY($n)` on text.
 pub fn strings<S: AsRef<str>>(items: &[S]) -> Param {
     Param::ArrayStr(items.iter().map(|s| Some(s.as_ref().to_string())).collect())
@@ -459,6 +472,12 @@ pub fn constraint(name: &str, error: ApiError) -> (&str, ApiError) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(like_escape("50%_off\\x"), "50\\%\\_off\\\\x");
+        assert_eq!(like_escape("Nguyễn"), "Nguyễn");
+    }
 
     #[test]
     fn micros_keeps_the_fraction_of_a_second_that_instant_drops() {
