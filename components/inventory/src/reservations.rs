@@ -13,7 +13,7 @@
 //! before it joins the queue ([`stock::ensure_available`]).
 
 use contracts::inventory::{
-    ReleaseRequest, ReservationAnswer, ReservationStatus, ReserveRequest, ReservedLine,
+    LinesRequest, ReservationAnswer, ReservationStatus, ReserveRequest, ReservedLine,
 };
 use kit::db::Db;
 use kit::{ApiResult, Ctx, Request, Response, json};
@@ -84,17 +84,21 @@ fn take(db: &Db, reservation: Uuid, sku: Uuid, quantity: i64) -> ApiResult<Vec<S
 /// of the lines named, or of every line still held. 404 `reservation_line_not_found` for a SKU
 /// the reservation does not hold (or no longer holds).
 pub async fn release(ctx: Ctx, req: Request) -> ApiResult<Response> {
-    let body: ReleaseRequest = if req.body().is_empty() {
-        ReleaseRequest::default()
-    } else {
-        json::read(&req)?
-    };
-    end(ctx, Ending::Release, body.sku_ids).await
+    end(ctx, Ending::Release, lines(&req)?).await
 }
 
-/// `POST /internal/reservations/:id/commit` — the units of every line still held are sold.
-pub async fn commit(ctx: Ctx, _req: Request) -> ApiResult<Response> {
-    end(ctx, Ending::Commit, None).await
+/// `POST /internal/reservations/:id/commit` `{sku_ids?}` — the units of the lines named, or of
+/// every line still held, are sold (a seller confirms their part of a checkout).
+pub async fn commit(ctx: Ctx, req: Request) -> ApiResult<Response> {
+    end(ctx, Ending::Commit, lines(&req)?).await
+}
+
+/// The lines a release or commit names; all of them for an empty body.
+fn lines(req: &Request) -> ApiResult<Option<Vec<Uuid>>> {
+    if req.body().is_empty() {
+        return Ok(None);
+    }
+    Ok(json::read::<LinesRequest>(req)?.sku_ids)
 }
 
 /// Ends a held reservation's lines (those of `only`, or all) the way `ending` says; the

@@ -101,12 +101,12 @@ pub struct ReserveLine {
     pub quantity: i64,
 }
 
-/// `POST /internal/reservations/:id/release` (body optional): the lines of `sku_ids` only, when
-/// given — the reservation holds its other lines and is released once none is held — or the
-/// whole reservation.
+/// `POST /internal/reservations/:id/release` and `…/commit` (body optional): the lines of
+/// `sku_ids` only, when given — the reservation holds its other lines and ends once none is
+/// held — or every line still held.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReleaseRequest {
+pub struct LinesRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku_ids: Option<Vec<Uuid>>,
 }
