@@ -287,8 +287,14 @@ pub fn record_settlement(
 
 /// The newest attempt of `owner`, if it has one.
 pub fn latest_of(db: &Db, owner: &str) -> ApiResult<Option<Attempt>> {
-    let sql = format!("{COLUMNS} WHERE a.owner = $1 ORDER BY a.created_at DESC, a.id DESC LIMIT 1");
-    db.fetch_optional(&sql, &[text(owner)])
+    Ok(latest_of_each(db, &[owner])?.pop())
+}
+
+/// The latest attempt of each of `owners` that has one.
+pub fn latest_of_each(db: &Db, owners: &[&str]) -> ApiResult<Vec<Attempt>> {
+    let sql = COLUMNS.replacen("SELECT ", "SELECT DISTINCT ON (a.owner) ", 1)
+        + " WHERE a.owner = ANY($1) ORDER BY a.owner, a.created_at DESC, a.id DESC";
+    db.fetch_all(&sql, &[kit::db::strings(owners)])
 }
 
 #[cfg(test)]

@@ -81,6 +81,7 @@ pub struct Checkout {
     pub cancelled_minor: i64,
     pub refunded_minor: i64,
     pub cod_waived_minor: i64,
+    pub cod_assigned_minor: i64,
     pub reservation_id: Option<Uuid>,
     pub return_url: String,
     pub buyer_ip: String,
@@ -121,6 +122,7 @@ impl FromRow for Checkout {
             cancelled_minor: row.get("cancelled_minor")?,
             refunded_minor: row.get("refunded_minor")?,
             cod_waived_minor: row.get("cod_waived_minor")?,
+            cod_assigned_minor: row.get("cod_assigned_minor")?,
             reservation_id: row.get("reservation_id")?,
             return_url: row.get("return_url")?,
             buyer_ip: row.get("buyer_ip")?,
@@ -141,8 +143,8 @@ const COLUMNS: &str = "SELECT id, buyer_id, invocation_id, status, source, curre
                        rate_snapshot_id, subtotal_minor, discount_minor, shipping_minor, \
                        shipping_discount_minor, total_minor, cashback_minor, wallet_minor, \
                        gateway_minor, cod_minor, gateway, method, delivery, codes, \
-                       cancelled_minor, refunded_minor, cod_waived_minor, reservation_id, \
-                       return_url, buyer_ip, round, attempts, cancel_requested, wants_attempt, \
+                       cancelled_minor, refunded_minor, cod_waived_minor, cod_assigned_minor, \
+                       reservation_id, return_url, buyer_ip, round, attempts, cancel_requested, wants_attempt, \
                        reason, created_at AT TIME ZONE 'UTC' AS created_at, \
                        expires_at AT TIME ZONE 'UTC' AS expires_at, \
                        paid_at AT TIME ZONE 'UTC' AS paid_at, \
@@ -387,6 +389,8 @@ pub struct Item {
     pub total_minor: i64,
     pub status: String,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Who cancelled a paid item: `buyer`, `seller` or `deadline`.
+    pub cancelled_by: Option<String>,
 }
 
 impl FromRow for Item {
@@ -405,6 +409,7 @@ impl FromRow for Item {
             total_minor: row.get("total_minor")?,
             status: row.get("status")?,
             cancelled_at: row.optional_time("cancelled_at")?,
+            cancelled_by: row.get("cancelled_by")?,
         })
     }
 }
@@ -437,7 +442,7 @@ pub fn items(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<(Uuid, Item)>> {
     let set = db.query(
         "SELECT checkout_id, id, seller_id, sku_id, product_id, name, quantity, \
          seller_currency, seller_unit_minor, unit_price_minor, discount_minor, total_minor, \
-         status, cancelled_at AT TIME ZONE 'UTC' AS cancelled_at \
+         status, cancelled_by, cancelled_at AT TIME ZONE 'UTC' AS cancelled_at \
          FROM \"order\".checkout_item WHERE checkout_id = ANY($1::text[]::uuid[]) \
          ORDER BY checkout_id, id",
         &[kit::db::uuids(ids)],
@@ -498,14 +503,17 @@ pub fn insert_shipping(db: &Db, checkout: Uuid, s: &Shipping) -> ApiResult<()> {
     Ok(())
 }
 
-/// The shipping of checkout `id`, seller by seller.
-pub fn shipping(db: &Db, id: Uuid) -> ApiResult<Vec<Shipping>> {
-    db.fetch_all(
-        "SELECT seller_id, service, carrier, carrier_fee_minor, carrier_currency, fee_minor, \
-         discount_minor, pickup, parcel FROM \"order\".checkout_shipment \
-         WHERE checkout_id = $1 ORDER BY seller_id",
-        &[uuid(id)],
-    )
+/// The shipping of checkouts `ids`, by checkout, seller by seller.
+pub fn shipping(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<(Uuid, Shipping)>> {
+    let set = db.query(
+        "SELECT checkout_id, seller_id, service, carrier, carrier_fee_minor, carrier_currency, \
+         fee_minor, discount_minor, pickup, parcel FROM \"order\".checkout_shipment \
+         WHERE checkout_id = ANY($1::text[]::uuid[]) ORDER BY checkout_id, seller_id",
+        &[kit::db::uuids(ids)],
+    )?;
+    kit::db::rows(&set)
+        .map(|r| Ok((r.get("checkout_id")?, Shipping::from_row(&r)?)))
+        .collect()
 }
 
 /// Whether `buyer` bought one of `skus` in checkout `id`: it is theirs, paid, and holds a line
@@ -520,18 +528,26 @@ pub fn bought(db: &Db, buyer: Uuid, id: Uuid, skus: &[Uuid]) -> ApiResult<bool> 
     )
 }
 
-const ITEM_COLUMNS: &str = "SELECT i.checkout_id, c.currency, i.id, i.seller_id, i.sku_id, \
+const ITEM_COLUMNS: &str = "SELECT i.checkout_id, c.currency, c.buyer_id, c.delivery, \
+                            s.service, i.id, i.seller_id, i.sku_id, \
                             i.product_id, i.name, i.quantity, i.seller_currency, \
                             i.seller_unit_minor, i.unit_price_minor, i.discount_minor, \
-                            i.total_minor, i.status, \
+                            i.total_minor, i.status, i.order_id, i.cancelled_by, \
                             i.cancelled_at AT TIME ZONE 'UTC' AS cancelled_at \
                             FROM \"order\".checkout_item i \
-                            JOIN \"order\".checkout c ON c.id = i.checkout_id";
+                            JOIN \"order\".checkout c ON c.id = i.checkout_id \
+                            LEFT JOIN \"order\".checkout_shipment s \
+                              ON s.checkout_id = i.checkout_id AND s.seller_id = i.seller_id";
 
-/// An item with its checkout's id and currency.
+/// An item with what its checkout says about it: its id, currency, buyer, where it goes and
+/// the shipping service its seller ships it with.
 pub struct Bought {
     pub checkout_id: Uuid,
     pub currency: String,
+    pub buyer_id: Uuid,
+    pub delivery: Value,
+    pub service: Option<String>,
+    pub order_id: Option<Uuid>,
     pub item: Item,
 }
 
@@ -540,9 +556,129 @@ impl FromRow for Bought {
         Ok(Bought {
             checkout_id: row.get("checkout_id")?,
             currency: row.get("currency")?,
+            buyer_id: row.get("buyer_id")?,
+            delivery: row.json("delivery")?,
+            service: row.get("service")?,
+            order_id: row.get("order_id")?,
             item: Item::from_row(row)?,
         })
     }
+}
+
+/// Items `ids` (those that exist), in id order.
+pub fn items_by_id(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<Bought>> {
+    db.fetch_all(
+        &format!("{ITEM_COLUMNS} WHERE i.id = ANY($1::text[]::uuid[]) ORDER BY i.id"),
+        &[kit::db::uuids(ids)],
+    )
+}
+
+/// The items of orders `ids`.
+pub fn items_of_orders(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<Bought>> {
+    db.fetch_all(
+        &format!("{ITEM_COLUMNS} WHERE i.order_id = ANY($1::text[]::uuid[]) ORDER BY i.id"),
+        &[kit::db::uuids(ids)],
+    )
+}
+
+/// Locks checkouts `ids`, in id order (so two lockers of overlapping sets cannot deadlock).
+pub fn lock_all(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<Checkout>> {
+    db.fetch_all(
+        &format!("{COLUMNS} WHERE id = ANY($1::text[]::uuid[]) ORDER BY id FOR UPDATE"),
+        &[kit::db::uuids(ids)],
+    )
+}
+
+/// `seller`'s paid items awaiting confirmation, newest first, after `before`.
+pub fn seller_pending(
+    db: &Db,
+    seller: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Bought>> {
+    db.fetch_all(
+        &format!(
+            "{ITEM_COLUMNS} WHERE i.seller_id = $1 AND i.status = 'awaiting_seller' \
+             AND ($2::text IS NULL OR i.id < $2::text::uuid) ORDER BY i.id DESC LIMIT $3"
+        ),
+        &[
+            uuid(seller),
+            optional_text(before.map(|b| b.to_string()).as_deref()),
+            limit.into(),
+        ],
+    )
+}
+
+/// Paid items awaiting their seller in checkout `id`.
+pub fn awaiting_in(db: &Db, id: Uuid) -> ApiResult<Vec<Bought>> {
+    db.fetch_all(
+        &format!("{ITEM_COLUMNS} WHERE i.checkout_id = $1 AND i.status = 'awaiting_seller'"),
+        &[uuid(id)],
+    )
+}
+
+/// Items `ids` are held by order `order`'s confirmation; false when one no longer awaits its
+/// seller.
+pub fn claim(db: &Db, order: Uuid, ids: &[Uuid]) -> ApiResult<bool> {
+    let n = db.execute(
+        "UPDATE \"order\".checkout_item SET status = 'confirming', order_id = $2 \
+         WHERE id = ANY($1::text[]::uuid[]) AND status = 'awaiting_seller'",
+        &[kit::db::uuids(ids), uuid(order)],
+    )?;
+    Ok(usize::try_from(n).unwrap_or(0) == ids.len())
+}
+
+/// Order `order` takes `seller`'s shipping of checkout `id`, unless an earlier order took it:
+/// what the buyer paid for it (after promotions), or `None`.
+pub fn take_shipping(db: &Db, id: Uuid, seller: Uuid, order: Uuid) -> ApiResult<Option<i64>> {
+    let set = db.query(
+        "UPDATE \"order\".checkout_shipment SET order_id = $3 \
+         WHERE checkout_id = $1 AND seller_id = $2 AND order_id IS NULL \
+         RETURNING (fee_minor - discount_minor)::int8 AS paid",
+        &[uuid(id), uuid(seller), uuid(order)],
+    )?;
+    kit::db::rows(&set)
+        .next()
+        .map(|r| r.get("paid"))
+        .transpose()
+}
+
+/// Puts `amount` of checkout `id`'s cash on delivery on a shipment.
+pub fn assign_cod(db: &Db, id: Uuid, amount: i64) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".checkout SET cod_assigned_minor = cod_assigned_minor + $2 \
+         WHERE id = $1",
+        &[uuid(id), amount.into()],
+    )?;
+    Ok(())
+}
+
+/// Order `order`'s confirmation was refused: its items await their seller again, the shipping
+/// and cash on delivery it took are free again (`cod`: what it took of each checkout's).
+pub fn unclaim(db: &Db, order: Uuid, cod: &[(Uuid, i64)]) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".checkout_item SET status = 'awaiting_seller', order_id = NULL \
+         WHERE order_id = $1 AND status = 'confirming'",
+        &[uuid(order)],
+    )?;
+    db.execute(
+        "UPDATE \"order\".checkout_shipment SET order_id = NULL WHERE order_id = $1",
+        &[uuid(order)],
+    )?;
+    for (id, amount) in cod {
+        assign_cod(db, *id, -amount)?;
+    }
+    Ok(())
+}
+
+/// Order `order`'s items are confirmed: in its shipment.
+pub fn confirm_items(db: &Db, order: Uuid) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".checkout_item SET status = 'confirmed' \
+         WHERE order_id = $1 AND status = 'confirming'",
+        &[uuid(order)],
+    )?;
+    Ok(())
 }
 
 /// `buyer`'s item `id`; 404 `item_not_found` for anyone else's.
@@ -575,11 +711,12 @@ pub fn pending_items(
     )
 }
 
-/// Whether checkout `id` has another item of `seller` still awaiting them, besides `item`.
+/// Whether checkout `id` has another item of `seller` besides `item` that was not cancelled
+/// (awaiting them, or in one of their orders, which took the seller's shipping).
 pub fn seller_has_other_items(db: &Db, id: Uuid, seller: Uuid, item: Uuid) -> ApiResult<bool> {
     db.scalar(
         "SELECT EXISTS (SELECT 1 FROM \"order\".checkout_item WHERE checkout_id = $1 \
-         AND seller_id = $2 AND id <> $3 AND status = 'awaiting_seller')",
+         AND seller_id = $2 AND id <> $3 AND status <> 'cancelled')",
         &[uuid(id), uuid(seller), uuid(item)],
     )
 }
@@ -591,12 +728,13 @@ pub struct Cancelled {
     pub cod_waived_minor: i64,
 }
 
-/// Item `item` of checkout `id` is cancelled by its buyer, with what it came to.
-pub fn cancel_item(db: &Db, id: Uuid, item: Uuid, c: &Cancelled) -> ApiResult<()> {
+/// Item `item` of checkout `id` is cancelled (`by`: buyer, seller, deadline), with what it
+/// came to.
+pub fn cancel_item(db: &Db, id: Uuid, item: Uuid, by: &str, c: &Cancelled) -> ApiResult<()> {
     db.execute(
-        "UPDATE \"order\".checkout_item SET status = 'cancelled', cancelled_at = now() \
-         WHERE id = $1",
-        &[uuid(item)],
+        "UPDATE \"order\".checkout_item SET status = 'cancelled', cancelled_at = now(), \
+         cancelled_by = $2 WHERE id = $1",
+        &[uuid(item), text(by)],
     )?;
     db.execute(
         "UPDATE \"order\".checkout SET cancelled_minor = cancelled_minor + $2, \

@@ -128,11 +128,16 @@ pub fn give_back_part(
     Ok(())
 }
 
-/// What `checkout` holds: what was taken for it less what was given back.
-pub fn owed(db: &Db, checkout: Uuid) -> ApiResult<i64> {
-    db.scalar(
-        "SELECT COALESCE(sum(CASE direction WHEN 'taken' THEN amount_minor \
-         ELSE -amount_minor END), 0)::int8 FROM \"order\".ledger_entry WHERE checkout_id = $1",
-        &[uuid(checkout)],
-    )
+/// What each of `checkouts` holds: what was taken for it less what was given back (a checkout
+/// with no entry holds nothing and is left out).
+pub fn owed(db: &Db, checkouts: &[Uuid]) -> ApiResult<std::collections::HashMap<Uuid, i64>> {
+    let set = db.query(
+        "SELECT checkout_id, COALESCE(sum(CASE direction WHEN 'taken' THEN amount_minor \
+         ELSE -amount_minor END), 0)::int8 AS owed FROM \"order\".ledger_entry \
+         WHERE checkout_id = ANY($1::text[]::uuid[]) GROUP BY checkout_id",
+        &[kit::db::uuids(checkouts)],
+    )?;
+    kit::db::rows(&set)
+        .map(|r| Ok((r.get("checkout_id")?, r.get("owed")?)))
+        .collect()
 }

@@ -8,6 +8,7 @@
 //! - [`attempt`]: payment attempts, where each stands, and the rule that settles one from a
 //!   gateway's notice.
 //! - [`callback`]: every callback a gateway sent, and the verdict it got.
+//! - [`order`]: orders — what one seller ships to one buyer — and their escrow.
 //! - [`outbox`]: the messages order sends (late payments refunded).
 //! - [`refund`]: refunds of paid attempts.
 //! - [`shipment`]: shipments booked with the carrier, every status it reported, and the rule
@@ -18,6 +19,7 @@ pub mod callback;
 pub mod cart;
 pub mod checkout;
 pub mod ledger;
+pub mod order;
 pub mod outbox;
 pub mod refund;
 pub mod shipment;

@@ -169,6 +169,12 @@ const COLUMNS: &str = "SELECT id, reference, owner, carrier, tracking_code, labe
                        final, currency, fee_minor, cod_minor FROM \"order\".shipment";
 
 /// Shipment `id`, locked for the rest of the transaction when `lock`; 404 when there is none.
+/// Shipments `ids` (those that exist).
+pub fn load_all(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<Shipment>> {
+    let sql = format!("{COLUMNS} WHERE id = ANY($1::text[]::uuid[])");
+    db.fetch_all(&sql, &[kit::db::uuids(ids)])
+}
+
 pub fn load(db: &Db, id: Uuid, lock: bool) -> ApiResult<Shipment> {
     let sql = format!(
         "{COLUMNS} WHERE id = $1{}",
