@@ -34,31 +34,21 @@ use contracts::promotion::{
     ReserveRequest as RedeemRequest,
 };
 use kit::retry::Verdict;
-use kit::workflow::{Engine, NoUndo, Registered, Run, Step, Stop, Workflow, register};
+use kit::workflow::{NoUndo, Run, Step, Stop, Workflow};
 use kit::{ApiError, ApiResult, Ctx};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::config::Config;
+use crate::deadline_flow::{self, ConfirmBy};
 use crate::model::attempt::{self, State};
 use crate::model::cart::{self, Line};
 use crate::model::checkout::{self, Item, Shipping, Status};
 use crate::model::{SCHEMA, ledger, outbox};
-use crate::peers;
 use crate::rules::{self, AttemptState, Move, Packed, Rest, Standing};
+use crate::{ENGINE, peers};
 
-static WORKFLOWS: &[Registered] = &[register::<Checkout>()];
-
-/// The module's workflows.
-pub const ENGINE: Engine = Engine {
-    schema: SCHEMA,
-    workflows: WORKFLOWS,
-};
-
-/// How long a checkout waits for its payment, by default (`checkout_session_secs`).
-pub const SESSION_SECS: i64 = 24 * 3600;
-/// How long one payment attempt stays payable, by default (`checkout_attempt_secs`).
-pub const ATTEMPT_SECS: i64 = 30 * 60;
 /// Looks one checkout takes at most before it is expired: a safety net, never reached by the
 /// buyer's asks, which are bounded by [`rules::MAX_ATTEMPTS`].
 const MAX_LOOKS: usize = 1000;
@@ -294,20 +284,11 @@ async fn forward(run: &mut Run<'_, Undo>, plan: &Plan) -> Result<Done, Stop> {
         await_payment(run, plan).await?;
     }
     run.step("complete", async |s: &Step<'_, Undo>| {
-        complete(s, plan).await
+        complete(ctx, s, plan).await
     })
     .await?;
     kit::outbox::wake(ctx, SCHEMA);
     Ok(Done { checkout_id: id })
-}
-
-/// A whole number of seconds from the variable `name`, within `range`.
-fn seconds(ctx: &Ctx, name: &str, default: i64, range: std::ops::RangeInclusive<i64>) -> i64 {
-    ctx.settings()
-        .optional(name)
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|v| range.contains(v))
-        .unwrap_or(default)
 }
 
 fn refused(code: &'static str, message: String) -> ApiError {
@@ -458,6 +439,7 @@ async fn price(ctx: &Ctx, s: &Step<'_, Undo>, asked: &Asked, invocation: Uuid) -
             total_minor: 0,
             status: "pending".into(),
             cancelled_at: None,
+            cancelled_by: None,
         });
     }
     let mut shipping = Vec::new();
@@ -596,9 +578,9 @@ async fn price(ctx: &Ctx, s: &Step<'_, Undo>, asked: &Asked, invocation: Uuid) -
         }
         _ => None,
     };
-    let session = seconds(ctx, "checkout_session_secs", SESSION_SECS, 20..=7 * 86_400);
-    let attempt_secs = seconds(ctx, "checkout_attempt_secs", ATTEMPT_SECS, 10..=86_400);
-    let expires_at = Utc::now() + Duration::seconds(session);
+    let config = Config::read(ctx.settings());
+    let attempt_secs = config.attempt_secs;
+    let expires_at = Utc::now() + Duration::seconds(config.session_secs);
     let redemptions: Vec<RedemptionLine> = quote
         .applied
         .iter()
@@ -891,7 +873,7 @@ async fn give_up(s: &Step<'_, Undo>, payment: Uuid) -> ApiResult<()> {
 
 /// The stock stays held by its reservation until each seller confirms their items (or the
 /// buyer cancels one, which releases its line): what is paid for is not sold yet.
-async fn complete(s: &Step<'_, Undo>, plan: &Plan) -> ApiResult<()> {
+async fn complete(ctx: &Ctx, s: &Step<'_, Undo>, plan: &Plan) -> ApiResult<()> {
     let id = plan.checkout_id;
     let empty = json!({});
     if !plan.redemptions.is_empty() {
@@ -906,6 +888,16 @@ async fn complete(s: &Step<'_, Undo>, plan: &Plan) -> ApiResult<()> {
         }
     }
     checkout::paid(s.db(), id)?;
+    let within = Duration::seconds(Config::read(ctx.settings()).confirm_within_secs);
+    ENGINE.begin::<ConfirmBy>(
+        ctx,
+        s.db(),
+        &deadline_flow::key(id),
+        &deadline_flow::Asked {
+            checkout_id: id,
+            due_ms: (Utc::now() + within).timestamp_millis(),
+        },
+    )?;
     let metadata = json!({ "checkout_id": id });
     outbox::notify(
         s.db(),

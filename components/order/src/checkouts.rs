@@ -18,6 +18,8 @@
 //! per account (`checkout_requests_per_minute`, 10 by default; 429
 //! `too_many_checkout_requests` with `Retry-After`).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use kit::db::{Db, Lock};
 use kit::page::{Page, TimeKey};
@@ -28,7 +30,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::checkout_flow::{Asked, Checkout, ENGINE, Pay, Service, Wanted};
+use crate::ENGINE;
+use crate::checkout_flow::{Asked, Checkout, Pay, Service, Wanted};
+use crate::config::Config;
 use crate::gateways::{self, Gateway};
 use crate::model::attempt::{self, Attempt, State};
 use crate::model::cart::MAX_QUANTITY;
@@ -165,19 +169,10 @@ fn buyer_ip(req: &Request) -> String {
         .map_or_else(|| "127.0.0.1".to_string(), |ip| ip.to_string())
 }
 
-/// Checkout and payment-URL requests one account may make per minute, by default
-/// (`checkout_requests_per_minute`).
-pub const REQUESTS_PER_MINUTE: i64 = 10;
-
 /// Counts one checkout or payment-URL request of `buyer`; 429 `too_many_checkout_requests`
 /// (with `Retry-After`) past the limit in this minute.
 fn throttle(ctx: &Ctx, buyer: Uuid) -> ApiResult<()> {
-    let limit = ctx
-        .settings()
-        .optional("checkout_requests_per_minute")
-        .and_then(|v| v.trim().parse::<i64>().ok())
-        .filter(|n| *n > 0)
-        .unwrap_or(REQUESTS_PER_MINUTE);
+    let limit = Config::read(ctx.settings()).checkout_requests_per_minute;
     kit::limit::admit(
         ctx.settings().redis_url()?.expose(),
         "checkout",
@@ -372,6 +367,7 @@ fn shipping_view(s: Shipping) -> ShippingView {
 }
 
 /// What a view shows of a checkout besides its row.
+#[derive(Default)]
 struct Parts {
     items: Vec<Item>,
     shipping: Vec<Shipping>,
@@ -379,13 +375,26 @@ struct Parts {
     held_minor: i64,
 }
 
-fn parts(db: &Db, id: Uuid, items: Vec<Item>) -> ApiResult<Parts> {
-    Ok(Parts {
-        items,
-        shipping: checkout::shipping(db, id)?,
-        current: attempt::latest_of(db, &checkout::owner_of(id))?,
-        held_minor: ledger::owed(db, id)?,
-    })
+/// The parts of checkouts `ids`, read in one query per kind whatever their number.
+fn parts(db: &Db, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, Parts>> {
+    let mut parts: HashMap<Uuid, Parts> = ids.iter().map(|id| (*id, Parts::default())).collect();
+    for (id, item) in checkout::items(db, ids)? {
+        parts.entry(id).or_default().items.push(item);
+    }
+    for (id, s) in checkout::shipping(db, ids)? {
+        parts.entry(id).or_default().shipping.push(s);
+    }
+    let owners: Vec<String> = ids.iter().map(|id| checkout::owner_of(*id)).collect();
+    let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+    for a in attempt::latest_of_each(db, &owners)? {
+        if let Some(id) = checkout::of_owner(&a.owner) {
+            parts.entry(id).or_default().current = Some(a);
+        }
+    }
+    for (id, held) in ledger::owed(db, ids)? {
+        parts.entry(id).or_default().held_minor = held;
+    }
+    Ok(parts)
 }
 
 fn build(c: checkout::Checkout, p: Parts) -> CheckoutView {
@@ -430,11 +439,7 @@ fn build(c: checkout::Checkout, p: Parts) -> CheckoutView {
 }
 
 fn view(db: &Db, c: checkout::Checkout) -> ApiResult<CheckoutView> {
-    let items = checkout::items(db, &[c.id])?
-        .into_iter()
-        .map(|(_, i)| i)
-        .collect();
-    let parts = parts(db, c.id, items)?;
+    let parts = parts(db, &[c.id])?.remove(&c.id).unwrap_or_default();
     Ok(build(c, parts))
 }
 
@@ -467,14 +472,15 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         id: c.id,
     });
     let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
-    let mut items = checkout::items(db, &ids)?;
-    let mut views = Vec::new();
-    for c in page.items {
-        let (own, rest): (Vec<_>, Vec<_>) = items.into_iter().partition(|(id, _)| *id == c.id);
-        items = rest;
-        let parts = parts(db, c.id, own.into_iter().map(|(_, i)| i).collect())?;
-        views.push(build(c, parts));
-    }
+    let mut parts = parts(db, &ids)?;
+    let views: Vec<CheckoutView> = page
+        .items
+        .into_iter()
+        .map(|c| {
+            let p = parts.remove(&c.id).unwrap_or_default();
+            build(c, p)
+        })
+        .collect();
     json::ok(&Page {
         items: views,
         next_cursor: page.next_cursor,

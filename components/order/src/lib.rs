@@ -5,8 +5,11 @@
 //!
 //! - [`cart`]: the buyer's cart, priced and checked against stock whenever it is shown.
 //! - [`checkouts`]: the buyer's checkouts: started, shown, paid again, cancelled.
-//! - [`orders`]: what other modules ask about orders (catalog: may this buyer review?).
+//! - [`orders`]: orders as their buyer and seller see them, and what other modules ask about
+//!   purchases (catalog: may this buyer review?).
 //! - [`pending_items`]: the buyer's paid items awaiting their sellers, and cancelling one.
+//! - [`seller`]: the seller's inbox of paid items, confirming them into an order or rejecting
+//!   them, and the seller's orders.
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
 //!   reconciliation and refunds.
 //! - [`shipments`]: shipments booked with the carrier, its status webhook, and their history.
@@ -14,6 +17,14 @@
 //! Below them:
 //!
 //! - [`checkout_flow`]: the checkout workflow, every step exactly once, undone on a refusal.
+//! - [`deadline_flow`]: a paid checkout's confirmation deadline, withdrawing what its sellers
+//!   did not confirm in time.
+//! - [`confirm_flow`]: a seller's confirmation: items claimed, the fee paid, the shipment
+//!   booked, the stock sold, the order made.
+//! - [`payout_flow`]: an order's escrow, paid out to the seller a hold after delivery.
+//! - [`withdraw`]: a paid item withdrawn before confirmation (by its buyer, its seller or the
+//!   deadline), refunded exactly.
+//! - [`config`]: order's variables.
 //! - [`rules`]: pure decisions — addresses, parcels, the payment split, a waiting checkout's
 //!   next move.
 //! - [`peers`]: reads of other modules' internal routes.
@@ -28,23 +39,43 @@ mod carrier;
 mod cart;
 mod checkout_flow;
 mod checkouts;
+mod config;
+mod confirm_flow;
+mod deadline_flow;
 mod gateways;
 mod inbound;
 mod model;
 mod orders;
 mod payments;
+mod payout_flow;
 mod peers;
 mod pending_items;
 mod rules;
+mod seller;
 mod shipments;
+mod withdraw;
 
 use kit::Router;
+use kit::workflow::{Engine, Registered, register};
+
+static WORKFLOWS: &[Registered] = &[
+    register::<checkout_flow::Checkout>(),
+    register::<deadline_flow::ConfirmBy>(),
+    register::<confirm_flow::Confirm>(),
+    register::<payout_flow::Payout>(),
+];
+
+/// The module's workflows.
+pub const ENGINE: Engine = Engine {
+    schema: model::SCHEMA,
+    workflows: WORKFLOWS,
+};
 
 /// The module's routes.
 pub fn router() -> Router {
     Router::new("order")
         .with_outbox()
-        .with_workflows(checkout_flow::ENGINE)
+        .with_workflows(ENGINE)
         .get("/api/v1/order/cart", cart::get)
         .delete("/api/v1/order/cart", cart::clear)
         .post("/api/v1/order/cart/items", cart::add)
@@ -61,6 +92,13 @@ pub fn router() -> Router {
         .unkeyed()
         .post("/api/v1/order/checkouts/:id/cancel", checkouts::cancel)
         .unkeyed()
+        .get("/api/v1/order/orders", orders::list)
+        .get("/api/v1/order/orders/:id", orders::get)
+        .get("/api/v1/order/seller/pending", seller::pending)
+        .post("/api/v1/order/seller/pending/confirm", seller::confirm)
+        .unkeyed()
+        .post("/api/v1/order/seller/pending/reject", seller::reject)
+        .get("/api/v1/order/seller/orders", seller::orders)
         .get("/api/v1/order/pending-items", pending_items::list)
         .delete("/api/v1/order/pending-items/:id", pending_items::cancel)
         .unkeyed()

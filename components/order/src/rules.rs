@@ -235,6 +235,65 @@ pub fn next_move(s: &Standing) -> Move {
     Move::Wait { until_ms: ends_ms }
 }
 
+/// The platform's commission on `items_minor` at `bps` basis points, rounded down (a
+/// fraction of a minor unit stays with the seller).
+pub fn commission(items_minor: i64, bps: i64) -> i64 {
+    i64::try_from(i128::from(items_minor) * i128::from(bps) / 10_000).unwrap_or(i64::MAX)
+}
+
+/// A seller's confirmation fee: the carrier's quote plus the platform's fee of `bps` basis
+/// points of `items_minor`, rounded up (a fee never comes to less than its rate).
+pub fn confirmation_fee(quote_minor: i64, items_minor: i64, bps: i64) -> i64 {
+    let scaled = i128::from(items_minor) * i128::from(bps);
+    let platform = (scaled + 9_999) / 10_000;
+    quote_minor.saturating_add(i64::try_from(platform).unwrap_or(i64::MAX))
+}
+
+/// How much of a checkout's cash on delivery an order's shipment collects: its part of the
+/// checkout (`part_minor`), up to what is left to collect.
+pub fn cod_share(part_minor: i64, cod_left_minor: i64) -> i64 {
+    part_minor.min(cod_left_minor.max(0)).max(0)
+}
+
+/// What an order's payout does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "move", rename_all = "snake_case")]
+pub enum PayoutMove {
+    /// Pay the escrow out to the seller now.
+    Release,
+    /// Wait for news (a delivery) until `until_ms`, then look again.
+    Wait { until_ms: i64 },
+    /// Nothing more: paid out or cancelled already.
+    Done,
+}
+
+/// An order's payout: released `hold` after delivery (however late it came: the buyer always
+/// has the hold to ask for a refund), or — while no delivery is reported — `deadline` after
+/// confirmation; nothing once it is no longer held.
+pub fn payout_move(
+    now: DateTime<Utc>,
+    held: bool,
+    confirmed_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
+    hold: chrono::Duration,
+    deadline: chrono::Duration,
+) -> PayoutMove {
+    if !held {
+        return PayoutMove::Done;
+    }
+    let due = match delivered_at {
+        Some(d) => d + hold,
+        None => confirmed_at + deadline,
+    };
+    if now >= due {
+        PayoutMove::Release
+    } else {
+        PayoutMove::Wait {
+            until_ms: due.timestamp_millis(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,5 +459,58 @@ mod tests {
             ..standing(Some((AttemptState::Over, 30)))
         };
         assert_eq!(next_move(&over), Move::Cancel);
+    }
+
+    #[test]
+    fn commission_rounds_down_and_the_platform_fee_rounds_up() {
+        assert_eq!(commission(199_999, 500), 9_999);
+        assert_eq!(commission(200_000, 500), 10_000);
+        assert_eq!(commission(0, 500), 0);
+        assert_eq!(commission(i64::MAX, 0), 0);
+        assert_eq!(confirmation_fee(30_000, 199_999, 100), 32_000);
+        assert_eq!(confirmation_fee(30_000, 200_000, 100), 32_000);
+        assert_eq!(confirmation_fee(30_000, 200_001, 100), 32_001);
+        assert_eq!(confirmation_fee(30_000, 200_000, 0), 30_000);
+    }
+
+    #[test]
+    fn an_order_collects_its_part_of_the_cash_on_delivery_left() {
+        assert_eq!(cod_share(150_000, 400_000), 150_000);
+        assert_eq!(cod_share(150_000, 100_000), 100_000);
+        assert_eq!(cod_share(150_000, 0), 0);
+        assert_eq!(cod_share(150_000, -5), 0);
+    }
+
+    #[test]
+    fn a_payout_waits_for_the_hold_after_delivery_or_the_deadline_without_one() {
+        let t0 = Utc::now();
+        let (hold, deadline) = (chrono::Duration::days(3), chrono::Duration::days(30));
+        let at = |d: i64| t0 + chrono::Duration::days(d);
+        let ms = |d: i64| at(d).timestamp_millis();
+        assert_eq!(
+            payout_move(at(1), true, t0, None, hold, deadline),
+            PayoutMove::Wait { until_ms: ms(30) }
+        );
+        assert_eq!(
+            payout_move(at(30), true, t0, None, hold, deadline),
+            PayoutMove::Release
+        );
+        assert_eq!(
+            payout_move(at(2), true, t0, Some(at(2)), hold, deadline),
+            PayoutMove::Wait { until_ms: ms(5) }
+        );
+        assert_eq!(
+            payout_move(at(5), true, t0, Some(at(2)), hold, deadline),
+            PayoutMove::Release
+        );
+        // Delivered late: the hold still runs, past the deadline.
+        assert_eq!(
+            payout_move(at(29), true, t0, Some(at(29)), hold, deadline),
+            PayoutMove::Wait { until_ms: ms(32) }
+        );
+        assert_eq!(
+            payout_move(at(40), false, t0, None, hold, deadline),
+            PayoutMove::Done
+        );
     }
 }
