@@ -14,6 +14,7 @@
 //! than booking twice.
 
 use chrono::{DateTime, Utc};
+use contracts::account::NotificationRequest;
 use contracts::order::{
     Address, BookShipment, Parcel, Party, QuoteShipment, ShipmentAnswer, ShipmentEvent,
     ShipmentQuote,
@@ -26,6 +27,7 @@ use uuid::Uuid;
 
 use crate::carrier::{self, State, Tracking, carrier as provider};
 use crate::model::shipment::{self, Stage};
+use crate::model::{SCHEMA, order, outbox};
 
 /// Longest text field of an address, a party or an item.
 const MAX_FIELD_CHARS: usize = 200;
@@ -235,11 +237,7 @@ pub async fn cancel(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let current = shipment::load(db, id, false)?;
     let tracking =
         provider::cancel(&current.tracking_code).map_err(|e| carrier::error("cancelling", e))?;
-    db.transaction(async |db: &Db| {
-        apply(db, &provider::id(), &tracking, "poll")?;
-        json::ok(&answer(db, id)?)
-    })
-    .await
+    settle(&ctx, &tracking, "poll", id).await
 }
 
 /// `POST /internal/shipments/:id/refresh` — asks the carrier where the shipment is.
@@ -249,11 +247,21 @@ pub async fn refresh(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let current = shipment::load(db, id, false)?;
     let tracking = provider::status(&current.tracking_code)
         .map_err(|e| carrier::error("asking for a shipment's status", e))?;
-    db.transaction(async |db: &Db| {
-        apply(db, &provider::id(), &tracking, "poll")?;
-        json::ok(&answer(db, id)?)
-    })
-    .await
+    settle(&ctx, &tracking, "poll", id).await
+}
+
+/// Applies what the carrier answered about shipment `id` and answers the shipment.
+async fn settle(ctx: &Ctx, tracking: &Tracking, source: &str, id: Uuid) -> ApiResult<Response> {
+    let (woken, response) = ctx
+        .db()?
+        .transaction(async |db: &Db| {
+            let woken = apply(db, &provider::id(), tracking, source)?;
+            Ok((woken, json::ok(&answer(db, id)?)?))
+        })
+        .await?;
+    kit::workflow::wake_now(ctx, &woken);
+    kit::outbox::wake(ctx, SCHEMA);
+    Ok(response)
 }
 
 /// `GET|POST /api/v1/order/webhooks/:carrier` — the carrier's status webhook.
@@ -290,10 +298,16 @@ pub async fn webhook(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .db()?
         .transaction(async |db: &Db| apply(db, &carrier_id, &tracking, "webhook"))
         .await;
-    if let Err(e) = recorded {
-        // Not acknowledged: the carrier sends it again.
-        kit::log::error(format_args!("recording a {carrier_id} webhook failed: {e}"));
-        return Err(e);
+    match recorded {
+        Ok(woken) => {
+            kit::workflow::wake_now(&ctx, &woken);
+            kit::outbox::wake(&ctx, SCHEMA);
+        }
+        Err(e) => {
+            // Not acknowledged: the carrier sends it again.
+            kit::log::error(format_args!("recording a {carrier_id} webhook failed: {e}"));
+            return Err(e);
+        }
     }
     let ack = provider::acknowledge();
     crate::inbound::raw(ack.status, &ack.content_type, &ack.body)
@@ -316,8 +330,9 @@ fn stage_of(s: State) -> Stage {
 }
 
 /// Records `tracking` and moves its shipment when the rule allows; a tracking code no
-/// shipment has is recorded with no shipment. Whether it moved one.
-fn apply(db: &Db, carrier_id: &str, tracking: &Tracking, source: &str) -> ApiResult<bool> {
+/// shipment has is recorded with no shipment. A move of an order's shipment reaches the order
+/// ([`order_moved`]); returns the workflows to wake once this commits.
+fn apply(db: &Db, carrier_id: &str, tracking: &Tracking, source: &str) -> ApiResult<Vec<Uuid>> {
     let held = shipment::find_locked(db, carrier_id, &tracking.tracking_code)?;
     let next = stage_of(tracking.state);
     let applied = match &held {
@@ -352,7 +367,68 @@ fn apply(db: &Db, carrier_id: &str, tracking: &Tracking, source: &str) -> ApiRes
             reported_at: from_ms(tracking.at_ms),
         },
     )?;
-    Ok(applied)
+    match (&held, applied) {
+        (Some(s), true) => match order::of_owner(&s.owner) {
+            Some(id) if s.stage != next => order_moved(db, id, next),
+            _ => Ok(Vec::new()),
+        },
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// What a shipment's move means to its order: a delivery starts the payout's hold; its buyer
+/// and seller hear of every move that concerns them, once per stage.
+fn order_moved(db: &Db, id: Uuid, stage: Stage) -> ApiResult<Vec<Uuid>> {
+    let Some(o) = order::find(db, id, kit::db::Lock::None)? else {
+        return Ok(Vec::new());
+    };
+    let short = crate::confirm_flow::short(id);
+    let (kind, title, parties): (&str, String, &[Uuid]) = match stage {
+        Stage::PickedUp => (
+            "order_shipped",
+            format!("Order {short} was picked up"),
+            &[o.buyer_id],
+        ),
+        Stage::OutForDelivery => (
+            "order_out_for_delivery",
+            format!("Order {short} is out for delivery"),
+            &[o.buyer_id],
+        ),
+        Stage::Delivered => (
+            "order_delivered",
+            format!("Order {short} was delivered"),
+            &[o.buyer_id, o.seller_id],
+        ),
+        Stage::DeliveryFailed => (
+            "order_delivery_failed",
+            format!("Delivering order {short} failed"),
+            &[o.buyer_id, o.seller_id],
+        ),
+        Stage::Returning | Stage::Returned | Stage::Lost | Stage::Cancelled => (
+            "order_shipment_stopped",
+            format!("Order {short}'s shipment is {}", stage.as_str()),
+            &[o.buyer_id, o.seller_id],
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    for party in parties {
+        outbox::notify(
+            db,
+            &format!("order:{id}:shipment:{}:{party}", stage.as_str()),
+            &NotificationRequest {
+                account_id: *party,
+                kind: kind.into(),
+                title: title.clone(),
+                content: format!("The carrier reports order {short} as {}.", stage.as_str()),
+                metadata: Some(serde_json::json!({ "order_id": id })),
+            },
+        )?;
+    }
+    if stage == Stage::Delivered {
+        order::delivered(db, id)?;
+        return order::nudge(db, id);
+    }
+    Ok(Vec::new())
 }
 
 fn answer(db: &Db, id: Uuid) -> ApiResult<ShipmentAnswer> {
