@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::catalog::BOOKS;
 use crate::payments::{pay_vnpay, signed_ipn, vnpay_ipn};
 
-fn key() -> String {
+pub(crate) fn key() -> String {
     Uuid::new_v4().to_string()
 }
 
@@ -76,7 +76,7 @@ pub(crate) async fn seller(s: &Stack, prices: &[i64], stock: i64) -> (Uuid, Stri
     (id, token, skus)
 }
 
-async fn credit(s: &Stack, account: Uuid, amount: i64) {
+pub(crate) async fn credit(s: &Stack, account: Uuid, amount: i64) {
     s.internal("account")
         .post("/internal/wallet/credit")
         .header("idempotency-key", &key())
@@ -98,7 +98,7 @@ pub(crate) async fn buyer(s: &Stack, wallet: i64) -> (Uuid, String) {
     (id, token)
 }
 
-async fn balance(s: &Stack, account: Uuid) -> i64 {
+pub(crate) async fn balance(s: &Stack, account: Uuid) -> i64 {
     let reply = s
         .internal("account")
         .get(&format!("/internal/accounts/{account}/wallet"))
@@ -122,7 +122,7 @@ pub(crate) async fn checkout(s: &Stack, token: &str, body: Value) -> Reply {
     checkout_keyed(s, token, body, &key()).await
 }
 
-async fn get(s: &Stack, token: &str, id: &str) -> Reply {
+pub(crate) async fn get(s: &Stack, token: &str, id: &str) -> Reply {
     s.api()
         .get(&format!("/api/v1/order/checkouts/{id}"))
         .bearer(token)
@@ -150,7 +150,7 @@ async fn add_to_cart(s: &Stack, token: &str, sku: &str, quantity: i64) {
         .assert_status(200);
 }
 
-async fn available(s: &Stack, sku: &str) -> i64 {
+pub(crate) async fn available(s: &Stack, sku: &str) -> i64 {
     let reply = s
         .internal("inventory")
         .post("/internal/availability")
@@ -163,7 +163,7 @@ async fn available(s: &Stack, sku: &str) -> i64 {
 
 /// The money of checkout `id` reconciles across account and order: the buyer's wallet entries
 /// for it, order's ledger, and what the checkout says it holds.
-async fn reconciles(s: &Stack, c: &Value) {
+pub(crate) async fn reconciles(s: &Stack, c: &Value) {
     let id: Uuid = c["id"].as_str().unwrap().parse().unwrap();
     let db = s.db().await;
     let wallet: i64 = db
@@ -238,7 +238,7 @@ async fn reconciles(s: &Stack, c: &Value) {
 }
 
 /// Waits until `account` has `count` notifications of `kind` (sent through an outbox).
-async fn told(s: &Stack, account: Uuid, kind: &str, count: i64) {
+pub(crate) async fn told(s: &Stack, account: Uuid, kind: &str, count: i64) {
     let seen = eventually(Duration::from_secs(20), async || {
         let n: i64 = s
             .db()
@@ -879,7 +879,7 @@ async fn cancel_item(s: &Stack, token: &str, item: &str) -> Reply {
         .await
 }
 
-fn item<'a>(c: &'a Value, sku: &str) -> &'a Value {
+pub(crate) fn item<'a>(c: &'a Value, sku: &str) -> &'a Value {
     c["items"]
         .as_array()
         .unwrap()
@@ -888,7 +888,7 @@ fn item<'a>(c: &'a Value, sku: &str) -> &'a Value {
         .unwrap()
 }
 
-fn item_id<'a>(c: &'a Value, sku: &str) -> &'a str {
+pub(crate) fn item_id<'a>(c: &'a Value, sku: &str) -> &'a str {
     item(c, sku)["id"].as_str().unwrap()
 }
 

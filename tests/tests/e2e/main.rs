@@ -15,6 +15,7 @@ mod inventory;
 mod listing;
 mod messages;
 mod options;
+mod orders;
 mod payments;
 mod platform;
 mod prices;

@@ -4,7 +4,7 @@
 //! unauthenticated, for a tracking code never booked, or a courier's note.
 
 use serde_json::{Value, json};
-use souk_e2e::{Reply, eventually, stack};
+use souk_e2e::{Reply, Stack, eventually, stack};
 use std::time::Duration;
 
 fn key() -> String {
@@ -61,11 +61,11 @@ async fn shipment(id: &str) -> Value {
 }
 
 /// Has the sandbox move `label` to `status_id`, which it sends as GHTK's webhook.
-async fn drive(label: &str, status_id: i64) {
+pub(crate) async fn drive(s: &Stack, label: &str, status_id: i64) {
     let reply = reqwest::Client::new()
         .post(format!(
             "{}/sandbox/ghtk/shipments/{label}/status",
-            stack().sandbox_url
+            s.sandbox_url
         ))
         .json(&json!({ "status_id": status_id }))
         .send()
@@ -158,7 +158,7 @@ async fn statuses_move_a_shipment_forward_and_a_late_report_is_kept_but_not_appl
     let label = booked["tracking_code"].as_str().unwrap();
 
     for (n, status) in [12, 3, 4, 9, 4, 5].into_iter().enumerate() {
-        drive(label, status).await;
+        drive(stack(), label, status).await;
         with_history(id, n + 2).await;
     }
     let delivered = shipment(id).await;
@@ -183,7 +183,7 @@ async fn statuses_move_a_shipment_forward_and_a_late_report_is_kept_but_not_appl
     );
 
     // GHTK reporting "picked up" again after delivery: recorded, not applied.
-    drive(label, 3).await;
+    drive(stack(), label, 3).await;
     let after = with_history(id, 8).await;
     assert_eq!(after["state"], "delivered");
     let last = after["history"].as_array().unwrap().last().unwrap().clone();
@@ -193,7 +193,7 @@ async fn statuses_move_a_shipment_forward_and_a_late_report_is_kept_but_not_appl
     );
 
     // Reconciled (6) makes it final: nothing moves it after that.
-    drive(label, 6).await;
+    drive(stack(), label, 6).await;
     let done = with_history(id, 9).await;
     assert_eq!(
         (done["state"].as_str(), done["final"].as_bool()),

@@ -1,0 +1,461 @@
+//! Orders through the real stack: a seller confirms paid items into an order — the fee taken,
+//! the shipment booked with the carrier (the local sandbox that plays GHTK), the stock sold —
+//! or rejects them, refunding each buyer exactly; the carrier's reports move the order, and the
+//! escrow is paid out to the seller a hold after delivery. Items a seller leaves unconfirmed
+//! are withdrawn at the deadline. The money reconciles: what the buyer paid, what the seller
+//! receives, the commission and the fee add up.
+
+use serde_json::{Value, json};
+use souk_e2e::{Reply, Stack, eventually, stack};
+use std::sync::OnceLock;
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::checkout::{
+    RETURN_URL, available, balance, buyer, checkout, credit, get, item_id, key, reconciles, seller,
+    told,
+};
+use crate::shipments::drive;
+
+/// A stack whose payouts wait 3 s after delivery and whose sellers have 12 s to confirm.
+fn short() -> &'static Stack {
+    static SHORT: OnceLock<Stack> = OnceLock::new();
+    SHORT.get_or_init(|| {
+        Stack::private_with(souk_e2e::Variant {
+            env: vec![
+                ("SPIN_VARIABLE_PAYOUT_HOLD_SECS".into(), "3".into()),
+                ("SPIN_VARIABLE_CONFIRM_WITHIN_SECS".into(), "12".into()),
+            ],
+            ..Default::default()
+        })
+        .expect("a stack with short order timings starts")
+    })
+}
+
+/// A paid wallet checkout of `lines` (SKU, quantity) by `token`: its view.
+async fn bought(s: &Stack, token: &str, lines: &[(&str, i64)]) -> Value {
+    let items: Vec<Value> = lines
+        .iter()
+        .map(|(sku, q)| json!({ "sku_id": sku, "quantity": q }))
+        .collect();
+    let c = checkout(
+        s,
+        token,
+        json!({ "items": items, "payment": { "use_wallet": true }, "return_url": RETURN_URL }),
+    )
+    .await;
+    c.assert_status(201);
+    assert_eq!(c["status"], "paid", "{}", c.text);
+    c.json().clone()
+}
+
+async fn confirm_keyed(s: &Stack, token: &str, body: Value, key: &str) -> Reply {
+    s.api()
+        .post("/api/v1/order/seller/pending/confirm")
+        .bearer(token)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+}
+
+async fn order(s: &Stack, token: &str, id: &str) -> Reply {
+    s.api()
+        .get(&format!("/api/v1/order/orders/{id}"))
+        .bearer(token)
+        .send()
+        .await
+}
+
+/// The seller's shipping of checkout `c`, after promotions.
+fn shipping_of(c: &Value, seller: Uuid) -> i64 {
+    let s = c["shipping"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["seller_id"] == seller.to_string())
+        .unwrap();
+    s["fee_minor"].as_i64().unwrap() - s["discount_minor"].as_i64().unwrap()
+}
+
+async fn sold(s: &Stack, sku: &str) -> i64 {
+    let reply = s
+        .internal("inventory")
+        .post("/internal/availability")
+        .json(json!({ "sku_ids": [sku] }))
+        .send()
+        .await;
+    reply.assert_status(200);
+    reply["items"][0]["sold"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_confirmed_order_is_booked_then_paid_out_to_the_seller_a_hold_after_delivery() {
+    let s = short();
+    let (seller_id, seller_token, skus) = seller(s, &[120_000, 45_000], 10).await;
+    let (buyer_id, token) = buyer(s, 2_000_000).await;
+    let c = bought(s, &token, &[(&skus[0], 2), (&skus[1], 1)]).await;
+    let items_total = 2 * 120_000 + 45_000;
+    let shipping = shipping_of(&c, seller_id);
+
+    let inbox = s
+        .api()
+        .get("/api/v1/order/seller/pending")
+        .bearer(&seller_token)
+        .send()
+        .await;
+    inbox.assert_status(200);
+    let listed = inbox["items"].as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{}", inbox.text);
+    assert!(listed.iter().all(|i| i["buyer_id"] == buyer_id.to_string()));
+    let ids = [item_id(&c, &skus[0]), item_id(&c, &skus[1])];
+
+    let k = key();
+    let body = json!({ "item_ids": ids, "note": "Gói kỹ giúp em" });
+    let confirmed = confirm_keyed(s, &seller_token, body.clone(), &k).await;
+    confirmed.assert_status(201);
+    let o = confirmed.json().clone();
+    assert_eq!(o["status"], "confirmed");
+    assert_eq!(o["items"].as_array().unwrap().len(), 2);
+    assert_eq!(o["items_minor"], items_total);
+    assert_eq!(
+        o["shipping_minor"], shipping,
+        "the order takes the shipping the buyer paid"
+    );
+    assert_eq!(o["total_minor"], items_total + shipping);
+    let label = o["shipment"]["label"]
+        .as_str()
+        .expect("booked with the carrier")
+        .to_string();
+    assert!(!o["shipment"]["tracking_code"].as_str().unwrap().is_empty());
+    let p = &o["payout"];
+    assert_eq!(p["currency"], "VND");
+    assert_eq!(p["gross_minor"], items_total + shipping);
+    assert_eq!(
+        p["commission_minor"],
+        items_total * 500 / 10_000,
+        "5% of the items"
+    );
+    let fee = p["fee_minor"].as_i64().unwrap();
+    assert!(fee > 0, "the carrier's quote: {o}");
+    assert_eq!(p["fee_source"], "payout");
+    let payout = p["payout_minor"].as_i64().unwrap();
+    assert_eq!(
+        payout,
+        items_total + shipping - items_total * 500 / 10_000 - fee
+    );
+    assert_eq!(p["status"], "held");
+    assert_eq!(sold(s, &skus[0]).await, 2, "the stock is sold");
+    assert_eq!(available(s, &skus[0]).await, 8);
+    told(s, buyer_id, "order_confirmed", 1).await;
+
+    // A retry under the key is the same order; the items cannot be confirmed twice.
+    let again = confirm_keyed(s, &seller_token, body.clone(), &k).await;
+    again.assert_status(201);
+    assert_eq!(again["id"], o["id"]);
+    let twice = confirm_keyed(s, &seller_token, body, &key()).await;
+    twice.assert_error(409, "item_not_pending");
+    assert_eq!(sold(s, &skus[0]).await, 2, "sold once");
+
+    // The buyer sees the order without the seller's money; a stranger sees nothing.
+    let id = o["id"].as_str().unwrap();
+    let theirs = order(s, &token, id).await;
+    theirs.assert_status(200);
+    assert!(theirs.json().get("payout").is_none(), "{}", theirs.text);
+    let (_, stranger) = s.register("VN").await;
+    order(s, &stranger, id)
+        .await
+        .assert_error(404, "order_not_found");
+    let list = s
+        .api()
+        .get("/api/v1/order/orders?status=confirmed")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(list["items"][0]["id"], o["id"], "{}", list.text);
+    let checkout_view = get(s, &token, c["id"].as_str().unwrap()).await;
+    assert!(
+        checkout_view["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "confirmed")
+    );
+    for (search, found) in [("nguyễn văn", 1), (&id[..8], 1), ("nobody", 0)] {
+        let page = s
+            .api()
+            .get(&format!(
+                "/api/v1/order/seller/orders?search={}",
+                urlencode(search)
+            ))
+            .bearer(&seller_token)
+            .send()
+            .await;
+        page.assert_status(200);
+        assert_eq!(
+            page["items"].as_array().unwrap().len(),
+            found,
+            "{search}: {}",
+            page.text
+        );
+    }
+
+    // Delivered: the hold runs, then the seller is paid out exactly once.
+    let before = balance(s, seller_id).await;
+    drive(s, &label, 5).await;
+    told(s, buyer_id, "order_delivered", 1).await;
+    let done = eventually(Duration::from_secs(30), async || {
+        let o = order(s, &seller_token, id).await;
+        (o["status"] == "completed").then(|| o.json().clone())
+    })
+    .await
+    .expect("the payout is released after the hold");
+    assert_eq!(done["payout"]["status"], "released");
+    assert_eq!(balance(s, seller_id).await, before + payout);
+    told(s, seller_id, "payout_released", 1).await;
+    reconciles(s, get(s, &token, c["id"].as_str().unwrap()).await.json()).await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_fee_from_the_wallet_is_debited_exactly_and_a_short_wallet_changes_nothing() {
+    let s = stack();
+    let (seller_id, seller_token, skus) = seller(s, &[80_000], 5).await;
+    let (_, token) = buyer(s, 1_000_000).await;
+    let c = bought(s, &token, &[(&skus[0], 1)]).await;
+    let ids = [item_id(&c, &skus[0])];
+
+    let short = confirm_keyed(
+        s,
+        &seller_token,
+        json!({ "item_ids": ids, "fee_from": "wallet" }),
+        &key(),
+    )
+    .await;
+    assert!(short.status >= 400 && short.status < 500, "{}", short.text);
+    assert_eq!(balance(s, seller_id).await, 0);
+    let inbox = s
+        .api()
+        .get("/api/v1/order/seller/pending")
+        .bearer(&seller_token)
+        .send()
+        .await;
+    assert_eq!(
+        inbox["items"][0]["status"], "awaiting_seller",
+        "{}",
+        inbox.text
+    );
+    let orders = s
+        .api()
+        .get("/api/v1/order/seller/orders")
+        .bearer(&seller_token)
+        .send()
+        .await;
+    assert_eq!(
+        orders["items"].as_array().unwrap().len(),
+        0,
+        "{}",
+        orders.text
+    );
+    let booked: i64 = s
+        .db()
+        .await
+        .query_one(
+            "SELECT count(*) FROM \"order\".shipment s JOIN \"order\".seller_order o \
+             ON s.owner = 'order:' || o.id WHERE o.seller_id = $1",
+            &[&seller_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(booked, 0, "nothing was booked");
+    assert_eq!(available(s, &skus[0]).await, 4, "still held for the buyer");
+
+    credit(s, seller_id, 500_000).await;
+    let paid = confirm_keyed(
+        s,
+        &seller_token,
+        json!({ "item_ids": ids, "fee_from": "wallet" }),
+        &key(),
+    )
+    .await;
+    paid.assert_status(201);
+    let fee = paid["payout"]["fee_minor"].as_i64().unwrap();
+    assert_eq!(paid["payout"]["fee_source"], "wallet");
+    assert_eq!(balance(s, seller_id).await, 500_000 - fee);
+    assert_eq!(
+        paid["payout"]["payout_minor"].as_i64().unwrap(),
+        paid["payout"]["gross_minor"].as_i64().unwrap()
+            - paid["payout"]["commission_minor"].as_i64().unwrap(),
+        "the fee paid from the wallet is not kept again"
+    );
+}
+
+#[tokio::test]
+async fn confirmations_that_cannot_be_done_are_refused_and_leave_the_items_waiting() {
+    let s = stack();
+    let (_, seller_token, skus) = seller(s, &[60_000], 10).await;
+    let (_, other_token, other) = seller(s, &[60_000], 10).await;
+    let (_, first) = buyer(s, 1_000_000).await;
+    let (_, second) = buyer(s, 1_000_000).await;
+    let a = bought(s, &first, &[(&skus[0], 1)]).await;
+    let b = bought(s, &second, &[(&skus[0], 1)]).await;
+    let o = bought(s, &first, &[(&other[0], 1)]).await;
+    let (ia, ib, io) = (
+        item_id(&a, &skus[0]),
+        item_id(&b, &skus[0]),
+        item_id(&o, &other[0]),
+    );
+    let confirm = async |token: &str, body: Value| confirm_keyed(s, token, body, &key()).await;
+    confirm(&seller_token, json!({ "item_ids": [ia, ib] }))
+        .await
+        .assert_error(422, "items_not_same_buyer");
+    confirm(&seller_token, json!({ "item_ids": [ia, io] }))
+        .await
+        .assert_error(404, "item_not_found");
+    confirm(&other_token, json!({ "item_ids": [ia] }))
+        .await
+        .assert_error(404, "item_not_found");
+    for bad in [
+        json!({ "item_ids": [] }),
+        json!({ "item_ids": [ia, ia] }),
+        json!({ "item_ids": [ia], "fee_from": "gift" }),
+        json!({ "item_ids": [ia], "note": "x".repeat(501) }),
+        json!({ "items": [ia] }),
+    ] {
+        let reply = confirm(&seller_token, bad.clone()).await;
+        assert!(
+            reply.status == 400 || reply.status == 422,
+            "{bad}: {}",
+            reply.text
+        );
+    }
+    let unkeyed = s
+        .api()
+        .post("/api/v1/order/seller/pending/confirm")
+        .bearer(&seller_token)
+        .json(json!({ "item_ids": [ia] }))
+        .send()
+        .await;
+    unkeyed.assert_error(400, "idempotency_key_required");
+    let inbox = s
+        .api()
+        .get("/api/v1/order/seller/pending")
+        .bearer(&seller_token)
+        .send()
+        .await;
+    let waiting = inbox["items"].as_array().unwrap();
+    assert_eq!(waiting.len(), 2, "{}", inbox.text);
+    assert!(waiting.iter().all(|i| i["status"] == "awaiting_seller"));
+    // The buyer can still cancel what the seller did not confirm.
+    s.api()
+        .delete(&format!("/api/v1/order/pending-items/{ia}"))
+        .bearer(&first)
+        .send()
+        .await
+        .assert_status(200);
+    confirm(&seller_token, json!({ "item_ids": [ia] }))
+        .await
+        .assert_error(409, "item_not_pending");
+}
+
+#[tokio::test]
+async fn a_rejection_refunds_each_buyer_exactly_the_rejected_items() {
+    let s = stack();
+    let (seller_id, seller_token, skus) = seller(s, &[100_000, 40_000], 10).await;
+    let (first_id, first) = buyer(s, 1_000_000).await;
+    let (second_id, second) = buyer(s, 1_000_000).await;
+    let a = bought(s, &first, &[(&skus[0], 1), (&skus[1], 2)]).await;
+    let b = bought(s, &second, &[(&skus[1], 1)]).await;
+    let (first_before, second_before) = (balance(s, first_id).await, balance(s, second_id).await);
+    let ids = [item_id(&a, &skus[1]), item_id(&b, &skus[1])];
+    let reject = async || {
+        s.api()
+            .post("/api/v1/order/seller/pending/reject")
+            .bearer(&seller_token)
+            .json(json!({ "item_ids": ids, "reason": "Hết hàng màu này" }))
+            .send()
+            .await
+    };
+    let rejected = reject().await;
+    rejected.assert_status(200);
+    assert!(
+        rejected["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["status"] == "cancelled"),
+        "{}",
+        rejected.text
+    );
+    // The first buyer keeps an item of this seller: only the rejected line comes back. The
+    // second lost their only item: its shipping comes back too.
+    assert_eq!(balance(s, first_id).await, first_before + 80_000);
+    assert_eq!(
+        balance(s, second_id).await,
+        second_before + 40_000 + shipping_of(&b, seller_id)
+    );
+    assert_eq!(
+        available(s, &skus[1]).await,
+        10,
+        "the rejected units are on sale again"
+    );
+    told(s, first_id, "item_refunded", 1).await;
+    told(s, second_id, "item_refunded", 1).await;
+    // Retried, it changes nothing more.
+    reject().await.assert_status(200);
+    assert_eq!(balance(s, first_id).await, first_before + 80_000);
+    for (token, c) in [(&first, &a), (&second, &b)] {
+        reconciles(s, get(s, token, c["id"].as_str().unwrap()).await.json()).await;
+    }
+    // The item left can still be confirmed alone, and another seller cannot reject it.
+    let (_, stranger_token, _) = seller(s, &[1_000], 1).await;
+    s.api()
+        .post("/api/v1/order/seller/pending/reject")
+        .bearer(&stranger_token)
+        .json(json!({ "item_ids": [item_id(&a, &skus[0])] }))
+        .send()
+        .await
+        .assert_error(404, "item_not_found");
+    confirm_keyed(
+        s,
+        &seller_token,
+        json!({ "item_ids": [item_id(&a, &skus[0])] }),
+        &key(),
+    )
+    .await
+    .assert_status(201);
+}
+
+#[tokio::test]
+async fn items_a_seller_does_not_confirm_in_time_are_withdrawn_and_refunded() {
+    let s = short();
+    let (seller_id, _, skus) = seller(s, &[90_000], 5).await;
+    let (buyer_id, token) = buyer(s, 1_000_000).await;
+    let c = bought(s, &token, &[(&skus[0], 2)]).await;
+    assert_eq!(available(s, &skus[0]).await, 3);
+    let id = c["id"].as_str().unwrap().to_string();
+    let lapsed = eventually(Duration::from_secs(40), async || {
+        let view = get(s, &token, &id).await;
+        (view["items"][0]["status"] == "cancelled").then(|| view.json().clone())
+    })
+    .await
+    .expect("the deadline withdraws the item");
+    assert_eq!(
+        balance(s, buyer_id).await,
+        1_000_000,
+        "everything came back"
+    );
+    assert_eq!(available(s, &skus[0]).await, 5);
+    told(s, buyer_id, "item_refunded", 1).await;
+    told(s, seller_id, "item_cancelled", 1).await;
+    reconciles(s, &lapsed).await;
+}
