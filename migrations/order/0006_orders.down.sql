@@ -8,4 +8,5 @@ ALTER TABLE "order".checkout_item DROP COLUMN order_id;
 ALTER TABLE "order".checkout_item DROP CONSTRAINT checkout_item_status_known;
 ALTER TABLE "order".checkout_item ADD CONSTRAINT checkout_item_status_known
     CHECK (status IN ('pending', 'awaiting_seller', 'cancelled'));
+DROP TABLE "order".order_part;
 DROP TABLE "order".seller_order;

@@ -14,8 +14,9 @@
 -- before it knows what the order comes to, and writes the order in the same transaction.
 -- seller_order
 --   status          confirming (the confirmation runs), confirmed (booked with the carrier),
---                   delivered, completed (paid out), or failed (the confirmation was refused:
---                   its items await the seller again; `reason`)
+--                   delivered, completed (paid out), refunded (in full, its payout cancelled),
+--                   or failed (the confirmation was refused: its items await the seller again;
+--                   `reason`)
 --   currency        the buyer's (the checkouts'): items_minor and shipping_minor are what the
 --                   buyer paid for this order's items and the shipping it took; cod_minor is
 --                   collected by the courier on delivery
@@ -25,8 +26,11 @@
 --                   plus platform_fee_bps of the items' part, rounded up), taken from the
 --                   seller's wallet or, fee_source `payout`, from the payout;
 --                   payout_minor = gross − commission − (the fee when taken from the payout)
+--                   − cut
 --   payout_status   held until the hold after delivery (or the deadline after confirmation)
 --                   ends, then released to the seller's wallet
+--   refunded_minor  what was refunded to the buyer after delivery (a refund, a dispute), in
+--                   the order's currency; cut_minor what a partial refund took off the payout
 --   round           the payout workflow's wait counter: whatever concerns it (a delivery)
 --                   locks this row and signals `payout:<id>:<round>`
 CREATE TABLE "order".seller_order (
@@ -36,7 +40,7 @@ CREATE TABLE "order".seller_order (
     buyer_name        text NOT NULL,
     status            text NOT NULL DEFAULT 'confirming' CONSTRAINT seller_order_status_known
                           CHECK (status IN ('confirming', 'confirmed', 'delivered', 'completed',
-                                            'failed')),
+                                            'refunded', 'failed')),
     reason            text,
     service           text NOT NULL,
     delivery          jsonb NOT NULL,
@@ -55,6 +59,8 @@ CREATE TABLE "order".seller_order (
     fee_source        text NOT NULL CONSTRAINT seller_order_fee_source_known
                           CHECK (fee_source IN ('wallet', 'payout')),
     payout_minor      int8 NOT NULL CHECK (payout_minor >= 0),
+    refunded_minor    int8 NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0),
+    cut_minor         int8 NOT NULL DEFAULT 0 CHECK (cut_minor >= 0),
     payout_status     text NOT NULL DEFAULT 'held' CONSTRAINT seller_order_payout_status_known
                           CHECK (payout_status IN ('held', 'released', 'cancelled')),
     shipment_id       uuid REFERENCES "order".shipment (id),
@@ -66,8 +72,25 @@ CREATE TABLE "order".seller_order (
     released_at       timestamptz,
     CONSTRAINT seller_order_payout_adds_up
         CHECK (payout_minor = gross_minor - commission_minor
-                              - CASE fee_source WHEN 'payout' THEN fee_minor ELSE 0 END)
+                              - CASE fee_source WHEN 'payout' THEN fee_minor ELSE 0 END
+                              - cut_minor)
 );
+-- order_part
+--   what one checkout contributed to an order: its items' and the shipping's amounts as the
+--   buyer paid them, and the cash on delivery the order's shipment collects for it; a refund
+--   gives each part back to its checkout's ledger (refunded_minor: how much of it so far)
+CREATE TABLE "order".order_part (
+    order_id        uuid NOT NULL REFERENCES "order".seller_order (id),
+    checkout_id     uuid NOT NULL REFERENCES "order".checkout (id),
+    items_minor     int8 NOT NULL CHECK (items_minor >= 0),
+    shipping_minor  int8 NOT NULL CHECK (shipping_minor >= 0),
+    cod_minor       int8 NOT NULL CHECK (cod_minor >= 0),
+    refunded_minor  int8 NOT NULL DEFAULT 0,
+    PRIMARY KEY (order_id, checkout_id),
+    CONSTRAINT order_part_refund_bounded
+        CHECK (refunded_minor BETWEEN 0 AND items_minor + shipping_minor)
+);
+
 CREATE INDEX seller_order_seller ON "order".seller_order (seller_id, created_at DESC, id DESC);
 CREATE INDEX seller_order_buyer ON "order".seller_order (buyer_id, created_at DESC, id DESC);
 

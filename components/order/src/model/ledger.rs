@@ -13,6 +13,8 @@ use uuid::Uuid;
 pub enum Kind {
     Wallet,
     Gateway,
+    /// Collected by the courier when the order was delivered.
+    CashOnDelivery,
 }
 
 impl Kind {
@@ -20,6 +22,7 @@ impl Kind {
         match self {
             Kind::Wallet => "wallet",
             Kind::Gateway => "gateway",
+            Kind::CashOnDelivery => "cash_on_delivery",
         }
     }
 }

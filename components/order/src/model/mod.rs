@@ -9,6 +9,8 @@
 //!   gateway's notice.
 //! - [`callback`]: every callback a gateway sent, and the verdict it got.
 //! - [`order`]: orders — what one seller ships to one buyer — and their escrow.
+//! - [`order_refund`]: refunds of delivered orders in two stages, and disputes over rejected
+//!   ones.
 //! - [`outbox`]: the messages order sends (late payments refunded).
 //! - [`refund`]: refunds of paid attempts.
 //! - [`shipment`]: shipments booked with the carrier, every status it reported, and the rule
@@ -20,6 +22,7 @@ pub mod cart;
 pub mod checkout;
 pub mod ledger;
 pub mod order;
+pub mod order_refund;
 pub mod outbox;
 pub mod refund;
 pub mod shipment;

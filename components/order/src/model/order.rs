@@ -32,6 +32,8 @@ pub struct Order {
     pub fee_minor: i64,
     pub fee_source: String,
     pub payout_minor: i64,
+    pub refunded_minor: i64,
+    pub cut_minor: i64,
     pub payout_status: String,
     pub shipment_id: Option<Uuid>,
     pub round: i32,
@@ -63,6 +65,8 @@ impl FromRow for Order {
             fee_minor: row.get("fee_minor")?,
             fee_source: row.get("fee_source")?,
             payout_minor: row.get("payout_minor")?,
+            refunded_minor: row.get("refunded_minor")?,
+            cut_minor: row.get("cut_minor")?,
             payout_status: row.get("payout_status")?,
             shipment_id: row.get("shipment_id")?,
             round: row.get("round")?,
@@ -77,7 +81,8 @@ impl FromRow for Order {
 const COLUMNS: &str = "SELECT id, seller_id, buyer_id, buyer_name, status, service, \
                        delivery, note, currency, items_minor, shipping_minor, cod_minor, \
                        payout_currency, gross_minor, commission_bps, commission_minor, fee_minor, \
-                       fee_source, payout_minor, payout_status, shipment_id, round, \
+                       fee_source, payout_minor, refunded_minor, cut_minor, payout_status, \
+                       shipment_id, round, \
                        created_at AT TIME ZONE 'UTC' AS created_at, \
                        confirmed_at AT TIME ZONE 'UTC' AS confirmed_at, \
                        delivered_at AT TIME ZONE 'UTC' AS delivered_at, \
@@ -241,6 +246,88 @@ pub fn released(db: &Db, id: Uuid) -> ApiResult<()> {
          released_at = now() WHERE id = $1 AND payout_status = 'held'",
         &[uuid(id)],
     )?;
+    Ok(())
+}
+
+/// What one checkout contributed to an order.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Part {
+    pub checkout_id: Uuid,
+    pub items_minor: i64,
+    pub shipping_minor: i64,
+    pub cod_minor: i64,
+    pub refunded_minor: i64,
+}
+
+impl Part {
+    /// What is left to refund of it.
+    pub fn left_minor(&self) -> i64 {
+        self.items_minor + self.shipping_minor - self.refunded_minor
+    }
+}
+
+impl FromRow for Part {
+    fn from_row(row: &Row<'_>) -> ApiResult<Part> {
+        Ok(Part {
+            checkout_id: row.get("checkout_id")?,
+            items_minor: row.get("items_minor")?,
+            shipping_minor: row.get("shipping_minor")?,
+            cod_minor: row.get("cod_minor")?,
+            refunded_minor: row.get("refunded_minor")?,
+        })
+    }
+}
+
+pub fn insert_part(db: &Db, id: Uuid, p: &Part) -> ApiResult<()> {
+    db.execute(
+        "INSERT INTO \"order\".order_part (order_id, checkout_id, items_minor, shipping_minor, \
+         cod_minor) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            uuid(id),
+            uuid(p.checkout_id),
+            p.items_minor.into(),
+            p.shipping_minor.into(),
+            p.cod_minor.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The parts of order `id`, by checkout.
+pub fn parts(db: &Db, id: Uuid) -> ApiResult<Vec<Part>> {
+    db.fetch_all(
+        "SELECT checkout_id, items_minor, shipping_minor, cod_minor, refunded_minor \
+         FROM \"order\".order_part WHERE order_id = $1 ORDER BY checkout_id",
+        &[uuid(id)],
+    )
+}
+
+/// `amount` of part `checkout` of order `id` was refunded.
+pub fn part_refunded(db: &Db, id: Uuid, checkout: Uuid, amount: i64) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".order_part SET refunded_minor = refunded_minor + $3 \
+         WHERE order_id = $1 AND checkout_id = $2",
+        &[uuid(id), uuid(checkout), amount.into()],
+    )?;
+    Ok(())
+}
+
+/// `amount` of order `id` was refunded to its buyer: in full (`cut` is `None`: the payout is
+/// cancelled) or in part, `cut` taken off the payout.
+pub fn refunded(db: &Db, id: Uuid, amount: i64, cut: Option<i64>) -> ApiResult<()> {
+    match cut {
+        None => db.execute(
+            "UPDATE \"order\".seller_order SET refunded_minor = refunded_minor + $2, \
+             status = 'refunded', payout_status = 'cancelled', \
+             cut_minor = cut_minor + payout_minor, payout_minor = 0 WHERE id = $1",
+            &[uuid(id), amount.into()],
+        )?,
+        Some(cut) => db.execute(
+            "UPDATE \"order\".seller_order SET refunded_minor = refunded_minor + $2, \
+             cut_minor = cut_minor + $3, payout_minor = payout_minor - $3 WHERE id = $1",
+            &[uuid(id), amount.into(), cut.into()],
+        )?,
+    };
     Ok(())
 }
 

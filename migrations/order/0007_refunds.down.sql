@@ -1,0 +1,2 @@
+DROP TABLE "order".dispute;
+DROP TABLE "order".order_refund;
