@@ -14,6 +14,7 @@ pub const COMMISSION_BPS: i64 = 500;
 pub const PLATFORM_FEE_BPS: i64 = 0;
 pub const PAYOUT_HOLD_SECS: i64 = 3 * 86_400;
 pub const PAYOUT_DEADLINE_SECS: i64 = 30 * 86_400;
+pub const REFUND_ANSWER_SECS: i64 = 3 * 86_400;
 
 const DAY: i64 = 86_400;
 
@@ -41,6 +42,9 @@ pub struct Config {
     /// `payout_deadline_secs`: when a delivery is never reported, how long after
     /// confirmation the payout is released anyway (10 s to 180 days).
     pub payout_deadline_secs: i64,
+    /// `refund_answer_secs`: how long a seller has to answer a refund — after it was asked
+    /// for, and again after its return reached them — before it is approved (10 s to 30 days).
+    pub refund_answer_secs: i64,
 }
 
 impl Config {
@@ -66,6 +70,11 @@ impl Config {
                 "payout_deadline_secs",
                 PAYOUT_DEADLINE_SECS,
                 10..=180 * DAY,
+            ),
+            refund_answer_secs: settings.number(
+                "refund_answer_secs",
+                REFUND_ANSWER_SECS,
+                10..=30 * DAY,
             ),
         }
     }

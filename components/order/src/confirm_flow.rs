@@ -336,6 +336,7 @@ async fn claim(
     let (mut gross_items, mut gross_shipping) = (0, 0);
     let mut cod = Vec::new();
     let mut commits = Vec::new();
+    let mut order_parts = Vec::new();
     for c in &checkouts {
         let (part_items, skus) = &parts[&c.id];
         let part_shipping = checkout::take_shipping(db, c.id, asked.seller_id, id)?.unwrap_or(0);
@@ -345,6 +346,13 @@ async fn claim(
             checkout::assign_cod(db, c.id, share)?;
             cod.push((c.id, share));
         }
+        order_parts.push(order::Part {
+            checkout_id: c.id,
+            items_minor: *part_items,
+            shipping_minor: part_shipping,
+            cod_minor: share,
+            refunded_minor: 0,
+        });
         items_minor += part_items;
         shipping_minor += part_shipping;
         cod_minor += share;
@@ -384,33 +392,8 @@ async fn claim(
         address: serde_json::from_value::<Address>(delivery["address"].clone())
             .map_err(ApiError::internal)?,
     };
-    let skus = peers::skus(
-        &s.internal("catalog"),
-        items.iter().map(|b| b.item.sku_id).collect(),
-    )
-    .await?;
-    let packed: Vec<Packed> = items
-        .iter()
-        .map(|b| {
-            let sku = skus.get(&b.item.sku_id);
-            Packed {
-                quantity: u32::try_from(b.item.quantity).unwrap_or(1),
-                weight_grams: sku.and_then(|k| k.weight_grams),
-                length_cm: sku.and_then(|k| k.length_cm),
-                width_cm: sku.and_then(|k| k.width_cm),
-                height_cm: sku.and_then(|k| k.height_cm),
-            }
-        })
-        .collect();
-    let m = rules::pack(&packed);
-    let parcel = Parcel {
-        weight_grams: m.weight_grams,
-        length_mm: m.length_mm,
-        width_mm: m.width_mm,
-        height_mm: m.height_mm,
-        declared_value_minor: items_minor,
-        currency: currency.clone(),
-    };
+    let (parcel, shipment_items) =
+        parcel_of(&s.internal("catalog"), &items, items_minor, &currency).await?;
     let quote: ShipmentQuote = s
         .internal("order")
         .post(
@@ -471,25 +454,16 @@ async fn claim(
             invocation_id: invocation,
         },
     )?;
+    for p in &order_parts {
+        order::insert_part(db, id, p)?;
+    }
     s.undo_with(Undo::Unclaim { order_id: id, cod });
     let booking = BookShipment {
         owner: order::owner_of(id),
         pickup,
         delivery: to,
         parcel,
-        items: items
-            .iter()
-            .map(|b| ShipmentItem {
-                name: kit::validate::fit_line(&b.item.name, 200),
-                quantity: u32::try_from(b.item.quantity).unwrap_or(1),
-                weight_grams: skus
-                    .get(&b.item.sku_id)
-                    .and_then(|k| k.weight_grams)
-                    .and_then(|g| u32::try_from(g).ok())
-                    .filter(|g| *g > 0)
-                    .unwrap_or(rules::DEFAULT_UNIT_GRAMS),
-            })
-            .collect(),
+        items: shipment_items,
         service,
         cash_on_delivery_minor: cod_minor,
         note: asked.note.clone(),
@@ -501,6 +475,52 @@ async fn claim(
         commits,
         booking,
     })
+}
+
+/// The parcel `items` make and what it lists, declared at `value_minor` of `currency`.
+pub async fn parcel_of(
+    catalog: &kit::client::Internal,
+    items: &[Bought],
+    value_minor: i64,
+    currency: &str,
+) -> ApiResult<(Parcel, Vec<ShipmentItem>)> {
+    let skus = peers::skus(catalog, items.iter().map(|b| b.item.sku_id).collect()).await?;
+    let packed: Vec<Packed> = items
+        .iter()
+        .map(|b| {
+            let sku = skus.get(&b.item.sku_id);
+            Packed {
+                quantity: u32::try_from(b.item.quantity).unwrap_or(1),
+                weight_grams: sku.and_then(|k| k.weight_grams),
+                length_cm: sku.and_then(|k| k.length_cm),
+                width_cm: sku.and_then(|k| k.width_cm),
+                height_cm: sku.and_then(|k| k.height_cm),
+            }
+        })
+        .collect();
+    let m = rules::pack(&packed);
+    let parcel = Parcel {
+        weight_grams: m.weight_grams,
+        length_mm: m.length_mm,
+        width_mm: m.width_mm,
+        height_mm: m.height_mm,
+        declared_value_minor: value_minor,
+        currency: currency.to_string(),
+    };
+    let listed = items
+        .iter()
+        .map(|b| ShipmentItem {
+            name: kit::validate::fit_line(&b.item.name, 200),
+            quantity: u32::try_from(b.item.quantity).unwrap_or(1),
+            weight_grams: skus
+                .get(&b.item.sku_id)
+                .and_then(|k| k.weight_grams)
+                .and_then(|g| u32::try_from(g).ok())
+                .filter(|g| *g > 0)
+                .unwrap_or(rules::DEFAULT_UNIT_GRAMS),
+        })
+        .collect();
+    Ok((parcel, listed))
 }
 
 async fn debit_fee(s: &Step<'_, Undo>, asked: &Asked, claimed: &Claimed) -> ApiResult<()> {

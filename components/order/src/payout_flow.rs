@@ -1,6 +1,7 @@
 //! The payout workflow: one invocation per order, holding the escrow of what the buyer paid
 //! until it is paid out to the seller — [`rules::payout_move`]: a hold after delivery, or a
-//! deadline after confirmation when no delivery is reported. `look-<n>` steps decide under
+//! deadline after confirmation when no delivery is reported; never while a refund or a
+//! dispute of the order is open; not at all once a refund in full cancelled it. `look-<n>` steps decide under
 //! the order's lock; `wait-<n>` waits durably for the order's signal (a delivery) or the due
 //! time; `release` credits the seller's wallet with the order's payout (in the wallet's
 //! currency: what the buyer paid, converted, less the commission and a fee kept from it) and
@@ -16,11 +17,11 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::confirm_flow::short;
-use crate::model::{SCHEMA, order, outbox};
-use crate::rules::{self, PayoutMove};
+use crate::model::{SCHEMA, order, order_refund, outbox};
+use crate::rules::{self, Escrow, PayoutMove};
 
 /// Looks one payout takes at most: a safety net (each look follows a delivery report or a
-/// due time).
+/// due time, a refund or dispute decided).
 const MAX_LOOKS: usize = 1000;
 
 /// The invocation key of order `id`'s payout.
@@ -52,34 +53,45 @@ impl Workflow for Payout {
                 .step(&format!("look-{round}"), async |s: &Step<'_, NoUndo>| {
                     let config = Config::read(ctx.settings());
                     let o = order::look(s.db(), id)?;
-                    let confirmed = o
+                    let confirmed_at = o
                         .confirmed_at
                         .ok_or_else(|| ApiError::internal("a payout before its confirmation"))?;
-                    Ok(rules::payout_move(
-                        Utc::now(),
-                        o.payout_status == "held",
-                        confirmed,
-                        o.delivered_at,
-                        Duration::seconds(config.payout_hold_secs),
-                        Duration::seconds(config.payout_deadline_secs),
-                    ))
+                    let holding = order_refund::holding(s.db(), id)?;
+                    Ok(rules::payout_move(&Escrow {
+                        now: Utc::now(),
+                        held: o.payout_status == "held",
+                        blocked: holding.blocked,
+                        confirmed_at,
+                        delivered_at: o.delivered_at,
+                        rejected_at: holding.rejected_at,
+                        hold: Duration::seconds(config.payout_hold_secs),
+                        deadline: Duration::seconds(config.payout_deadline_secs),
+                    }))
                 })
                 .await?;
             match next {
                 PayoutMove::Done => return Ok(asked),
                 PayoutMove::Release => {
-                    run.step("release", async |s: &Step<'_, NoUndo>| release(s, id).await)
+                    let released: bool = run
+                        .step(&format!("release-{round}"), async |s: &Step<'_, NoUndo>| {
+                            release(s, id).await
+                        })
                         .await?;
-                    kit::outbox::wake(ctx, SCHEMA);
-                    return Ok(asked);
+                    if released {
+                        kit::outbox::wake(ctx, SCHEMA);
+                        return Ok(asked);
+                    }
                 }
                 PayoutMove::Wait { until_ms } => {
-                    let until = kit::time::from_epoch_millis(until_ms).ok_or_else(|| {
-                        Stop::Failed(ApiError::internal("a payout's due time is out of range"))
-                    })?;
+                    let until = until_ms
+                        .map(|ms| {
+                            kit::time::from_epoch_millis(ms).ok_or_else(|| {
+                                Stop::Failed(ApiError::internal("a due time out of range"))
+                            })
+                        })
+                        .transpose()?;
                     let signal = order::signal_name(id, i32::try_from(round + 1).unwrap_or(0));
-                    run.signal(&format!("wait-{round}"), &signal, Some(until))
-                        .await?;
+                    run.signal(&format!("wait-{round}"), &signal, until).await?;
                 }
             }
         }
@@ -89,9 +101,14 @@ impl Workflow for Payout {
     }
 }
 
-async fn release(s: &Step<'_, NoUndo>, id: Uuid) -> ApiResult<()> {
+/// Pays order `id` out, unless a refund or a dispute was opened since the look decided to
+/// (both take the order's lock, as this does): whether it did.
+async fn release(s: &Step<'_, NoUndo>, id: Uuid) -> ApiResult<bool> {
     let o = order::find(s.db(), id, kit::db::Lock::ForUpdate)?
         .ok_or_else(|| ApiError::internal("a payout lost its order"))?;
+    if o.payout_status != "held" || order_refund::holding(s.db(), id)?.blocked {
+        return Ok(false);
+    }
     if o.payout_minor > 0 {
         let _: Value = s
             .internal("account")
@@ -122,5 +139,6 @@ async fn release(s: &Step<'_, NoUndo>, id: Uuid) -> ApiResult<()> {
             ),
             metadata: Some(json!({ "order_id": id })),
         },
-    )
+    )?;
+    Ok(true)
 }

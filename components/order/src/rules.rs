@@ -261,37 +261,103 @@ pub fn cod_share(part_minor: i64, cod_left_minor: i64) -> i64 {
 pub enum PayoutMove {
     /// Pay the escrow out to the seller now.
     Release,
-    /// Wait for news (a delivery) until `until_ms`, then look again.
-    Wait { until_ms: i64 },
+    /// Wait for news (a delivery, a refund decided) until `until_ms`, or for news alone.
+    Wait { until_ms: Option<i64> },
     /// Nothing more: paid out or cancelled already.
     Done,
 }
 
+/// What an order's payout knows when it looks.
+#[derive(Clone, Copy, Debug)]
+pub struct Escrow {
+    pub now: DateTime<Utc>,
+    /// The payout is still held (not released, not cancelled by a refund).
+    pub held: bool,
+    /// A refund its seller has not decided, or an open dispute.
+    pub blocked: bool,
+    pub confirmed_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When the order's last refund was rejected, if one was.
+    pub rejected_at: Option<DateTime<Utc>>,
+    pub hold: chrono::Duration,
+    pub deadline: chrono::Duration,
+}
+
 /// An order's payout: released `hold` after delivery (however late it came: the buyer always
 /// has the hold to ask for a refund), or — while no delivery is reported — `deadline` after
-/// confirmation; nothing once it is no longer held.
-pub fn payout_move(
-    now: DateTime<Utc>,
-    held: bool,
-    confirmed_at: DateTime<Utc>,
-    delivered_at: Option<DateTime<Utc>>,
-    hold: chrono::Duration,
-    deadline: chrono::Duration,
-) -> PayoutMove {
-    if !held {
+/// confirmation; never while a refund or a dispute is open, and not before `hold` after a
+/// refund was rejected (the parties' time to dispute it); nothing once it is no longer held.
+pub fn payout_move(e: &Escrow) -> PayoutMove {
+    if !e.held {
         return PayoutMove::Done;
     }
-    let due = match delivered_at {
-        Some(d) => d + hold,
-        None => confirmed_at + deadline,
+    if e.blocked {
+        return PayoutMove::Wait { until_ms: None };
+    }
+    let mut due = match e.delivered_at {
+        Some(d) => d + e.hold,
+        None => e.confirmed_at + e.deadline,
     };
-    if now >= due {
+    if let Some(r) = e.rejected_at {
+        due = due.max(r + e.hold);
+    }
+    if e.now >= due {
         PayoutMove::Release
     } else {
         PayoutMove::Wait {
-            until_ms: due.timestamp_millis(),
+            until_ms: Some(due.timestamp_millis()),
         }
     }
+}
+
+/// What a refund's timeout does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "move", rename_all = "snake_case")]
+pub enum RefundMove {
+    /// The seller did not answer in time: approve it.
+    Approve,
+    /// Wait for news (a decision, the return delivered) until `until_ms`, or for news alone.
+    Wait { until_ms: Option<i64> },
+    /// Decided: nothing more.
+    Done,
+}
+
+/// A refund its seller leaves unanswered is approved: `answer` after it was requested, or
+/// `answer` after its return reached the seller once it was accepted (while the return is on
+/// its way, it waits for it).
+pub fn refund_move(
+    now: DateTime<Utc>,
+    status: &str,
+    created_at: DateTime<Utc>,
+    returned_at: Option<DateTime<Utc>>,
+    answer: chrono::Duration,
+) -> RefundMove {
+    let due = match (status, returned_at) {
+        ("requested", _) => created_at + answer,
+        ("accepted", Some(r)) => r + answer,
+        ("accepted", None) => return RefundMove::Wait { until_ms: None },
+        _ => return RefundMove::Done,
+    };
+    if now >= due {
+        RefundMove::Approve
+    } else {
+        RefundMove::Wait {
+            until_ms: Some(due.timestamp_millis()),
+        }
+    }
+}
+
+/// How much of a partial refund of `amount` out of the order's `total` (both in the buyer's
+/// currency) comes off a payout of `payout`: the same share, rounded up (the platform never
+/// pays out money it refunded).
+pub fn payout_cut(payout: i64, amount: i64, total: i64) -> i64 {
+    if total <= 0 {
+        return payout;
+    }
+    let scaled = i128::from(payout) * i128::from(amount) + i128::from(total) - 1;
+    i64::try_from(scaled / i128::from(total))
+        .unwrap_or(payout)
+        .min(payout)
 }
 
 #[cfg(test)]
@@ -484,33 +550,85 @@ mod tests {
     #[test]
     fn a_payout_waits_for_the_hold_after_delivery_or_the_deadline_without_one() {
         let t0 = Utc::now();
-        let (hold, deadline) = (chrono::Duration::days(3), chrono::Duration::days(30));
         let at = |d: i64| t0 + chrono::Duration::days(d);
-        let ms = |d: i64| at(d).timestamp_millis();
-        assert_eq!(
-            payout_move(at(1), true, t0, None, hold, deadline),
-            PayoutMove::Wait { until_ms: ms(30) }
-        );
-        assert_eq!(
-            payout_move(at(30), true, t0, None, hold, deadline),
-            PayoutMove::Release
-        );
-        assert_eq!(
-            payout_move(at(2), true, t0, Some(at(2)), hold, deadline),
-            PayoutMove::Wait { until_ms: ms(5) }
-        );
-        assert_eq!(
-            payout_move(at(5), true, t0, Some(at(2)), hold, deadline),
-            PayoutMove::Release
-        );
+        let ms = |d: i64| Some(at(d).timestamp_millis());
+        let e = |now: i64, delivered: Option<i64>| Escrow {
+            now: at(now),
+            held: true,
+            blocked: false,
+            confirmed_at: t0,
+            delivered_at: delivered.map(at),
+            rejected_at: None,
+            hold: chrono::Duration::days(3),
+            deadline: chrono::Duration::days(30),
+        };
+        let wait = |until_ms| PayoutMove::Wait { until_ms };
+        assert_eq!(payout_move(&e(1, None)), wait(ms(30)));
+        assert_eq!(payout_move(&e(30, None)), PayoutMove::Release);
+        assert_eq!(payout_move(&e(2, Some(2))), wait(ms(5)));
+        assert_eq!(payout_move(&e(5, Some(2))), PayoutMove::Release);
         // Delivered late: the hold still runs, past the deadline.
+        assert_eq!(payout_move(&e(29, Some(29))), wait(ms(32)));
+        // An open refund or dispute holds it past its due time; a rejection gives the parties
+        // the hold again to dispute it.
+        let blocked = Escrow {
+            blocked: true,
+            ..e(9, Some(2))
+        };
+        assert_eq!(payout_move(&blocked), wait(None));
+        let rejected = Escrow {
+            rejected_at: Some(at(8)),
+            ..e(9, Some(2))
+        };
+        assert_eq!(payout_move(&rejected), wait(ms(11)));
+        let over = Escrow {
+            held: false,
+            ..e(40, None)
+        };
+        assert_eq!(payout_move(&over), PayoutMove::Done);
+    }
+
+    #[test]
+    fn an_unanswered_refund_is_approved_after_the_answer_time_of_its_stage() {
+        let t0 = Utc::now();
+        let day = chrono::Duration::days(1);
+        let answer = day * 2;
+        let wait = |t: Option<DateTime<Utc>>| RefundMove::Wait {
+            until_ms: t.map(|t| t.timestamp_millis()),
+        };
+        let returned = Some(t0 + day * 8);
         assert_eq!(
-            payout_move(at(29), true, t0, Some(at(29)), hold, deadline),
-            PayoutMove::Wait { until_ms: ms(32) }
+            refund_move(t0 + day, "requested", t0, None, answer),
+            wait(Some(t0 + answer))
         );
         assert_eq!(
-            payout_move(at(40), false, t0, None, hold, deadline),
-            PayoutMove::Done
+            refund_move(t0 + answer, "requested", t0, None, answer),
+            RefundMove::Approve
         );
+        assert_eq!(
+            refund_move(t0 + day * 9, "accepted", t0, None, answer),
+            wait(None),
+            "the return is still on its way"
+        );
+        assert_eq!(
+            refund_move(t0 + day * 9, "accepted", t0, returned, answer),
+            wait(Some(t0 + day * 10))
+        );
+        assert_eq!(
+            refund_move(t0 + day * 10, "accepted", t0, returned, answer),
+            RefundMove::Approve
+        );
+        for decided in ["approved", "rejected"] {
+            assert_eq!(refund_move(t0, decided, t0, None, answer), RefundMove::Done);
+        }
+    }
+
+    #[test]
+    fn a_partial_refund_cuts_the_payout_by_its_share_rounded_up() {
+        assert_eq!(payout_cut(100_000, 50_000, 200_000), 25_000);
+        assert_eq!(payout_cut(100_000, 1, 3), 33_334);
+        assert_eq!(payout_cut(100_000, 200_000, 200_000), 100_000);
+        assert_eq!(payout_cut(100_000, 300_000, 200_000), 100_000);
+        assert_eq!(payout_cut(0, 5, 10), 0);
     }
 }
