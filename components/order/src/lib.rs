@@ -8,6 +8,8 @@
 //! - [`orders`]: orders as their buyer and seller see them, and what other modules ask about
 //!   purchases (catalog: may this buyer review?).
 //! - [`pending_items`]: the buyer's paid items awaiting their sellers, and cancelling one.
+//! - [`refunds`]: refunds of delivered orders in two stages, decided by the order's seller.
+//! - [`disputes`]: disputes over rejected refunds, resolved by operators.
 //! - [`seller`]: the seller's inbox of paid items, confirming them into an order or rejecting
 //!   them, and the seller's orders.
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
@@ -22,6 +24,7 @@
 //! - [`confirm_flow`]: a seller's confirmation: items claimed, the fee paid, the shipment
 //!   booked, the stock sold, the order made.
 //! - [`payout_flow`]: an order's escrow, paid out to the seller a hold after delivery.
+//! - [`refund_flow`]: a refund's timeout, approving what its seller left unanswered.
 //! - [`withdraw`]: a paid item withdrawn before confirmation (by its buyer, its seller or the
 //!   deadline), refunded exactly.
 //! - [`config`]: order's variables.
@@ -42,6 +45,7 @@ mod checkouts;
 mod config;
 mod confirm_flow;
 mod deadline_flow;
+mod disputes;
 mod gateways;
 mod inbound;
 mod model;
@@ -50,6 +54,8 @@ mod payments;
 mod payout_flow;
 mod peers;
 mod pending_items;
+mod refund_flow;
+mod refunds;
 mod rules;
 mod seller;
 mod shipments;
@@ -63,6 +69,7 @@ static WORKFLOWS: &[Registered] = &[
     register::<deadline_flow::ConfirmBy>(),
     register::<confirm_flow::Confirm>(),
     register::<payout_flow::Payout>(),
+    register::<refund_flow::RefundTimer>(),
 ];
 
 /// The module's workflows.
@@ -94,6 +101,20 @@ pub fn router() -> Router {
         .unkeyed()
         .get("/api/v1/order/orders", orders::list)
         .get("/api/v1/order/orders/:id", orders::get)
+        .post("/api/v1/order/orders/:id/refunds", refunds::create)
+        .get("/api/v1/order/refunds", refunds::list)
+        .get("/api/v1/order/refunds/:id", refunds::get)
+        .post("/api/v1/order/refunds/:id/accept", refunds::accept)
+        .post("/api/v1/order/refunds/:id/approve", refunds::approve)
+        .post("/api/v1/order/refunds/:id/reject", refunds::reject)
+        .post("/api/v1/order/refunds/:id/disputes", disputes::open)
+        .get("/api/v1/order/disputes", disputes::list)
+        .get("/api/v1/order/disputes/:id", disputes::get)
+        .get("/api/v1/order/admin/disputes", disputes::admin_list)
+        .post(
+            "/api/v1/order/admin/disputes/:id/resolve",
+            disputes::resolve,
+        )
         .get("/api/v1/order/seller/pending", seller::pending)
         .post("/api/v1/order/seller/pending/confirm", seller::confirm)
         .unkeyed()

@@ -3,8 +3,8 @@
 //! about buyers' purchases.
 //!
 //! - `GET …/orders?status=`: the signed-in buyer's orders, newest first, keyset pages;
-//!   `status`: `confirmed` (on its way), `delivered` (in the refund window before the payout)
-//!   or `completed` (delivered and paid out).
+//!   `status`: `confirmed` (on its way), `delivered` (in the refund window before the payout),
+//!   `completed` (delivered and paid out) or `refunded` (in full).
 //! - `GET …/orders/:id`: one order with its items and shipment, for its buyer or its seller
 //!   (the seller also sees the payout); 404 `order_not_found` for anyone else.
 //! - `POST /internal/orders/reviewable` `{account_id, order_id, sku_ids}` → `{reviewable}`:
@@ -45,6 +45,8 @@ pub struct OrderView {
     total_minor: i64,
     /// Collected by the courier on delivery (part of the total).
     cod_minor: i64,
+    /// Refunded to the buyer after delivery (a refund, a dispute).
+    refunded_minor: i64,
     service: String,
     delivery: Value,
     note: String,
@@ -91,9 +93,13 @@ struct PayoutView {
     /// The confirmation fee, and where it came from (`wallet` or `payout`).
     fee_minor: i64,
     fee_source: String,
-    /// What the seller receives: gross − commission (− the fee when kept from the payout).
+    /// Taken off the payout by partial refunds.
+    cut_minor: i64,
+    /// What the seller receives: gross − commission (− the fee when kept from the payout)
+    /// − cut.
     payout_minor: i64,
-    /// `held` until the hold after delivery ends, then `released`.
+    /// `held` until the hold after delivery ends, then `released`; `cancelled` by a refund in
+    /// full.
     status: String,
     released_at: Option<String>,
 }
@@ -130,6 +136,7 @@ fn build(o: Order, items: Vec<Bought>, s: Option<shipment::Shipment>, viewer: Uu
         commission_minor: o.commission_minor,
         fee_minor: o.fee_minor,
         fee_source: o.fee_source.clone(),
+        cut_minor: o.cut_minor,
         payout_minor: o.payout_minor,
         status: o.payout_status.clone(),
         released_at: o.released_at.map(stamp),
@@ -145,6 +152,7 @@ fn build(o: Order, items: Vec<Bought>, s: Option<shipment::Shipment>, viewer: Uu
         shipping_minor: o.shipping_minor,
         total_minor: o.items_minor + o.shipping_minor,
         cod_minor: o.cod_minor,
+        refunded_minor: o.refunded_minor,
         service: o.service,
         delivery: o.delivery,
         note: o.note,
@@ -200,9 +208,10 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         Some("confirmed") => Some("confirmed"),
         Some("delivered") => Some("delivered"),
         Some("completed") => Some("completed"),
+        Some("refunded") => Some("refunded"),
         Some(_) => {
             return Err(ApiError::validation(
-                "status: confirmed, delivered or completed",
+                "status: confirmed, delivered, completed or refunded",
             ));
         }
     };

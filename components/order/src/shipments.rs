@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::carrier::{self, State, Tracking, carrier as provider};
 use crate::model::shipment::{self, Stage};
-use crate::model::{SCHEMA, order, outbox};
+use crate::model::{SCHEMA, ledger, order, order_refund, outbox};
 
 /// Longest text field of an address, a party or an item.
 const MAX_FIELD_CHARS: usize = 200;
@@ -367,11 +367,18 @@ fn apply(db: &Db, carrier_id: &str, tracking: &Tracking, source: &str) -> ApiRes
             reported_at: from_ms(tracking.at_ms),
         },
     )?;
-    match (&held, applied) {
-        (Some(s), true) => match order::of_owner(&s.owner) {
-            Some(id) if s.stage != next => order_moved(db, id, next),
-            _ => Ok(Vec::new()),
-        },
+    let Some(s) = held.as_ref().filter(|s| applied && s.stage != next) else {
+        return Ok(Vec::new());
+    };
+    if let Some(id) = order::of_owner(&s.owner) {
+        return order_moved(db, id, next);
+    }
+    match order_refund::of_owner(&s.owner) {
+        // The return reached the seller: the time to decide starts.
+        Some(id) if next == Stage::Delivered => {
+            order_refund::returned(db, id)?;
+            order_refund::nudge(db, id)
+        }
         _ => Ok(Vec::new()),
     }
 }
@@ -426,6 +433,20 @@ fn order_moved(db: &Db, id: Uuid, stage: Stage) -> ApiResult<Vec<Uuid>> {
     }
     if stage == Stage::Delivered {
         order::delivered(db, id)?;
+        // What the courier collected is money order now holds for each checkout.
+        for part in order::parts(db, id)?
+            .into_iter()
+            .filter(|p| p.cod_minor > 0)
+        {
+            ledger::take(
+                db,
+                part.checkout_id,
+                ledger::Kind::CashOnDelivery,
+                part.cod_minor,
+                &o.currency,
+                &format!("order:{id}:cod:{}", part.checkout_id),
+            )?;
+        }
         return order::nudge(db, id);
     }
     Ok(Vec::new())
