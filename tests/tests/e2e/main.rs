@@ -23,6 +23,7 @@ mod promotion;
 mod providers;
 mod quotes;
 mod redemptions;
+mod refunds;
 mod reservations;
 mod reviews;
 mod search;

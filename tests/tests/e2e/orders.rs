@@ -17,14 +17,16 @@ use crate::checkout::{
 };
 use crate::shipments::drive;
 
-/// A stack whose payouts wait 3 s after delivery and whose sellers have 12 s to confirm.
-fn short() -> &'static Stack {
+/// A stack whose payouts wait 5 s after delivery, whose sellers have 12 s to confirm an item
+/// and 10 s to answer a refund.
+pub(crate) fn short() -> &'static Stack {
     static SHORT: OnceLock<Stack> = OnceLock::new();
     SHORT.get_or_init(|| {
         Stack::private_with(souk_e2e::Variant {
             env: vec![
-                ("SPIN_VARIABLE_PAYOUT_HOLD_SECS".into(), "3".into()),
+                ("SPIN_VARIABLE_PAYOUT_HOLD_SECS".into(), "5".into()),
                 ("SPIN_VARIABLE_CONFIRM_WITHIN_SECS".into(), "12".into()),
+                ("SPIN_VARIABLE_REFUND_ANSWER_SECS".into(), "10".into()),
             ],
             ..Default::default()
         })
@@ -49,7 +51,7 @@ async fn bought(s: &Stack, token: &str, lines: &[(&str, i64)]) -> Value {
     c.json().clone()
 }
 
-async fn confirm_keyed(s: &Stack, token: &str, body: Value, key: &str) -> Reply {
+pub(crate) async fn confirm_keyed(s: &Stack, token: &str, body: Value, key: &str) -> Reply {
     s.api()
         .post("/api/v1/order/seller/pending/confirm")
         .bearer(token)
@@ -59,12 +61,54 @@ async fn confirm_keyed(s: &Stack, token: &str, body: Value, key: &str) -> Reply 
         .await
 }
 
-async fn order(s: &Stack, token: &str, id: &str) -> Reply {
+pub(crate) async fn order(s: &Stack, token: &str, id: &str) -> Reply {
     s.api()
         .get(&format!("/api/v1/order/orders/{id}"))
         .bearer(token)
         .send()
         .await
+}
+
+/// A delivered order: its parties, the order and the checkout it came from.
+pub(crate) struct Delivered {
+    pub seller_id: Uuid,
+    pub seller_token: String,
+    pub buyer_id: Uuid,
+    pub token: String,
+    pub order: Value,
+    pub checkout: Value,
+}
+
+/// A seller's order of two units at 150,000 đồng, paid from the buyer's wallet, confirmed
+/// and reported delivered by the carrier.
+pub(crate) async fn delivered(s: &Stack) -> Delivered {
+    let (seller_id, seller_token, skus) = seller(s, &[150_000], 10).await;
+    let (buyer_id, token) = buyer(s, 2_000_000).await;
+    let c = bought(s, &token, &[(&skus[0], 2)]).await;
+    let confirmed = confirm_keyed(
+        s,
+        &seller_token,
+        json!({ "item_ids": [item_id(&c, &skus[0])] }),
+        &key(),
+    )
+    .await;
+    confirmed.assert_status(201);
+    let id = confirmed["id"].as_str().unwrap().to_string();
+    drive(s, confirmed["shipment"]["label"].as_str().unwrap(), 5).await;
+    let o = eventually(Duration::from_secs(20), async || {
+        let o = order(s, &seller_token, &id).await;
+        (o["status"] == "delivered").then(|| o.json().clone())
+    })
+    .await
+    .expect("the carrier's report delivers the order");
+    Delivered {
+        seller_id,
+        seller_token,
+        buyer_id,
+        token,
+        order: o,
+        checkout: c,
+    }
 }
 
 /// The seller's shipping of checkout `c`, after promotions.
