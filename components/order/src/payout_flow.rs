@@ -5,7 +5,8 @@
 //! the order's lock; `wait-<n>` waits durably for the order's signal (a delivery) or the due
 //! time; `release` credits the seller's wallet with the order's payout (in the wallet's
 //! currency: what the buyer paid, converted, less the commission and a fee kept from it) and
-//! tells the seller.
+//! tells the seller; the last payout of a checkout makes its cashback due, which promotion
+//! credits to the buyer.
 
 use chrono::{Duration, Utc};
 use contracts::account::{NotificationRequest, WalletMovementRequest};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::confirm_flow::short;
-use crate::model::{SCHEMA, order, order_refund, outbox};
+use crate::model::{SCHEMA, checkout, order, order_refund, outbox};
 use crate::rules::{self, Escrow, PayoutMove};
 
 /// Looks one payout takes at most: a safety net (each look follows a delivery report or a
@@ -126,6 +127,29 @@ async fn release(s: &Step<'_, NoUndo>, id: Uuid) -> ApiResult<bool> {
             .await?;
     }
     order::released(s.db(), id)?;
+    // The last payout of a checkout makes its cashback due (promotion credits it, once).
+    for part in order::parts(s.db(), id)? {
+        let c = checkout::find(s.db(), part.checkout_id, kit::db::Lock::None)?
+            .ok_or_else(|| ApiError::internal("an order part without its checkout"))?;
+        if c.redeemed && checkout::payouts_released(s.db(), c.id)? {
+            let path = format!(
+                "/internal/redemptions/{}/cashback",
+                checkout::owner_of(c.id)
+            );
+            let paid: ApiResult<Value> = s
+                .internal("promotion")
+                .post(
+                    &path,
+                    &json!({}),
+                    Some(&format!("{}:cashback:{}", s.key(), c.id)),
+                )
+                .await;
+            match paid {
+                Err(e) if !(e.status == 409 && e.code == "cashback_paid") => return Err(e),
+                _ => {}
+            }
+        }
+    }
     outbox::notify(
         s.db(),
         &format!("order:{id}:paid-out"),

@@ -78,6 +78,8 @@ pub struct Checkout {
     pub method: Option<String>,
     pub delivery: Value,
     pub codes: Value,
+    /// Promotions were redeemed under `checkout:<id>`.
+    pub redeemed: bool,
     pub cancelled_minor: i64,
     pub refunded_minor: i64,
     pub cod_waived_minor: i64,
@@ -119,6 +121,7 @@ impl FromRow for Checkout {
             method: row.get("method")?,
             delivery: row.json("delivery")?,
             codes: row.json("codes")?,
+            redeemed: row.get("redeemed")?,
             cancelled_minor: row.get("cancelled_minor")?,
             refunded_minor: row.get("refunded_minor")?,
             cod_waived_minor: row.get("cod_waived_minor")?,
@@ -142,7 +145,7 @@ impl FromRow for Checkout {
 const COLUMNS: &str = "SELECT id, buyer_id, invocation_id, status, source, currency, \
                        rate_snapshot_id, subtotal_minor, discount_minor, shipping_minor, \
                        shipping_discount_minor, total_minor, cashback_minor, wallet_minor, \
-                       gateway_minor, cod_minor, gateway, method, delivery, codes, \
+                       gateway_minor, cod_minor, gateway, method, delivery, codes, redeemed, \
                        cancelled_minor, refunded_minor, cod_waived_minor, cod_assigned_minor, \
                        reservation_id, return_url, buyer_ip, round, attempts, cancel_requested, wants_attempt, \
                        reason, created_at AT TIME ZONE 'UTC' AS created_at, \
@@ -669,6 +672,23 @@ pub fn unclaim(db: &Db, order: Uuid, cod: &[(Uuid, i64)]) -> ApiResult<()> {
         assign_cod(db, *id, -amount)?;
     }
     Ok(())
+}
+
+/// Whether every payout of checkout `id` is released — none of its items awaits a seller or
+/// a confirmation, none of its orders is still held, and one was paid out: its cashback is
+/// due.
+pub fn payouts_released(db: &Db, id: Uuid) -> ApiResult<bool> {
+    db.scalar(
+        "SELECT NOT EXISTS (SELECT 1 FROM \"order\".checkout_item WHERE checkout_id = $1 \
+           AND status IN ('awaiting_seller', 'confirming')) \
+         AND NOT EXISTS (SELECT 1 FROM \"order\".order_part p \
+           JOIN \"order\".seller_order o ON o.id = p.order_id \
+           WHERE p.checkout_id = $1 AND o.payout_status = 'held') \
+         AND EXISTS (SELECT 1 FROM \"order\".order_part p \
+           JOIN \"order\".seller_order o ON o.id = p.order_id \
+           WHERE p.checkout_id = $1 AND o.payout_status = 'released')",
+        &[uuid(id)],
+    )
 }
 
 /// Order `order`'s items are confirmed: in its shipment.
