@@ -137,6 +137,20 @@ pub async fn give_back(
         if share <= 0 {
             continue;
         }
+        // Each checkout's money goes back under its own reference, as it was taken.
+        let _: Value = account
+            .post(
+                "/internal/wallet/credit",
+                &WalletMovementRequest {
+                    account_id: o.buyer_id,
+                    amount: share,
+                    currency: o.currency.clone(),
+                    reason: format!("Refund of order {}", short(o.id)),
+                    reference: Some(checkout::owner_of(part.checkout_id)),
+                },
+                Some(&format!("order:{reference}:{}:wallet", part.checkout_id)),
+            )
+            .await?;
         ledger::give_back_part(
             db,
             part.checkout_id,
@@ -147,19 +161,6 @@ pub async fn give_back(
         order::part_refunded(db, o.id, part.checkout_id, share)?;
         due -= share;
     }
-    let _: Value = account
-        .post(
-            "/internal/wallet/credit",
-            &WalletMovementRequest {
-                account_id: o.buyer_id,
-                amount,
-                currency: o.currency.clone(),
-                reason: format!("Refund of order {}", short(o.id)),
-                reference: Some(order::owner_of(o.id)),
-            },
-            Some(&format!("order:{reference}:wallet")),
-        )
-        .await?;
     let cut = (amount < left).then(|| rules::payout_cut(o.payout_minor, amount, left));
     order::refunded(db, o.id, amount, cut)
 }
