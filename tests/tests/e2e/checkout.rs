@@ -162,14 +162,15 @@ pub(crate) async fn available(s: &Stack, sku: &str) -> i64 {
 }
 
 /// The money of checkout `id` reconciles across account and order: the buyer's wallet entries
-/// for it, order's ledger, and what the checkout says it holds.
+/// for it (but the cashback, which is promotion's money), order's ledger, and what the
+/// checkout says it holds.
 pub(crate) async fn reconciles(s: &Stack, c: &Value) {
     let id: Uuid = c["id"].as_str().unwrap().parse().unwrap();
     let db = s.db().await;
     let wallet: i64 = db
         .query_one(
             "SELECT COALESCE(sum(CASE kind WHEN 'debit' THEN amount ELSE -amount END), 0)::int8 \
-             FROM account.wallet_entry WHERE reference = $1",
+             FROM account.wallet_entry WHERE reference = $1 AND reason <> 'Cashback'",
             &[&format!("checkout:{id}")],
         )
         .await
@@ -204,15 +205,31 @@ pub(crate) async fn reconciles(s: &Stack, c: &Value) {
         .unwrap()
         .get(0);
     assert_eq!(c["held_minor"].as_i64().unwrap(), held);
+    // After delivery: cash the courier collected comes in, refunds of orders go out.
+    let (collected, order_refunds): (i64, i64) = {
+        let row = db
+            .query_one(
+                "SELECT (SELECT COALESCE(sum(amount_minor), 0) FROM \"order\".ledger_entry \
+                   WHERE checkout_id = $1 AND kind = 'cash_on_delivery' \
+                   AND direction = 'taken')::int8, \
+                 (SELECT COALESCE(sum(refunded_minor), 0) FROM \"order\".order_part \
+                   WHERE checkout_id = $1)::int8",
+                &[&id],
+            )
+            .await
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
     let n = |field: &str| c[field].as_i64().unwrap();
     let expected = if c["status"] == "paid" {
-        n("wallet_minor") + n("gateway_minor") - n("refunded_minor")
+        n("wallet_minor") + n("gateway_minor") + collected - n("refunded_minor") - order_refunds
     } else {
         0
     };
     assert_eq!(
         held, expected,
-        "a paid checkout holds what was paid less refunds, an ended one 0: {c}"
+        "a paid checkout holds what was paid (and collected on delivery) less refunds, an \
+         ended one 0: {c}"
     );
     assert_eq!(
         n("cancelled_minor"),

@@ -137,9 +137,22 @@ async fn sold(s: &Stack, sku: &str) -> i64 {
 async fn a_confirmed_order_is_booked_then_paid_out_to_the_seller_a_hold_after_delivery() {
     let s = short();
     let (seller_id, seller_token, skus) = seller(s, &[120_000, 45_000], 10).await;
+    // 2% back on the seller's products, credited once the order is paid out.
+    s.api()
+        .post("/api/v1/promotion/promotions")
+        .bearer(&seller_token)
+        .json(crate::promotion::draft(json!({
+            "name": "Hoàn 2%", "kind": { "type": "cashback", "percent": 2 },
+            "budget_minor": 100_000, "currency": "VND",
+        })))
+        .send()
+        .await
+        .assert_status(201);
     let (buyer_id, token) = buyer(s, 2_000_000).await;
     let c = bought(s, &token, &[(&skus[0], 2), (&skus[1], 1)]).await;
     let items_total = 2 * 120_000 + 45_000;
+    let cashback = c["cashback_minor"].as_i64().unwrap();
+    assert_eq!(cashback, items_total * 2 / 100, "{c}");
     let shipping = shipping_of(&c, seller_id);
 
     let inbox = s
@@ -244,8 +257,10 @@ async fn a_confirmed_order_is_booked_then_paid_out_to_the_seller_a_hold_after_de
         );
     }
 
-    // Delivered: the hold runs, then the seller is paid out exactly once.
+    // Delivered: the hold runs, then the seller is paid out exactly once, and the buyer gets
+    // the cashback.
     let before = balance(s, seller_id).await;
+    let buyer_before = balance(s, buyer_id).await;
     drive(s, &label, 5).await;
     told(s, buyer_id, "order_delivered", 1).await;
     let done = eventually(Duration::from_secs(30), async || {
@@ -257,6 +272,16 @@ async fn a_confirmed_order_is_booked_then_paid_out_to_the_seller_a_hold_after_de
     assert_eq!(done["payout"]["status"], "released");
     assert_eq!(balance(s, seller_id).await, before + payout);
     told(s, seller_id, "payout_released", 1).await;
+    let credited = eventually(Duration::from_secs(20), async || {
+        let now = balance(s, buyer_id).await;
+        (now != buyer_before).then_some(now)
+    })
+    .await;
+    assert_eq!(
+        credited,
+        Some(buyer_before + cashback),
+        "the cashback, once"
+    );
     reconciles(s, get(s, &token, c["id"].as_str().unwrap()).await.json()).await;
 }
 

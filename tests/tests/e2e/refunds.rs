@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use souk_e2e::{Reply, Stack, eventually, stack};
 use std::time::Duration;
 
-use crate::checkout::{balance, get, told};
+use crate::checkout::{balance, get, reconciles, told};
 use crate::orders::{Delivered, delivered, order, short};
 use crate::shipments::drive;
 
@@ -131,6 +131,13 @@ async fn a_refund_in_two_stages_returns_the_order_and_cancels_the_payout() {
     assert_eq!(o["payout"]["status"], "cancelled");
     assert_eq!(o["payout"]["payout_minor"], 0);
     assert_eq!(held(s, &d).await, 0, "order gave back all it held");
+    reconciles(
+        s,
+        get(s, &d.token, d.checkout["id"].as_str().unwrap())
+            .await
+            .json(),
+    )
+    .await;
     decide(
         s,
         &d.seller_token,
@@ -272,6 +279,13 @@ async fn a_rejected_refund_can_be_disputed_and_an_operator_decides_it() {
     assert_eq!(o["payout"]["payout_minor"], payout_before - cut);
     assert_eq!(o["payout"]["status"], "held");
     assert_eq!(held(s, &d).await, total - 100_000);
+    reconciles(
+        s,
+        get(s, &d.token, d.checkout["id"].as_str().unwrap())
+            .await
+            .json(),
+    )
+    .await;
     told(s, d.buyer_id, "dispute_resolved", 1).await;
     told(s, d.seller_id, "dispute_resolved", 1).await;
     resolve(
