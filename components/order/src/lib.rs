@@ -14,6 +14,7 @@
 //!   them, and the seller's orders.
 //! - [`payments`]: payment attempts through the gateways in order's slots, their callbacks,
 //!   reconciliation and refunds.
+//! - [`sellers`]: a seller's dashboard (internal, for analytic).
 //! - [`shipments`]: shipments booked with the carrier, its status webhook, and their history.
 //!
 //! Below them:
@@ -58,6 +59,7 @@ mod refund_flow;
 mod refunds;
 mod rules;
 mod seller;
+mod sellers;
 mod shipments;
 mod withdraw;
 
@@ -135,6 +137,13 @@ pub fn router() -> Router {
         .unkeyed()
         .post("/internal/orders/reviewable", orders::reviewable)
         .unkeyed()
+        .get("/internal/sellers/:id/order-stats", sellers::stats)
+        .get("/internal/sellers/:id/order-series", sellers::series)
+        .get(
+            "/internal/sellers/:id/pending-actions",
+            sellers::pending_actions,
+        )
+        .get("/internal/sellers/:id/top-products", sellers::top_products)
         .post("/internal/payments", payments::start)
         .key_required()
         .get("/internal/payments/:id", payments::get)

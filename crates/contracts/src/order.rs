@@ -15,6 +15,10 @@
 //! - `GET /internal/shipments/:id`, `POST /internal/shipments/:id/cancel` and
 //!   `POST /internal/shipments/:id/refresh` (the carrier asked): → [`ShipmentAnswer`].
 //!
+//! - `GET /internal/sellers/:id/order-stats`, `…/order-series`, `…/pending-actions`,
+//!   `…/top-products`: a seller's dashboard ([`SellerOrderStats`], [`SellerSeries`],
+//!   [`SellerPendingActions`], [`SellerTopProducts`]), for analytic.
+//!
 //! Requests refuse unknown fields; answers accept them.
 
 use serde::{Deserialize, Serialize};
@@ -244,4 +248,67 @@ pub struct ReviewableRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewableAnswer {
     pub reviewable: bool,
+}
+
+/// `GET /internal/sellers/:id/order-stats?from=&to=`: a seller's orders confirmed in
+/// `[from, to)`, and the same for the period of equal length before it (for the change).
+/// Amounts are in the seller's wallet currency: `revenue_minor` is what buyers paid for the
+/// orders not refunded in full, converted by each checkout's rate snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerOrderStats {
+    pub currency: String,
+    pub current: SellerPeriod,
+    pub previous: SellerPeriod,
+}
+
+/// One period of a seller's orders.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerPeriod {
+    pub from: String,
+    pub to: String,
+    pub revenue_minor: i64,
+    pub orders: i64,
+    pub items_sold: i64,
+    /// Orders refunded in full, and what partial refunds took off payouts.
+    pub refunded_orders: i64,
+    pub cut_minor: i64,
+    /// What was paid out to the seller for orders of the period.
+    pub paid_out_minor: i64,
+}
+
+/// `GET /internal/sellers/:id/order-series?from=&to=&bucket=day|week|month`: the periods of
+/// `[from, to)` by bucket (UTC), every bucket present, empty ones at zero.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerSeries {
+    pub currency: String,
+    pub bucket: String,
+    pub items: Vec<SellerPeriod>,
+}
+
+/// `GET /internal/sellers/:id/pending-actions`: what waits on the seller now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerPendingActions {
+    /// Paid items to confirm or reject.
+    pub unconfirmed_items: i64,
+    /// Refunds to accept, approve or reject.
+    pub open_refunds: i64,
+    /// Disputes over the seller's orders awaiting an operator.
+    pub open_disputes: i64,
+}
+
+/// `GET /internal/sellers/:id/top-products?from=&to=&limit=`: the seller's products by units
+/// sold in orders confirmed in `[from, to)` and not refunded in full, most first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SellerTopProducts {
+    pub items: Vec<TopProduct>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopProduct {
+    pub product_id: Uuid,
+    pub name: String,
+    pub quantity: i64,
+    pub orders: i64,
+    /// The seller's list price of the units, in the seller's currency (before promotions).
+    pub list_minor: i64,
 }

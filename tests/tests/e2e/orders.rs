@@ -528,3 +528,100 @@ async fn items_a_seller_does_not_confirm_in_time_are_withdrawn_and_refunded() {
     told(s, seller_id, "item_cancelled", 1).await;
     reconciles(s, &lapsed).await;
 }
+
+#[tokio::test]
+async fn a_sellers_dashboard_adds_up_to_the_orders_it_was_given() {
+    let s = stack();
+    let (seller_id, seller_token, skus) = seller(s, &[100_000, 50_000], 10).await;
+    let confirmed = async |c: &Value, sku: &str| {
+        let o = confirm_keyed(
+            s,
+            &seller_token,
+            json!({ "item_ids": [item_id(c, sku)] }),
+            &key(),
+        )
+        .await;
+        o.assert_status(201);
+        o.json().clone()
+    };
+    let (_, first) = buyer(s, 2_000_000).await;
+    let (_, second) = buyer(s, 2_000_000).await;
+    let (_, third) = buyer(s, 2_000_000).await;
+    let a = bought(s, &first, &[(&skus[0], 2)]).await;
+    let b = bought(s, &second, &[(&skus[1], 1)]).await;
+    bought(s, &third, &[(&skus[1], 1)]).await;
+    let one = confirmed(&a, &skus[0]).await;
+    let two = confirmed(&b, &skus[1]).await;
+    let gross = |o: &Value| o["payout"]["gross_minor"].as_i64().unwrap();
+
+    let now = chrono::Utc::now();
+    let at = |t: chrono::DateTime<chrono::Utc>| urlencode(&t.to_rfc3339());
+    let (from, to) = (
+        at(now - chrono::Duration::hours(1)),
+        at(now + chrono::Duration::hours(1)),
+    );
+    let ask = async |path: String| {
+        let r = s.internal("order").get(&path).send().await;
+        r.assert_status(200);
+        r.json().clone()
+    };
+    let stats = ask(format!(
+        "/internal/sellers/{seller_id}/order-stats?from={from}&to={to}"
+    ))
+    .await;
+    assert_eq!(stats["currency"], "VND");
+    let current = &stats["current"];
+    assert_eq!(current["orders"], 2, "{stats}");
+    assert_eq!(current["items_sold"], 3);
+    assert_eq!(current["revenue_minor"], gross(&one) + gross(&two));
+    assert_eq!(current["refunded_orders"], 0);
+    assert_eq!(stats["previous"]["orders"], 0);
+    assert_eq!(stats["previous"]["revenue_minor"], 0);
+
+    let series = ask(format!(
+        "/internal/sellers/{seller_id}/order-series?from={from}&to={to}&bucket=day"
+    ))
+    .await;
+    let buckets = series["items"].as_array().unwrap();
+    assert!(!buckets.is_empty() && buckets.len() <= 2, "{series}");
+    let summed: i64 = buckets
+        .iter()
+        .map(|b| b["revenue_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(summed, current["revenue_minor"].as_i64().unwrap());
+
+    let pending = ask(format!("/internal/sellers/{seller_id}/pending-actions")).await;
+    assert_eq!(pending["unconfirmed_items"], 1, "{pending}");
+    assert_eq!(pending["open_refunds"], 0);
+
+    let top = ask(format!(
+        "/internal/sellers/{seller_id}/top-products?from={from}&to={to}&limit=5"
+    ))
+    .await;
+    let top = top["items"].as_array().unwrap();
+    assert_eq!(top.len(), 1, "one product, two SKUs: {top:?}");
+    assert_eq!(top[0]["quantity"], 3);
+    assert_eq!(top[0]["orders"], 2);
+    assert_eq!(top[0]["list_minor"], 2 * 100_000 + 50_000);
+
+    for bad in [
+        format!("/internal/sellers/{seller_id}/order-stats?from={to}&to={from}"),
+        format!("/internal/sellers/{seller_id}/order-stats?from={from}"),
+        format!("/internal/sellers/{seller_id}/order-series?from={from}&to={to}&bucket=year"),
+        format!("/internal/sellers/{seller_id}/top-products?from={from}&to={to}&limit=0"),
+        format!("/internal/sellers/{seller_id}/order-stats?from=yesterday&to={to}"),
+    ] {
+        s.internal("order")
+            .get(&bad)
+            .send()
+            .await
+            .assert_error(422, "validation");
+    }
+    // A seller with no orders has nothing to show, and no error.
+    let (nobody, _) = s.register("VN").await;
+    let none = ask(format!(
+        "/internal/sellers/{nobody}/order-stats?from={from}&to={to}"
+    ))
+    .await;
+    assert_eq!(none["current"]["orders"], 0);
+}

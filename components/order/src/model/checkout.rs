@@ -147,8 +147,8 @@ const COLUMNS: &str = "SELECT id, buyer_id, invocation_id, status, source, curre
                        shipping_discount_minor, total_minor, cashback_minor, wallet_minor, \
                        gateway_minor, cod_minor, gateway, method, delivery, codes, redeemed, \
                        cancelled_minor, refunded_minor, cod_waived_minor, cod_assigned_minor, \
-                       reservation_id, return_url, buyer_ip, round, attempts, cancel_requested, wants_attempt, \
-                       reason, created_at AT TIME ZONE 'UTC' AS created_at, \
+                       reservation_id, return_url, buyer_ip, round, attempts, cancel_requested, \
+                       wants_attempt, reason, created_at AT TIME ZONE 'UTC' AS created_at, \
                        expires_at AT TIME ZONE 'UTC' AS expires_at, \
                        paid_at AT TIME ZONE 'UTC' AS paid_at, \
                        ended_at AT TIME ZONE 'UTC' AS ended_at \

@@ -13,6 +13,8 @@
 //!   ones.
 //! - [`outbox`]: the messages order sends (late payments refunded).
 //! - [`refund`]: refunds of paid attempts.
+//! - [`seller_stats`]: a seller's dashboard: orders, revenue, units, refunds and payouts by
+//!   period, pending actions, best-selling products.
 //! - [`shipment`]: shipments booked with the carrier, every status it reported, and the rule
 //!   that moves a shipment on a report.
 
@@ -25,6 +27,7 @@ pub mod order;
 pub mod order_refund;
 pub mod outbox;
 pub mod refund;
+pub mod seller_stats;
 pub mod shipment;
 
 pub use outbox::SCHEMA;
