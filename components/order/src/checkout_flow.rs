@@ -8,11 +8,8 @@
 //! 2. `reserve`: inventory holds the stock, all or nothing.
 //! 3. `redeem`: promotion holds the uses and budget of the promotions the quote applied.
 //! 4. `wallet`: the wallet part is debited, exactly, or the checkout fails.
-//! 5. The gateway part, when there is one: `look-<n>` steps decide by [`rules::next_move`]
-//!    under the checkout's lock; `attempt-<n>` asks order's payments for an attempt,
-//!    `give-up-<n>` gives one up, and `wait-<n>` waits durably for the checkout's signal
-//!    (a payment settled, the buyer cancelled or asked for a new payment URL) or the next
-//!    deadline (the attempt's expiry, the session's end).
+//! 5. The gateway part, when there is one, paid by attempts ([`crate::payable`]) under the
+//!    checkout's lock, its signal `checkout:<id>:<round>`.
 //! 6. `complete`: promotions committed, the checkout paid, its items await their sellers (the
 //!    stock stays held until each seller confirms), buyer and sellers notified (outbox).
 //!
@@ -28,7 +25,7 @@ use chrono::{Duration, Utc};
 use contracts::account::{AccountStatus, NotificationRequest, WalletMovementRequest};
 use contracts::catalog::SkuSummary;
 use contracts::inventory::{ReservationAnswer, ReserveLine, ReserveRequest};
-use contracts::order::{Parcel, PaymentAnswer, QuoteShipment, ShipmentQuote, StartPayment};
+use contracts::order::{Parcel, QuoteShipment, ShipmentQuote};
 use contracts::promotion::{
     QuoteAnswer, QuoteLine, QuoteRequest, RedemptionAnswer, RedemptionLine,
     ReserveRequest as RedeemRequest,
@@ -42,16 +39,12 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::deadline_flow::{self, ConfirmBy};
-use crate::model::attempt::{self, State};
 use crate::model::cart::{self, Line};
 use crate::model::checkout::{self, Item, Shipping, Status};
 use crate::model::{SCHEMA, ledger, outbox};
-use crate::rules::{self, AttemptState, Move, Packed, Rest, Standing};
+use crate::payable::{Ask, Payable, Waiting, await_payment, done_already};
+use crate::rules::{self, Packed, Rest};
 use crate::{ENGINE, peers};
-
-/// Looks one checkout takes at most before it is expired: a safety net, never reached by the
-/// buyer's asks, which are bounded by [`rules::MAX_ATTEMPTS`].
-const MAX_LOOKS: usize = 1000;
 
 /// A line the buyer wants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,11 +146,6 @@ pub enum Undo {
         amount_minor: i64,
         currency: String,
     },
-}
-
-/// A 409 meaning "this was done already": an undo or a commit repeated.
-fn done_already(e: &ApiError, codes: &[&str]) -> bool {
-    e.status == 409 && codes.contains(&e.code.as_ref())
 }
 
 fn wallet_reference(checkout: Uuid) -> String {
@@ -281,7 +269,7 @@ async fn forward(run: &mut Run<'_, Undo>, plan: &Plan) -> Result<Done, Stop> {
             .await?;
     }
     if plan.gateway_minor > 0 {
-        await_payment(run, plan).await?;
+        await_payment(run, &Paying(plan)).await?;
     }
     run.step("complete", async |s: &Step<'_, Undo>| {
         complete(ctx, s, plan).await
@@ -732,142 +720,88 @@ async fn debit(s: &Step<'_, Undo>, plan: &Plan) -> ApiResult<()> {
     Ok(())
 }
 
-fn attempt_state(state: State) -> AttemptState {
-    match state {
-        State::Pending => AttemptState::Pending,
-        State::Paid => AttemptState::Paid,
-        _ => AttemptState::Over,
-    }
-}
-
-/// Looks, starts attempts, gives them up and waits until the gateway part is paid; a refusal
-/// when the buyer cancels or the session ends.
-async fn await_payment(run: &mut Run<'_, Undo>, plan: &Plan) -> Result<(), Stop> {
-    let id = plan.checkout_id;
-    for round in 0..MAX_LOOKS {
-        let next: Move = run
-            .step(&format!("look-{round}"), async |s: &Step<'_, Undo>| {
-                look(s, plan, round >= MAX_LOOKS - 1)
-            })
-            .await?;
-        match next {
-            Move::Paid { .. } => return Ok(()),
-            Move::Cancel => {
-                return Err(Stop::Failed(ApiError::conflict(
-                    "checkout_cancelled",
-                    "the buyer cancelled the checkout",
-                )));
-            }
-            Move::Expire => {
-                return Err(Stop::Failed(ApiError::conflict(
-                    "checkout_expired",
-                    "the checkout was not paid in time",
-                )));
-            }
-            Move::StartAttempt => {
-                run.step(&format!("attempt-{round}"), async |s: &Step<'_, Undo>| {
-                    start_attempt(s, plan).await
-                })
-                .await?;
-            }
-            Move::GiveUp { payment_id } => {
-                run.step(&format!("give-up-{round}"), async |s: &Step<'_, Undo>| {
-                    give_up(s, payment_id).await
-                })
-                .await?;
-            }
-            Move::Wait { until_ms } => {
-                let until = kit::time::from_epoch_millis(until_ms).ok_or_else(|| {
-                    Stop::Failed(ApiError::internal("a wait's deadline is out of range"))
-                })?;
-                let signal = checkout::signal_name(id, i32::try_from(round + 1).unwrap_or(0));
-                run.signal(&format!("wait-{round}"), &signal, Some(until))
-                    .await?;
-            }
-        }
-    }
-    Err(Stop::Failed(ApiError::internal(
-        "a checkout looked too often",
-    )))
-}
-
-/// One look: the checkout locked, its round moved on, the next move decided and, when it
-/// ends the wait, recorded (the money taken, or the checkout ended).
-fn look(s: &Step<'_, Undo>, plan: &Plan, last: bool) -> ApiResult<Move> {
-    let db = s.db();
-    let id = plan.checkout_id;
-    let c = checkout::look(db, id)?;
-    let current = attempt::latest_of(db, &checkout::owner_of(id))?;
-    let now = Utc::now();
-    let standing = Standing {
-        now,
-        session_expires_at: if last { now } else { c.expires_at },
+/// Where checkout `c`'s payment stands.
+pub fn waiting(c: &checkout::Checkout) -> Waiting {
+    Waiting {
+        expires_at: c.expires_at,
         cancel_requested: c.cancel_requested,
         wants_attempt: c.wants_attempt,
         attempts: c.attempts,
-        current: current.map(|a| (a.id, attempt_state(a.state), a.expires_at)),
-    };
-    let next = rules::next_move(&standing);
-    match next {
-        Move::Paid { payment_id } => {
-            ledger::take(
-                db,
-                id,
-                ledger::Kind::Gateway,
-                plan.gateway_minor,
-                &plan.currency,
-                &format!("payment:{payment_id}"),
-            )?;
-        }
-        Move::Cancel => checkout::end(db, id, Status::Cancelled, "cancelled_by_buyer")?,
-        Move::Expire => checkout::end(db, id, Status::Expired, "session_expired")?,
-        _ => {}
     }
-    Ok(next)
 }
 
-async fn start_attempt(s: &Step<'_, Undo>, plan: &Plan) -> ApiResult<Uuid> {
-    let id = plan.checkout_id;
-    let c = checkout::find(s.db(), id, kit::db::Lock::None)?
-        .ok_or_else(|| ApiError::internal("a checkout's workflow lost its checkout"))?;
-    let (gateway, method) = plan
-        .gateway
-        .clone()
-        .ok_or_else(|| ApiError::internal("a gateway part without a gateway"))?;
-    let left = (plan.expires_at_ms - Utc::now().timestamp_millis()) / 1000;
-    let answer: PaymentAnswer = s
-        .internal("order")
-        .post(
-            "/internal/payments",
-            &StartPayment {
-                owner: checkout::owner_of(id),
-                gateway,
-                method,
-                amount_minor: plan.gateway_minor,
-                currency: plan.currency.clone(),
-                description: format!("Souk checkout {}", short(id)),
-                return_url: c.return_url,
-                buyer_ip: c.buyer_ip,
-                locale: None,
-                expires_in_secs: Some(plan.attempt_secs.min(left).max(10)),
-            },
-            Some(s.key()),
+/// A checkout's gateway part, paid by attempts.
+struct Paying<'a>(&'a Plan);
+
+impl Payable for Paying<'_> {
+    const CANCELLED: (&'static str, &'static str) =
+        ("checkout_cancelled", "the buyer cancelled the checkout");
+    const EXPIRED: (&'static str, &'static str) =
+        ("checkout_expired", "the checkout was not paid in time");
+
+    fn owner(&self) -> String {
+        checkout::owner_of(self.0.checkout_id)
+    }
+
+    fn ask(&self) -> ApiResult<Ask> {
+        let plan = self.0;
+        let (gateway, method) = plan
+            .gateway
+            .clone()
+            .ok_or_else(|| ApiError::internal("a gateway part without a gateway"))?;
+        Ok(Ask {
+            gateway,
+            method,
+            amount_minor: plan.gateway_minor,
+            currency: plan.currency.clone(),
+            description: format!("Souk checkout {}", short(plan.checkout_id)),
+            attempt_secs: plan.attempt_secs,
+            expires_at_ms: plan.expires_at_ms,
+        })
+    }
+
+    fn signal_name(&self, round: i32) -> String {
+        checkout::signal_name(self.0.checkout_id, round)
+    }
+
+    fn look(&self, db: &kit::db::Db) -> ApiResult<Waiting> {
+        Ok(waiting(&checkout::look(db, self.0.checkout_id)?))
+    }
+
+    fn payer(&self, db: &kit::db::Db) -> ApiResult<(String, String)> {
+        let c = checkout::find(db, self.0.checkout_id, kit::db::Lock::None)?
+            .ok_or_else(|| ApiError::internal("a checkout's workflow lost its checkout"))?;
+        Ok((c.return_url, c.buyer_ip))
+    }
+
+    fn attempt_started(&self, db: &kit::db::Db) -> ApiResult<()> {
+        checkout::attempt_started(db, self.0.checkout_id)
+    }
+
+    fn paid(&self, db: &kit::db::Db, payment: Uuid) -> ApiResult<()> {
+        let plan = self.0;
+        ledger::take(
+            db,
+            plan.checkout_id,
+            ledger::Kind::Gateway,
+            plan.gateway_minor,
+            &plan.currency,
+            &format!("payment:{payment}"),
         )
-        .await?;
-    checkout::attempt_started(s.db(), id)?;
-    Ok(answer.payment_id)
-}
+        .map(|_| ())
+    }
 
-async fn give_up(s: &Step<'_, Undo>, payment: Uuid) -> ApiResult<()> {
-    let path = format!("/internal/payments/{payment}/cancel");
-    match s
-        .internal("order")
-        .post::<_, Value>(&path, &json!({}), Some(s.key()))
-        .await
-    {
-        // Settled meanwhile: the next look sees how.
-        Err(e) if !done_already(&e, &["payment_settled"]) => Err(e),
-        _ => Ok(()),
+    fn cancelled(&self, db: &kit::db::Db) -> ApiResult<()> {
+        checkout::end(
+            db,
+            self.0.checkout_id,
+            Status::Cancelled,
+            "cancelled_by_buyer",
+        )
+    }
+
+    fn expired(&self, db: &kit::db::Db) -> ApiResult<()> {
+        checkout::end(db, self.0.checkout_id, Status::Expired, "session_expired")
     }
 }
 

@@ -31,14 +31,14 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::ENGINE;
-use crate::checkout_flow::{Asked, Checkout, Pay, Service, Wanted};
+use crate::checkout_flow::{Asked, Checkout, Pay, Service, Wanted, waiting};
 use crate::config::Config;
 use crate::gateways::{self, Gateway};
 use crate::model::attempt::{self, Attempt, State};
 use crate::model::cart::MAX_QUANTITY;
 use crate::model::checkout::{self, Item, Shipping, Status};
 use crate::model::ledger;
-use crate::rules::MAX_ATTEMPTS;
+use crate::payable;
 
 /// Most lines one checkout buys.
 const MAX_LINES: usize = 100;
@@ -510,21 +510,8 @@ async fn ask(ctx: &Ctx, buyer: Uuid, id: Uuid, cancel: bool) -> ApiResult<checko
         .transaction(async |db: &Db| {
             let c = checkout::load_own(db, id, buyer, Lock::ForUpdate)?;
             ensure_open(&c)?;
-            if !cancel {
-                let current = attempt::latest_of(db, &checkout::owner_of(id))?;
-                let payable = current
-                    .as_ref()
-                    .is_some_and(|a| a.state == State::Pending && a.expires_at > Utc::now());
-                if payable || c.wants_attempt {
-                    return Ok(None);
-                }
-                if c.attempts >= MAX_ATTEMPTS {
-                    return Err(ApiError::conflict(
-                        "too_many_attempts",
-                        format!("a checkout makes at most {MAX_ATTEMPTS} payment attempts"),
-                    ));
-                }
-            } else if c.cancel_requested {
+            let current = attempt::latest_of(db, &checkout::owner_of(id))?;
+            if !payable::asked(&waiting(&c), current.as_ref(), cancel)? {
                 return Ok(None);
             }
             checkout::ask(db, id, cancel, !cancel)?;

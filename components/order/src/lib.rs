@@ -29,6 +29,7 @@
 //! - [`withdraw`]: a paid item withdrawn before confirmation (by its buyer, its seller or the
 //!   deadline), refunded exactly.
 //! - [`config`]: order's variables.
+//! - [`payable`]: paying through a gateway by attempts, for a checkout or a confirmation fee.
 //! - [`rules`]: pure decisions — addresses, parcels, the payment split, a waiting checkout's
 //!   next move.
 //! - [`peers`]: reads of other modules' internal routes.
@@ -51,6 +52,7 @@ mod gateways;
 mod inbound;
 mod model;
 mod orders;
+mod payable;
 mod payments;
 mod payout_flow;
 mod peers;
