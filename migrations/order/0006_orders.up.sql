@@ -24,15 +24,19 @@
 --                   checkout's rate snapshot; commission_minor = commission_bps of the items'
 --                   part, rounded down; fee_minor is the confirmation fee (the carrier's quote
 --                   plus platform_fee_bps of the items' part, rounded up), taken from the
---                   seller's wallet or, fee_source `payout`, from the payout;
+--                   seller's wallet, through a gateway (`fee_gateway`, by attempts owned by
+--                   `order:<id>:fee` until `fee_expires_at`; the seller's asks set
+--                   cancel_requested / wants_attempt) or, fee_source `payout`, from the payout;
 --                   payout_minor = gross − commission − (the fee when taken from the payout)
 --                   − cut
 --   payout_status   held until the hold after delivery (or the deadline after confirmation)
 --                   ends, then released to the seller's wallet
 --   refunded_minor  what was refunded to the buyer after delivery (a refund, a dispute), in
 --                   the order's currency; cut_minor what a partial refund took off the payout
---   round           the payout workflow's wait counter: whatever concerns it (a delivery)
---                   locks this row and signals `payout:<id>:<round>`
+--   round           the wait counter of the confirmation's fee payment (`confirm:<id>:<round>`)
+--                   and then of the payout (`payout:<id>:<round>`): whatever concerns the wait
+--                   (a payment settled, the seller's ask, a delivery) locks this row and signals
+--                   it
 CREATE TABLE "order".seller_order (
     id                uuid PRIMARY KEY,
     seller_id         uuid NOT NULL,
@@ -57,7 +61,15 @@ CREATE TABLE "order".seller_order (
     commission_minor  int8 NOT NULL CHECK (commission_minor >= 0),
     fee_minor         int8 NOT NULL CHECK (fee_minor >= 0),
     fee_source        text NOT NULL CONSTRAINT seller_order_fee_source_known
-                          CHECK (fee_source IN ('wallet', 'payout')),
+                          CHECK (fee_source IN ('wallet', 'payout', 'gateway')),
+    fee_gateway       text,
+    fee_method        text,
+    fee_attempts      int4 NOT NULL DEFAULT 0,
+    fee_expires_at    timestamptz,
+    cancel_requested  bool NOT NULL DEFAULT false,
+    wants_attempt     bool NOT NULL DEFAULT false,
+    return_url        text NOT NULL DEFAULT '',
+    client_ip         text NOT NULL DEFAULT '',
     payout_minor      int8 NOT NULL CHECK (payout_minor >= 0),
     refunded_minor    int8 NOT NULL DEFAULT 0 CHECK (refunded_minor >= 0),
     cut_minor         int8 NOT NULL DEFAULT 0 CHECK (cut_minor >= 0),
@@ -70,6 +82,8 @@ CREATE TABLE "order".seller_order (
     confirmed_at      timestamptz,
     delivered_at      timestamptz,
     released_at       timestamptz,
+    CONSTRAINT seller_order_fee_gateway_named
+        CHECK ((fee_source = 'gateway') = (fee_gateway IS NOT NULL AND fee_expires_at IS NOT NULL)),
     CONSTRAINT seller_order_payout_adds_up
         CHECK (payout_minor = gross_minor - commission_minor
                               - CASE fee_source WHEN 'payout' THEN fee_minor ELSE 0 END

@@ -33,12 +33,11 @@ use uuid::Uuid;
 use crate::ENGINE;
 use crate::checkout_flow::{Asked, Checkout, Pay, Service, Wanted, waiting};
 use crate::config::Config;
-use crate::gateways::{self, Gateway};
-use crate::model::attempt::{self, Attempt, State};
+use crate::model::attempt::{self, Attempt};
 use crate::model::cart::MAX_QUANTITY;
 use crate::model::checkout::{self, Item, Shipping, Status};
 use crate::model::ledger;
-use crate::payable;
+use crate::payable::{self, PaymentView};
 
 /// Most lines one checkout buys.
 const MAX_LINES: usize = 100;
@@ -110,7 +109,6 @@ fn wanted(items: &[WantedLine]) -> ApiResult<Vec<Wanted>> {
 }
 
 fn pay(p: &Payment) -> ApiResult<Pay> {
-    let method = p.method.as_deref().unwrap_or("any");
     match p.gateway.as_deref() {
         None => {
             if p.method.is_some() {
@@ -120,18 +118,8 @@ fn pay(p: &Payment) -> ApiResult<Pay> {
         }
         Some("cod") => Ok(Pay::CashOnDelivery),
         Some(id) => {
-            let gateway = Gateway::find(id)?;
-            let m = gateways::parse_method(method)?;
-            if m != gateways::Method::Any && !gateway.methods().contains(&m) {
-                return Err(ApiError::unprocessable(
-                    "method_not_offered",
-                    format!("{id} does not offer {method}"),
-                ));
-            }
-            Ok(Pay::Gateway {
-                id: gateway.id().to_string(),
-                method: gateways::method_name(m).to_string(),
-            })
+            let (id, method) = payable::gateway_choice(id, p.method.as_deref())?;
+            Ok(Pay::Gateway { id, method })
         }
     }
 }
@@ -146,32 +134,9 @@ fn codes(codes: &[String]) -> ApiResult<Vec<String>> {
         .collect()
 }
 
-fn return_url(url: &str) -> ApiResult<String> {
-    let url = url.trim();
-    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 255 {
-        return Err(ApiError::validation(
-            "return_url: an http(s) URL of at most 255 characters",
-        ));
-    }
-    Ok(url.to_string())
-}
-
-/// The buyer's address as Spin saw it, for the gateways (VNPay requires it).
-fn buyer_ip(req: &Request) -> String {
-    req.header("spin-client-addr")
-        .and_then(|v| v.as_str())
-        .and_then(|a| {
-            a.parse::<std::net::SocketAddr>()
-                .map(|s| s.ip())
-                .or_else(|_| a.parse::<std::net::IpAddr>())
-                .ok()
-        })
-        .map_or_else(|| "127.0.0.1".to_string(), |ip| ip.to_string())
-}
-
 /// Counts one checkout or payment-URL request of `buyer`; 429 `too_many_checkout_requests`
 /// (with `Retry-After`) past the limit in this minute.
-fn throttle(ctx: &Ctx, buyer: Uuid) -> ApiResult<()> {
+pub fn throttle(ctx: &Ctx, buyer: Uuid) -> ApiResult<()> {
     let limit = Config::read(ctx.settings()).checkout_requests_per_minute;
     kit::limit::admit(
         ctx.settings().redis_url()?.expose(),
@@ -212,8 +177,8 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
         use_wallet: body.payment.use_wallet,
         rest: pay(&body.payment)?,
         codes: codes(&body.codes)?,
-        return_url: return_url(&body.return_url)?,
-        buyer_ip: buyer_ip(&req),
+        return_url: payable::return_url(&body.return_url)?,
+        buyer_ip: payable::client_ip(&req),
     };
     let outcome = ENGINE
         .start::<Checkout>(&ctx, &format!("checkout:{buyer}:{key}"), &asked)
@@ -274,20 +239,6 @@ struct CheckoutView {
 }
 
 #[derive(Serialize)]
-struct PaymentView {
-    payment_id: Uuid,
-    /// What the gateway knows the attempt by.
-    reference: String,
-    gateway: String,
-    method: String,
-    status: &'static str,
-    /// What the buyer does to pay; only while the attempt is payable.
-    next_step: Option<Value>,
-    attempts: i32,
-    expires_at: String,
-}
-
-#[derive(Serialize)]
 struct ItemView {
     id: Uuid,
     sku_id: Uuid,
@@ -320,20 +271,6 @@ struct ShippingView {
 
 fn opt(t: Option<DateTime<Utc>>) -> Option<String> {
     t.map(stamp)
-}
-
-fn payment_view(c: &checkout::Checkout, a: Attempt) -> PaymentView {
-    let payable = a.state == State::Pending && a.expires_at > Utc::now();
-    PaymentView {
-        payment_id: a.id,
-        reference: a.reference,
-        gateway: a.gateway,
-        method: a.method,
-        status: a.state.as_str(),
-        next_step: payable.then_some(a.next_step),
-        attempts: c.attempts,
-        expires_at: stamp(a.expires_at),
-    }
 }
 
 fn item_view(i: Item) -> ItemView {
@@ -405,7 +342,7 @@ fn build(c: checkout::Checkout, p: Parts) -> CheckoutView {
         held_minor,
     } = p;
     CheckoutView {
-        payment: current.map(|a| payment_view(&c, a)),
+        payment: current.map(|a| PaymentView::of(a, c.attempts)),
         id: c.id,
         status: c.status.as_str(),
         reason: c.reason,

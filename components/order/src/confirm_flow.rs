@@ -10,8 +10,9 @@
 //!    confirmation fee is that quote plus the platform's fee; what the buyer paid is
 //!    converted to the seller's wallet currency by each checkout's own rate snapshot, and
 //!    the platform's commission is set.
-//! 2. `fee`: the fee is debited from the seller's wallet, exactly, or the confirmation fails
-//!    (taken from the payout instead when the seller chose so).
+//! 2. `fee`: the fee is debited from the seller's wallet, exactly, or the confirmation fails;
+//!    or it is paid through a gateway by attempts ([`crate::payable`], signal
+//!    `confirm:<id>:<round>`), which the seller may cancel; or it is kept from the payout.
 //! 3. `book`: the carrier books the shipment (a retry books nothing twice).
 //! 4. `commit`: the items' stock lines are sold (inventory).
 //! 5. `complete`: the order is confirmed, its items too; the buyer is told; the escrow's
@@ -28,6 +29,7 @@ use contracts::order::{
     Address, BookShipment, Parcel, Party, QuoteShipment, ShipmentAnswer, ShipmentItem,
     ShipmentQuote,
 };
+use kit::db::Db;
 use kit::retry::Verdict;
 use kit::workflow::{NoUndo, Run, Step, Stop, Workflow};
 use kit::{ApiError, ApiResult, Ctx};
@@ -38,6 +40,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::model::checkout::{self, Bought, Checkout};
 use crate::model::{SCHEMA, order, outbox};
+use crate::payable::{Ask, Payable, Waiting, await_payment};
 use crate::payout_flow::{self, Payout};
 use crate::rules::{self, Packed};
 use crate::{ENGINE, peers};
@@ -53,6 +56,8 @@ pub enum FeeFrom {
     Wallet,
     /// Kept from the order's payout.
     Payout,
+    /// Paid through a gateway, by attempts, before the shipment is booked.
+    Gateway,
 }
 
 impl FeeFrom {
@@ -60,6 +65,7 @@ impl FeeFrom {
         match self {
             FeeFrom::Wallet => "wallet",
             FeeFrom::Payout => "payout",
+            FeeFrom::Gateway => "gateway",
         }
     }
 }
@@ -72,6 +78,11 @@ pub struct Asked {
     pub seller_id: Uuid,
     pub item_ids: Vec<Uuid>,
     pub fee_from: FeeFrom,
+    /// The gateway and method paying the fee, for `fee_from: gateway`.
+    pub gateway: Option<(String, String)>,
+    /// Where the gateway sends the seller back, and the seller's address.
+    pub return_url: String,
+    pub client_ip: String,
     pub note: String,
 }
 
@@ -81,6 +92,9 @@ pub struct Claimed {
     pub buyer_id: Uuid,
     pub payout_currency: String,
     pub fee_minor: i64,
+    /// How long one attempt at the fee stays payable, and when paying it ends.
+    pub attempt_secs: i64,
+    pub fee_expires_at_ms: i64,
     /// Each checkout's reservation and the SKUs of its lines this order sells.
     pub commits: Vec<(Uuid, Vec<Uuid>)>,
     pub booking: BookShipment,
@@ -195,11 +209,35 @@ async fn forward(run: &mut Run<'_, Undo>, asked: &Asked) -> Result<Done, Stop> {
             claim(ctx, s, asked, invocation).await
         })
         .await?;
-    if asked.fee_from == FeeFrom::Wallet && claimed.fee_minor > 0 {
-        run.step("fee", async |s: &Step<'_, Undo>| {
-            debit_fee(s, asked, &claimed).await
-        })
-        .await?;
+    match asked.fee_from {
+        FeeFrom::Wallet if claimed.fee_minor > 0 => {
+            run.step("fee", async |s: &Step<'_, Undo>| {
+                debit_fee(s, asked, &claimed).await
+            })
+            .await?;
+        }
+        FeeFrom::Gateway if claimed.fee_minor > 0 => {
+            await_payment(
+                run,
+                &FeePaying {
+                    asked,
+                    claimed: &claimed,
+                },
+            )
+            .await?;
+            // Paid: should a later step be refused, the fee goes to the seller's wallet.
+            run.step("fee-paid", async |s: &Step<'_, Undo>| {
+                s.undo_with(Undo::Recredit {
+                    order_id: id,
+                    seller_id: asked.seller_id,
+                    amount_minor: claimed.fee_minor,
+                    currency: claimed.payout_currency.clone(),
+                });
+                Ok(())
+            })
+            .await?;
+        }
+        _ => {}
     }
     let shipment: Uuid = run
         .step("book", async |s: &Step<'_, Undo>| book(s, &claimed).await)
@@ -235,13 +273,90 @@ async fn forward(run: &mut Run<'_, Undo>, asked: &Asked) -> Result<Done, Stop> {
     Ok(Done { order_id: id })
 }
 
+/// A confirmation's fee, paid through a gateway by attempts.
+struct FeePaying<'a> {
+    asked: &'a Asked,
+    claimed: &'a Claimed,
+}
+
+impl Payable for FeePaying<'_> {
+    const CANCELLED: (&'static str, &'static str) = (
+        "confirmation_cancelled",
+        "the seller cancelled the confirmation",
+    );
+    const EXPIRED: (&'static str, &'static str) = (
+        "confirmation_expired",
+        "the confirmation fee was not paid in time",
+    );
+
+    fn owner(&self) -> String {
+        order::fee_owner_of(self.asked.order_id)
+    }
+
+    fn ask(&self) -> ApiResult<Ask> {
+        let (gateway, method) = self
+            .asked
+            .gateway
+            .clone()
+            .ok_or_else(|| ApiError::internal("a fee by gateway without a gateway"))?;
+        Ok(Ask {
+            gateway,
+            method,
+            amount_minor: self.claimed.fee_minor,
+            currency: self.claimed.payout_currency.clone(),
+            description: format!("Souk confirmation fee {}", short(self.asked.order_id)),
+            attempt_secs: self.claimed.attempt_secs,
+            expires_at_ms: self.claimed.fee_expires_at_ms,
+        })
+    }
+
+    fn signal_name(&self, round: i32) -> String {
+        order::fee_signal_name(self.asked.order_id, round)
+    }
+
+    fn look(&self, db: &Db) -> ApiResult<Waiting> {
+        Ok(fee_waiting(&order::look(db, self.asked.order_id)?))
+    }
+
+    fn payer(&self, _db: &Db) -> ApiResult<(String, String)> {
+        Ok((self.asked.return_url.clone(), self.asked.client_ip.clone()))
+    }
+
+    fn attempt_started(&self, db: &Db) -> ApiResult<()> {
+        order::fee_attempt_started(db, self.asked.order_id)
+    }
+
+    fn paid(&self, _db: &Db, _payment: Uuid) -> ApiResult<()> {
+        // The attempt records the money; the order says the fee is paid once it is confirmed.
+        Ok(())
+    }
+
+    fn cancelled(&self, db: &Db) -> ApiResult<()> {
+        order::failed(db, self.asked.order_id, "cancelled_by_seller")
+    }
+
+    fn expired(&self, db: &Db) -> ApiResult<()> {
+        order::failed(db, self.asked.order_id, "fee_not_paid")
+    }
+}
+
+/// Where order `o`'s fee payment stands.
+pub fn fee_waiting(o: &order::Order) -> Waiting {
+    Waiting {
+        expires_at: o.fee_expires_at.unwrap_or(o.created_at),
+        cancel_requested: o.cancel_requested,
+        wants_attempt: o.wants_attempt,
+        attempts: o.fee_attempts,
+    }
+}
+
 fn refused(code: &'static str, message: String) -> ApiError {
     ApiError::unprocessable(code, message)
 }
 
 /// The items, locked through their checkouts, checked to be one confirmable set; with their
 /// checkouts, as locked.
-fn checked_items(db: &kit::db::Db, asked: &Asked) -> ApiResult<(Vec<Bought>, Vec<Checkout>)> {
+fn checked_items(db: &Db, asked: &Asked) -> ApiResult<(Vec<Bought>, Vec<Checkout>)> {
     let found = checkout::items_by_id(db, &asked.item_ids)?;
     let missing = asked.item_ids.iter().find(|id| {
         !found
@@ -313,6 +428,7 @@ async fn claim(
     let db = s.db();
     let id = asked.order_id;
     let config = Config::read(ctx.settings());
+    let fee_expires_at = chrono::Utc::now() + chrono::Duration::seconds(config.session_secs);
     let (items, checkouts) = checked_items(db, asked)?;
     let first = &items[0];
     let buyer_id = first.buyer_id;
@@ -450,6 +566,14 @@ async fn claim(
             commission_minor,
             fee_minor,
             fee_source: asked.fee_from.as_str(),
+            fee_gateway: asked
+                .gateway
+                .as_ref()
+                .filter(|_| asked.fee_from == FeeFrom::Gateway)
+                .map(|(g, m)| (g.as_str(), m.as_str())),
+            fee_expires_at: (asked.fee_from == FeeFrom::Gateway).then_some(fee_expires_at),
+            return_url: &asked.return_url,
+            client_ip: &asked.client_ip,
             payout_minor,
             invocation_id: invocation,
         },
@@ -472,6 +596,8 @@ async fn claim(
         buyer_id,
         payout_currency,
         fee_minor,
+        attempt_secs: config.attempt_secs,
+        fee_expires_at_ms: fee_expires_at.timestamp_millis(),
         commits,
         booking,
     })

@@ -122,6 +122,16 @@ pub fn router() -> Router {
         .get("/api/v1/order/seller/pending", seller::pending)
         .post("/api/v1/order/seller/pending/confirm", seller::confirm)
         .unkeyed()
+        .post(
+            "/api/v1/order/seller/confirmations/:id/payment-url",
+            seller::fee_payment_url,
+        )
+        .unkeyed()
+        .post(
+            "/api/v1/order/seller/confirmations/:id/cancel",
+            seller::cancel_confirmation,
+        )
+        .unkeyed()
         .post("/api/v1/order/seller/pending/reject", seller::reject)
         .get("/api/v1/order/seller/orders", seller::orders)
         .get("/api/v1/order/pending-items", pending_items::list)

@@ -23,9 +23,11 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::model::attempt::{self, Attempt};
 use crate::model::checkout::{self, Bought};
 use crate::model::order::{self, Order, Side};
 use crate::model::shipment;
+use crate::payable::PaymentView;
 
 /// Most SKUs one question names (a product's).
 const MAX_SKUS: usize = 500;
@@ -55,6 +57,9 @@ pub struct OrderView {
     /// The seller's side of the money; absent for the buyer.
     #[serde(skip_serializing_if = "Option::is_none")]
     payout: Option<PayoutView>,
+    /// The seller's: the confirmation fee's current gateway attempt, when it is paid by one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fee_payment: Option<PaymentView>,
     created_at: String,
     confirmed_at: Option<String>,
     delivered_at: Option<String>,
@@ -113,6 +118,16 @@ pub fn views(db: &Db, orders: Vec<Order>, viewer: Uuid) -> ApiResult<Vec<OrderVi
             items.entry(id).or_default().push(b);
         }
     }
+    let owners: Vec<String> = orders
+        .iter()
+        .filter(|o| o.fee_source == "gateway" && o.seller_id == viewer)
+        .map(|o| order::fee_owner_of(o.id))
+        .collect();
+    let owners: Vec<&str> = owners.iter().map(String::as_str).collect();
+    let mut fees: HashMap<Uuid, Attempt> = attempt::latest_of_each(db, &owners)?
+        .into_iter()
+        .filter_map(|a| order::of_fee_owner(&a.owner).map(|id| (id, a)))
+        .collect();
     let shipment_ids: Vec<Uuid> = orders.iter().filter_map(|o| o.shipment_id).collect();
     let mut shipments: HashMap<Uuid, shipment::Shipment> = shipment::load_all(db, &shipment_ids)?
         .into_iter()
@@ -123,12 +138,21 @@ pub fn views(db: &Db, orders: Vec<Order>, viewer: Uuid) -> ApiResult<Vec<OrderVi
         .map(|o| {
             let own = items.remove(&o.id).unwrap_or_default();
             let shipment = o.shipment_id.and_then(|id| shipments.remove(&id));
-            build(o, own, shipment, viewer)
+            let fee = fees
+                .remove(&o.id)
+                .map(|a| PaymentView::of(a, o.fee_attempts));
+            build(o, own, shipment, fee, viewer)
         })
         .collect())
 }
 
-fn build(o: Order, items: Vec<Bought>, s: Option<shipment::Shipment>, viewer: Uuid) -> OrderView {
+fn build(
+    o: Order,
+    items: Vec<Bought>,
+    s: Option<shipment::Shipment>,
+    fee_payment: Option<PaymentView>,
+    viewer: Uuid,
+) -> OrderView {
     let payout = (viewer == o.seller_id).then(|| PayoutView {
         currency: o.payout_currency.clone(),
         gross_minor: o.gross_minor,
@@ -178,6 +202,7 @@ fn build(o: Order, items: Vec<Bought>, s: Option<shipment::Shipment>, viewer: Uu
             state: s.stage.as_str().to_string(),
         }),
         payout,
+        fee_payment,
         created_at: stamp(o.created_at),
         confirmed_at: o.confirmed_at.map(stamp),
         delivered_at: o.delivered_at.map(stamp),
@@ -223,7 +248,7 @@ pub async fn get(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let account = ctx.user()?.sub;
     let id = ctx.param_id("id", "order")?;
     let db = ctx.db()?;
-    let o = order::load_party(db, id, account)?;
+    let o = order::load_party(db, id, account, kit::db::Lock::None)?;
     let mut views = views(db, vec![o], account)?;
     json::ok(&views.pop())
 }

@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use contracts::order::{PaymentAnswer, StartPayment};
 use kit::db::Db;
 use kit::workflow::{Run, Step, Stop};
-use kit::{ApiError, ApiResult};
+use kit::{ApiError, ApiResult, Request};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::gateways::{self, Gateway};
 use crate::model::attempt::{self, Attempt, State};
 use crate::rules::{self, AttemptState, MAX_ATTEMPTS, Move, Standing};
 
@@ -61,6 +62,80 @@ pub trait Payable {
     fn paid(&self, db: &Db, payment: Uuid) -> ApiResult<()>;
     fn cancelled(&self, db: &Db) -> ApiResult<()>;
     fn expired(&self, db: &Db) -> ApiResult<()>;
+}
+
+/// The current attempt, as the payer sees it.
+#[derive(Serialize)]
+pub struct PaymentView {
+    payment_id: Uuid,
+    /// What the gateway knows the attempt by.
+    reference: String,
+    gateway: String,
+    method: String,
+    status: &'static str,
+    /// What the payer does to pay; only while the attempt is payable.
+    pub next_step: Option<Value>,
+    attempts: i32,
+    expires_at: String,
+}
+
+impl PaymentView {
+    /// Attempt `a`, the latest of `attempts`.
+    pub fn of(a: Attempt, attempts: i32) -> PaymentView {
+        let payable = a.state == State::Pending && a.expires_at > Utc::now();
+        PaymentView {
+            payment_id: a.id,
+            reference: a.reference,
+            gateway: a.gateway,
+            method: a.method,
+            status: a.state.as_str(),
+            next_step: payable.then_some(a.next_step),
+            attempts,
+            expires_at: kit::time::rfc3339(a.expires_at),
+        }
+    }
+}
+
+/// The gateway `id` and a method it offers (`any` when none is named), as a payer chose them;
+/// 404 `gateway_not_found`, 422 `method_not_offered`.
+pub fn gateway_choice(id: &str, method: Option<&str>) -> ApiResult<(String, String)> {
+    let method = method.unwrap_or("any");
+    let gateway = Gateway::find(id)?;
+    let m = gateways::parse_method(method)?;
+    if m != gateways::Method::Any && !gateway.methods().contains(&m) {
+        return Err(ApiError::unprocessable(
+            "method_not_offered",
+            format!("{id} does not offer {method}"),
+        ));
+    }
+    Ok((
+        gateway.id().to_string(),
+        gateways::method_name(m).to_string(),
+    ))
+}
+
+/// Where a gateway sends the payer back: an http(s) URL of at most 255 characters.
+pub fn return_url(url: &str) -> ApiResult<String> {
+    let url = url.trim();
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 255 {
+        return Err(ApiError::validation(
+            "return_url: an http(s) URL of at most 255 characters",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// The payer's address as Spin saw it, for the gateways (VNPay requires it).
+pub fn client_ip(req: &Request) -> String {
+    req.header("spin-client-addr")
+        .and_then(|v| v.as_str())
+        .and_then(|a| {
+            a.parse::<std::net::SocketAddr>()
+                .map(|s| s.ip())
+                .or_else(|_| a.parse::<std::net::IpAddr>())
+                .ok()
+        })
+        .map_or_else(|| "127.0.0.1".to_string(), |ip| ip.to_string())
 }
 
 /// A 409 meaning "this was done already": an undo or a commit repeated.

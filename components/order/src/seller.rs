@@ -28,11 +28,13 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::ENGINE;
-use crate::confirm_flow::{Asked, Confirm, FeeFrom, MAX_ITEMS};
+use crate::confirm_flow::{Asked, Confirm, FeeFrom, MAX_ITEMS, fee_waiting};
 use crate::model::SCHEMA;
+use crate::model::attempt;
 use crate::model::checkout::{self, Bought};
 use crate::model::order::{self, Side};
 use crate::orders;
+use crate::payable;
 use crate::withdraw::{By, Peers, withdraw};
 
 /// Longest note or reason, in characters.
@@ -110,6 +112,14 @@ struct ConfirmRequest {
     item_ids: Vec<Uuid>,
     #[serde(default)]
     fee_from: Option<FeeFrom>,
+    /// For `fee_from: gateway`: the gateway, its method (`any` by default) and where it sends
+    /// the seller back.
+    #[serde(default)]
+    gateway: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    return_url: Option<String>,
     #[serde(default)]
     note: Option<String>,
 }
@@ -125,11 +135,30 @@ pub async fn confirm(ctx: Ctx, req: Request) -> ApiResult<Response> {
     })?;
     let body: ConfirmRequest = json::read(&req)?;
     let invocation_key = format!("confirm:{seller}:{key}");
+    let fee_from = body.fee_from.unwrap_or(FeeFrom::Payout);
+    let (gateway, return_url) = match (fee_from, &body.gateway) {
+        (FeeFrom::Gateway, Some(g)) => (
+            Some(payable::gateway_choice(g, body.method.as_deref())?),
+            payable::return_url(body.return_url.as_deref().unwrap_or(""))?,
+        ),
+        (FeeFrom::Gateway, None) => {
+            return Err(ApiError::validation("gateway: fee_from gateway names one"));
+        }
+        (_, None) if body.method.is_none() && body.return_url.is_none() => (None, String::new()),
+        _ => {
+            return Err(ApiError::validation(
+                "gateway, method and return_url are for fee_from gateway",
+            ));
+        }
+    };
     let asked = Asked {
         order_id: kit::ids::derived(&invocation_key),
         seller_id: seller,
         item_ids: item_ids(&body.item_ids)?,
-        fee_from: body.fee_from.unwrap_or(FeeFrom::Payout),
+        fee_from,
+        gateway,
+        return_url,
+        client_ip: payable::client_ip(&req),
         note: note("note", &body.note)?,
     };
     let outcome = ENGINE
@@ -137,14 +166,20 @@ pub async fn confirm(ctx: Ctx, req: Request) -> ApiResult<Response> {
         .await?;
     let db = ctx.db()?;
     match order::find(db, asked.order_id, Lock::None)? {
-        Some(o) if o.status != "failed" && o.status != "confirming" => {
+        Some(o) if o.status != "failed" => {
             let location = format!("/api/v1/order/orders/{}", o.id);
+            let confirming = o.status == "confirming";
             let view = orders::views(db, vec![o], seller)?.pop();
-            json::created(&location, &view)
+            if confirming {
+                // Its fee is being paid (or a provider was slow): pay it, or ask again.
+                json::accepted(&view)
+            } else {
+                json::created(&location, &view)
+            }
         }
-        _ if matches!(outcome.status, Run::Pending) => json::accepted(
-            &serde_json::json!({ "order_id": asked.order_id, "status": "confirming" }),
-        ),
+        _ if matches!(outcome.status, Run::Pending) => {
+            json::accepted(&serde_json::json!({ "id": asked.order_id, "status": "confirming" }))
+        }
         _ => outcome.into_response(),
     }
 }
@@ -155,6 +190,73 @@ struct RejectRequest {
     item_ids: Vec<Uuid>,
     #[serde(default)]
     reason: Option<String>,
+}
+
+/// Sets the seller's ask on the fee payment of confirmation `id` and signals its workflow,
+/// then runs it. 410 `confirmation_ended` once it is confirmed or failed; 409
+/// `fee_not_by_gateway` when the fee is not paid through a gateway.
+async fn ask_fee(ctx: &Ctx, seller: Uuid, id: Uuid, cancel: bool) -> ApiResult<Response> {
+    let db = ctx.db()?;
+    let invocation = db
+        .transaction(async |db: &Db| {
+            let o = order::load_party(db, id, seller, Lock::ForUpdate)?;
+            if o.seller_id != seller {
+                return Err(ApiError::not_found("order_not_found", "no such order"));
+            }
+            if o.status != "confirming" {
+                return Err(ApiError::new(
+                    410,
+                    "confirmation_ended",
+                    format!("the confirmation ended: the order is {}", o.status),
+                ));
+            }
+            if o.fee_source != "gateway" {
+                return Err(ApiError::conflict(
+                    "fee_not_by_gateway",
+                    "this confirmation's fee is not paid through a gateway",
+                ));
+            }
+            let current = attempt::latest_of(db, &order::fee_owner_of(id))?;
+            if !payable::asked(&fee_waiting(&o), current.as_ref(), cancel)? {
+                return Ok(None);
+            }
+            order::fee_ask(db, id, cancel, !cancel)?;
+            kit::workflow::wake_now(ctx, &order::fee_nudge(db, id)?);
+            Ok(Some(o.invocation_id))
+        })
+        .await?;
+    if let Some(invocation) = invocation {
+        ENGINE.drive(ctx, invocation).await?;
+    }
+    let o = order::load_party(db, id, seller, Lock::None)?;
+    let done = if cancel {
+        o.status == "failed"
+    } else {
+        o.status != "confirming"
+    };
+    let view = orders::views(db, vec![o], seller)?.pop();
+    if done {
+        json::ok(&view)
+    } else {
+        json::accepted(&view)
+    }
+}
+
+/// `POST /api/v1/order/seller/confirmations/:id/payment-url`: the fee's current attempt while
+/// it is payable, else a new one (at most 10).
+pub async fn fee_payment_url(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let seller = ctx.user()?.sub;
+    crate::checkouts::throttle(&ctx, seller)?;
+    let id = ctx.param_id("id", "order")?;
+    ask_fee(&ctx, seller, id, false).await
+}
+
+/// `POST /api/v1/order/seller/confirmations/:id/cancel`: the confirmation stops; its items
+/// await the seller again.
+pub async fn cancel_confirmation(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let seller = ctx.user()?.sub;
+    let id = ctx.param_id("id", "order")?;
+    ask_fee(&ctx, seller, id, true).await
 }
 
 /// `POST /api/v1/order/seller/pending/reject`.

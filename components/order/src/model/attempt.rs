@@ -245,7 +245,8 @@ pub fn set_state(
 }
 
 /// Settles `a` in `state` from a gateway's word (a callback, or the gateway asked), and tells
-/// a checkout that owns the attempt ([`checkout::nudge`]). Money taken too late goes back
+/// a checkout or a confirmation fee that owns the attempt ([`checkout::nudge`],
+/// [`super::order::fee_nudge`]). Money taken too late goes back
 /// through the outbox: to the buyer's wallet when a checkout owns the attempt (the checkout's
 /// ledger records it taken and given back), else refunded through the gateway. Returns the
 /// invocations to wake after the commit.
@@ -279,9 +280,10 @@ pub fn record_settlement(
             None => outbox::refund_late_payment(db, a.id)?,
         }
     }
-    match owner {
-        Some(c) => checkout::nudge(db, c.id),
-        None => Ok(Vec::new()),
+    match (owner, super::order::of_fee_owner(&a.owner)) {
+        (Some(c), _) => checkout::nudge(db, c.id),
+        (None, Some(order)) => super::order::fee_nudge(db, order),
+        (None, None) => Ok(Vec::new()),
     }
 }
 

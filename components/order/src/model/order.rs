@@ -31,12 +31,17 @@ pub struct Order {
     pub commission_minor: i64,
     pub fee_minor: i64,
     pub fee_source: String,
+    pub fee_attempts: i32,
+    pub fee_expires_at: Option<DateTime<Utc>>,
+    pub cancel_requested: bool,
+    pub wants_attempt: bool,
     pub payout_minor: i64,
     pub refunded_minor: i64,
     pub cut_minor: i64,
     pub payout_status: String,
     pub shipment_id: Option<Uuid>,
     pub round: i32,
+    pub invocation_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub confirmed_at: Option<DateTime<Utc>>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -64,12 +69,17 @@ impl FromRow for Order {
             commission_minor: row.get("commission_minor")?,
             fee_minor: row.get("fee_minor")?,
             fee_source: row.get("fee_source")?,
+            fee_attempts: row.get("fee_attempts")?,
+            fee_expires_at: row.optional_time("fee_expires_at")?,
+            cancel_requested: row.get("cancel_requested")?,
+            wants_attempt: row.get("wants_attempt")?,
             payout_minor: row.get("payout_minor")?,
             refunded_minor: row.get("refunded_minor")?,
             cut_minor: row.get("cut_minor")?,
             payout_status: row.get("payout_status")?,
             shipment_id: row.get("shipment_id")?,
             round: row.get("round")?,
+            invocation_id: row.get("invocation_id")?,
             created_at: row.time("created_at")?,
             confirmed_at: row.optional_time("confirmed_at")?,
             delivered_at: row.optional_time("delivered_at")?,
@@ -81,8 +91,10 @@ impl FromRow for Order {
 const COLUMNS: &str = "SELECT id, seller_id, buyer_id, buyer_name, status, service, \
                        delivery, note, currency, items_minor, shipping_minor, cod_minor, \
                        payout_currency, gross_minor, commission_bps, commission_minor, fee_minor, \
-                       fee_source, payout_minor, refunded_minor, cut_minor, payout_status, \
-                       shipment_id, round, \
+                       fee_source, fee_attempts, \
+                       fee_expires_at AT TIME ZONE 'UTC' AS fee_expires_at, cancel_requested, \
+                       wants_attempt, payout_minor, refunded_minor, cut_minor, payout_status, \
+                       shipment_id, round, invocation_id, \
                        created_at AT TIME ZONE 'UTC' AS created_at, \
                        confirmed_at AT TIME ZONE 'UTC' AS confirmed_at, \
                        delivered_at AT TIME ZONE 'UTC' AS delivered_at, \
@@ -108,6 +120,11 @@ pub struct New<'a> {
     pub commission_minor: i64,
     pub fee_minor: i64,
     pub fee_source: &'a str,
+    /// The gateway and method of a fee paid through one, and when its payment session ends.
+    pub fee_gateway: Option<(&'a str, &'a str)>,
+    pub fee_expires_at: Option<DateTime<Utc>>,
+    pub return_url: &'a str,
+    pub client_ip: &'a str,
     pub payout_minor: i64,
     pub invocation_id: Uuid,
 }
@@ -117,9 +134,9 @@ pub fn insert(db: &Db, o: &New<'_>) -> ApiResult<()> {
         "INSERT INTO \"order\".seller_order (id, seller_id, buyer_id, buyer_name, service, \
          delivery, note, currency, items_minor, shipping_minor, cod_minor, payout_currency, \
          gross_minor, commission_bps, commission_minor, fee_minor, fee_source, payout_minor, \
-         invocation_id) \
+         invocation_id, fee_gateway, fee_method, fee_expires_at, return_url, client_ip) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
-         $18, $19)",
+         $18, $19, $20, $21, $22::text::timestamptz, $23, $24)",
         &[
             uuid(o.id),
             uuid(o.seller_id),
@@ -142,6 +159,11 @@ pub fn insert(db: &Db, o: &New<'_>) -> ApiResult<()> {
             text(o.fee_source),
             o.payout_minor.into(),
             uuid(o.invocation_id),
+            optional_text(o.fee_gateway.map(|g| g.0)),
+            optional_text(o.fee_gateway.map(|g| g.1)),
+            optional_text(o.fee_expires_at.map(kit::time::rfc3339).as_deref()),
+            text(o.return_url),
+            text(o.client_ip),
         ],
     )?;
     Ok(())
@@ -155,11 +177,14 @@ pub fn find(db: &Db, id: Uuid, lock: Lock) -> ApiResult<Option<Order>> {
 }
 
 /// Order `id` as its buyer or its seller (`account`) sees it; 404 `order_not_found` for
-/// anyone else, as for none, and while its confirmation runs or after it failed.
-pub fn load_party(db: &Db, id: Uuid, account: Uuid) -> ApiResult<Order> {
-    find(db, id, Lock::None)?
-        .filter(|o| o.buyer_id == account || o.seller_id == account)
-        .filter(|o| o.status != "confirming" && o.status != "failed")
+/// anyone else, as for none. Its buyer sees it once it is confirmed; its seller also while the
+/// confirmation runs, and after it failed.
+pub fn load_party(db: &Db, id: Uuid, account: Uuid, lock: Lock) -> ApiResult<Order> {
+    find(db, id, lock)?
+        .filter(|o| {
+            o.seller_id == account
+                || (o.buyer_id == account && o.status != "confirming" && o.status != "failed")
+        })
         .ok_or_else(|| ApiError::not_found("order_not_found", "no such order"))
 }
 
@@ -331,12 +356,69 @@ pub fn refunded(db: &Db, id: Uuid, amount: i64, cut: Option<i64>) -> ApiResult<(
     Ok(())
 }
 
+/// What the attempts paying order `id`'s confirmation fee name as their owner.
+pub fn fee_owner_of(id: Uuid) -> String {
+    format!("order:{id}:fee")
+}
+
+/// The order whose fee an attempt's owner names, if it names one.
+pub fn of_fee_owner(owner: &str) -> Option<Uuid> {
+    owner
+        .strip_prefix("order:")?
+        .strip_suffix(":fee")?
+        .parse()
+        .ok()
+}
+
+/// The signal a confirmation waiting for its fee in `round` wakes on.
+pub fn fee_signal_name(id: Uuid, round: i32) -> String {
+    format!("confirm:{id}:{round}")
+}
+
+/// The seller's asks about the fee's payment, which the workflow's next look reads.
+pub fn fee_ask(db: &Db, id: Uuid, cancel: bool, attempt: bool) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".seller_order SET cancel_requested = cancel_requested OR $2, \
+         wants_attempt = wants_attempt OR $3 WHERE id = $1",
+        &[uuid(id), cancel.into(), attempt.into()],
+    )?;
+    Ok(())
+}
+
+/// A new attempt at the fee is out: the seller's ask is answered.
+pub fn fee_attempt_started(db: &Db, id: Uuid) -> ApiResult<()> {
+    db.execute(
+        "UPDATE \"order\".seller_order SET fee_attempts = fee_attempts + 1, \
+         wants_attempt = false WHERE id = $1",
+        &[uuid(id)],
+    )?;
+    Ok(())
+}
+
+/// Tells order `id`'s confirmation that something its fee payment waits on changed, under the
+/// order's row lock as its looks take it. Wake what it returns after the commit.
+pub fn fee_nudge(db: &Db, id: Uuid) -> ApiResult<Vec<Uuid>> {
+    let Some(o) = find(db, id, Lock::ForUpdate)? else {
+        return Ok(Vec::new());
+    };
+    if o.status != "confirming" {
+        return Ok(Vec::new());
+    }
+    kit::workflow::signal(
+        db,
+        SCHEMA,
+        &fee_signal_name(id, o.round),
+        &serde_json::json!({}),
+    )
+}
+
 /// The signal a payout waiting in `round` wakes on.
 pub fn signal_name(id: Uuid, round: i32) -> String {
     format!("payout:{id}:{round}")
 }
 
-/// A look of the payout workflow: order `id` locked, its round moved on. The order as it was.
+/// A look of the payout workflow, or of the fee payment before it: order `id` locked, its
+/// round moved on. The order as it was.
 pub fn look(db: &Db, id: Uuid) -> ApiResult<Order> {
     let o = find(db, id, Lock::ForUpdate)?
         .ok_or_else(|| ApiError::internal("a payout lost its order"))?;

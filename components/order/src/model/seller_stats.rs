@@ -40,7 +40,9 @@ impl FromRow for Period {
 /// (`date_trunc($5)`, UTC) and its units; then each bucket's figures. An order refunded in full
 /// counts as refunded only.
 const PERIODS: &str = "WITH b AS ( \
-       SELECT s AS start, LEAST(s + ('1 ' || $5)::interval, $4::text::timestamptz AT TIME ZONE 'UTC') AS \"end\" \
+       SELECT s AS start, \
+              LEAST(s + ('1 ' || $5)::interval, $4::text::timestamptz AT TIME ZONE 'UTC') \
+                AS \"end\" \
        FROM generate_series(date_trunc($5, $3::text::timestamptz AT TIME ZONE 'UTC'), \
                             $4::text::timestamptz AT TIME ZONE 'UTC' - interval '1 microsecond', \
                             ('1 ' || $5)::interval) s), \
