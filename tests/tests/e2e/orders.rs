@@ -15,6 +15,7 @@ use crate::checkout::{
     RETURN_URL, available, balance, buyer, checkout, credit, get, item_id, key, reconciles, seller,
     told,
 };
+use crate::payments::pay_vnpay;
 use crate::shipments::drive;
 
 /// A stack whose payouts wait 5 s after delivery, whose sellers have 12 s to confirm an item
@@ -624,4 +625,117 @@ async fn a_sellers_dashboard_adds_up_to_the_orders_it_was_given() {
     ))
     .await;
     assert_eq!(none["current"]["orders"], 0);
+}
+
+#[tokio::test]
+async fn a_fee_paid_through_a_gateway_books_the_order_once_paid_and_a_cancel_gives_the_items_back()
+{
+    let s = stack();
+    let (_, seller_token, skus) = seller(s, &[70_000], 10).await;
+    let (_, token) = buyer(s, 2_000_000).await;
+    let first = bought(s, &token, &[(&skus[0], 1)]).await;
+    let second = bought(s, &token, &[(&skus[0], 2)]).await;
+    let by_gateway = |c: &Value| {
+        json!({
+            "item_ids": [item_id(c, &skus[0])], "fee_from": "gateway", "gateway": "vnpay",
+            "return_url": RETURN_URL,
+        })
+    };
+    confirm_keyed(
+        s,
+        &seller_token,
+        json!({ "item_ids": [item_id(&first, &skus[0])], "fee_from": "gateway" }),
+        &key(),
+    )
+    .await
+    .assert_error(422, "validation");
+
+    // Paid: the order is booked, the fee not kept from the payout.
+    let started = confirm_keyed(s, &seller_token, by_gateway(&first), &key()).await;
+    started.assert_status(202);
+    assert_eq!(started["status"], "confirming", "{}", started.text);
+    assert!(
+        started["shipment"].is_null(),
+        "not booked before the fee is paid"
+    );
+    let payment = started["fee_payment"].clone();
+    assert!(payment["next_step"]["url"].is_string(), "{}", started.text);
+    let id = started["id"].as_str().unwrap().to_string();
+    order(s, &token, &id)
+        .await
+        .assert_error(404, "order_not_found");
+    let again = s
+        .api()
+        .post(&format!(
+            "/api/v1/order/seller/confirmations/{id}/payment-url"
+        ))
+        .bearer(&seller_token)
+        .send()
+        .await;
+    again.assert_status(202);
+    assert_eq!(
+        again["fee_payment"]["payment_id"], payment["payment_id"],
+        "reused while payable"
+    );
+    pay_vnpay(&payment, "pay").await;
+    let done = eventually(Duration::from_secs(30), async || {
+        let o = order(s, &seller_token, &id).await;
+        (o["status"] == "confirmed").then(|| o.json().clone())
+    })
+    .await
+    .expect("the paid fee lets the confirmation book the order");
+    assert!(done["shipment"]["tracking_code"].is_string());
+    let p = &done["payout"];
+    assert_eq!(p["fee_source"], "gateway");
+    assert_eq!(
+        p["payout_minor"].as_i64().unwrap(),
+        p["gross_minor"].as_i64().unwrap() - p["commission_minor"].as_i64().unwrap()
+    );
+    order(s, &token, &id).await.assert_status(200);
+
+    // Cancelled while its fee is unpaid: nothing booked, the items await the seller again.
+    let other = confirm_keyed(s, &seller_token, by_gateway(&second), &key()).await;
+    other.assert_status(202);
+    let other_id = other["id"].as_str().unwrap().to_string();
+    let cancelled = s
+        .api()
+        .post(&format!(
+            "/api/v1/order/seller/confirmations/{other_id}/cancel"
+        ))
+        .bearer(&seller_token)
+        .send()
+        .await;
+    assert!(
+        cancelled.status == 200 || cancelled.status == 202,
+        "{}",
+        cancelled.text
+    );
+    let failed = eventually(Duration::from_secs(30), async || {
+        let o = order(s, &seller_token, &other_id).await;
+        (o["status"] == "failed").then_some(())
+    })
+    .await;
+    assert!(failed.is_some(), "the cancel ends the confirmation");
+    let items = eventually(Duration::from_secs(30), async || {
+        let view = get(s, &token, second["id"].as_str().unwrap()).await;
+        (view["items"][0]["status"] == "awaiting_seller").then_some(())
+    })
+    .await;
+    assert!(items.is_some(), "the items await the seller again");
+    s.api()
+        .post(&format!(
+            "/api/v1/order/seller/confirmations/{other_id}/payment-url"
+        ))
+        .bearer(&seller_token)
+        .send()
+        .await
+        .assert_error(410, "confirmation_ended");
+    confirm_keyed(
+        s,
+        &seller_token,
+        json!({ "item_ids": [item_id(&second, &skus[0])] }),
+        &key(),
+    )
+    .await
+    .assert_status(201);
 }
