@@ -2,8 +2,9 @@
 //! order shipped by the carrier. One invocation per confirmation, each step exactly once
 //! (`kit::workflow`):
 //!
-//! 1. `claim`: under the row locks of the items' checkouts (taken in id order, as a buyer's
-//!    cancel takes them, so the two are decided one after the other), the items must be the
+//! 1. `claim`: under the seller's lock ([`order::lock_seller`]) and the row locks of the
+//!    items' checkouts (taken in id order; a buyer's cancel takes its checkout's, so the two
+//!    are decided one after the other), the items must be the
 //!    seller's, await them, and share one buyer, delivery address and shipping service. They
 //!    are held by the new order, which takes the seller's shipping the buyer paid (once per
 //!    checkout) and its part of any cash on delivery. The carrier quotes the parcel; the
@@ -357,6 +358,7 @@ fn refused(code: &'static str, message: String) -> ApiError {
 /// The items, locked through their checkouts, checked to be one confirmable set; with their
 /// checkouts, as locked.
 fn checked_items(db: &Db, asked: &Asked) -> ApiResult<(Vec<Bought>, Vec<Checkout>)> {
+    order::lock_seller(db, asked.seller_id)?;
     let found = checkout::items_by_id(db, &asked.item_ids)?;
     let missing = asked.item_ids.iter().find(|id| {
         !found

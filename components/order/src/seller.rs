@@ -287,6 +287,7 @@ pub async fn reject(ctx: Ctx, req: Request) -> ApiResult<Response> {
     };
     for b in &found {
         db.transaction(async |db: &Db| {
+            order::lock_seller(db, seller)?;
             let c = checkout::find(db, b.checkout_id, Lock::ForUpdate)?
                 .ok_or_else(|| ApiError::internal("an item without its checkout"))?;
             let now = checkout::items_by_id(db, &[b.item.id])?

@@ -169,6 +169,17 @@ pub fn insert(db: &Db, o: &New<'_>) -> ApiResult<()> {
     Ok(())
 }
 
+/// Takes `seller`'s lock until the transaction ends: one seller's confirmations and
+/// rejections are decided one after the other. Taken before any checkout's row lock (which a
+/// buyer's cancel takes alone), so the two never wait on each other in a circle.
+pub fn lock_seller(db: &Db, seller: Uuid) -> ApiResult<()> {
+    db.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('order.seller:' || $1::text, 0))",
+        &[text(seller.to_string())],
+    )?;
+    Ok(())
+}
+
 pub fn find(db: &Db, id: Uuid, lock: Lock) -> ApiResult<Option<Order>> {
     db.fetch_optional(
         &format!("{COLUMNS} WHERE id = $1{}", lock.clause()),
