@@ -8,6 +8,7 @@ mod cart;
 mod catalog;
 mod catalog_batch;
 mod checkout;
+mod confirm_faults;
 mod durable;
 mod embeddings;
 mod geocode;

@@ -258,6 +258,15 @@ async fn a_confirmed_order_is_booked_then_paid_out_to_the_seller_a_hold_after_de
         );
     }
 
+    // Not delivered yet: no refund.
+    s.api()
+        .post(&format!("/api/v1/order/orders/{id}/refunds"))
+        .bearer(&token)
+        .json(json!({ "method": "drop_off", "reason": "Chưa nhận được" }))
+        .send()
+        .await
+        .assert_error(409, "order_not_delivered");
+
     // Delivered: the hold runs, then the seller is paid out exactly once, and the buyer gets
     // the cashback.
     let before = balance(s, seller_id).await;
@@ -738,4 +747,57 @@ async fn a_fee_paid_through_a_gateway_books_the_order_once_paid_and_a_cancel_giv
     )
     .await
     .assert_status(201);
+}
+
+#[tokio::test]
+async fn concurrent_confirmations_decide_one_after_the_other() {
+    let s = stack();
+    let (a_id, a_token, a) = seller(s, &[60_000], 10).await;
+    let (b_id, b_token, b) = seller(s, &[40_000], 10).await;
+    let (_, token) = buyer(s, 2_000_000).await;
+    let c = bought(s, &token, &[(&a[0], 2), (&b[0], 1)]).await;
+    // The two sellers of one checkout at once: both confirmed, each with its own shipping.
+    let (theirs, ours) = (
+        json!({ "item_ids": [item_id(&c, &b[0])] }),
+        json!({ "item_ids": [item_id(&c, &a[0])] }),
+    );
+    let (k1, k2) = (key(), key());
+    let (x, y) = tokio::join!(
+        confirm_keyed(s, &b_token, theirs, &k1),
+        confirm_keyed(s, &a_token, ours, &k2),
+    );
+    x.assert_status(201);
+    y.assert_status(201);
+    assert_eq!(x["shipping_minor"], shipping_of(&c, b_id));
+    assert_eq!(y["shipping_minor"], shipping_of(&c, a_id));
+    assert_eq!(sold(s, &a[0]).await, 2);
+    assert_eq!(sold(s, &b[0]).await, 1);
+    reconciles(s, get(s, &token, c["id"].as_str().unwrap()).await.json()).await;
+
+    // One seller twice at once, under two keys: one order, the other refused.
+    let other = bought(s, &token, &[(&a[0], 1)]).await;
+    let mine = json!({ "item_ids": [item_id(&other, &a[0])] });
+    let (k3, k4) = (key(), key());
+    let (one, two) = tokio::join!(
+        confirm_keyed(s, &a_token, mine.clone(), &k3),
+        confirm_keyed(s, &a_token, mine.clone(), &k4),
+    );
+    let mut statuses = [one.status, two.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "{} / {}", one.text, two.text);
+    let loser = if one.status == 409 { &one } else { &two };
+    loser.assert_error(409, "item_not_pending");
+    assert_eq!(sold(s, &a[0]).await, 3, "each unit sold once");
+    let orders = s
+        .api()
+        .get("/api/v1/order/seller/orders")
+        .bearer(&a_token)
+        .send()
+        .await;
+    assert_eq!(
+        orders["items"].as_array().unwrap().len(),
+        2,
+        "{}",
+        orders.text
+    );
 }
