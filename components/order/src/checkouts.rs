@@ -404,10 +404,7 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let page = kit::page::request::<TimeKey>(&ctx)?;
     let db = ctx.db()?;
     let rows = checkout::page(db, buyer, status, page.after.as_ref(), page.fetch())?;
-    let page = page.page(rows, |c| TimeKey {
-        t: c.created_at.timestamp_micros(),
-        id: c.id,
-    });
+    let page = page.page(rows, |c| TimeKey::of(c.created_at, c.id));
     let ids: Vec<Uuid> = page.items.iter().map(|c| c.id).collect();
     let mut parts = parts(db, &ids)?;
     let views: Vec<CheckoutView> = page

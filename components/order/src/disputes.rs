@@ -13,7 +13,7 @@
 
 use contracts::account::NotificationRequest;
 use kit::db::{Db, Lock};
-use kit::page::{Page, TimeKey};
+use kit::page::TimeKey;
 use kit::time::rfc3339 as stamp;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -180,14 +180,11 @@ fn page_of(ctx: &Ctx, account: Option<Uuid>) -> ApiResult<Response> {
         page.after.as_ref(),
         page.fetch(),
     )?;
-    let page = page.page(rows, |d| TimeKey {
-        t: d.created_at.timestamp_micros(),
-        id: d.id,
-    });
-    json::ok(&Page {
-        items: page.items.into_iter().map(DisputeView::from).collect(),
-        next_cursor: page.next_cursor,
-    })
+    json::ok(
+        &page
+            .page(rows, |d| TimeKey::of(d.created_at, d.id))
+            .map(DisputeView::from),
+    )
 }
 
 /// `GET /api/v1/order/disputes`.

@@ -215,10 +215,7 @@ pub fn page(ctx: &Ctx, account: Uuid, side: Side, search: Option<&str>) -> ApiRe
     let page = kit::page::request::<TimeKey>(ctx)?;
     let db = ctx.db()?;
     let rows = order::page(db, account, side, search, page.after.as_ref(), page.fetch())?;
-    let page = page.page(rows, |o| TimeKey {
-        t: o.created_at.timestamp_micros(),
-        id: o.id,
-    });
+    let page = page.page(rows, |o| TimeKey::of(o.created_at, o.id));
     json::ok(&Page {
         items: views(db, page.items, account)?,
         next_cursor: page.next_cursor,

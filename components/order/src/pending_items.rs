@@ -7,7 +7,6 @@
 //!   is answered as it stands.
 
 use kit::db::{Db, Lock};
-use kit::page::Page;
 use kit::time::rfc3339 as stamp;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::Serialize;
@@ -61,11 +60,7 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let buyer = ctx.user()?.sub;
     let page = kit::page::request::<Uuid>(&ctx)?;
     let rows = checkout::pending_items(ctx.db()?, buyer, page.after, page.fetch())?;
-    let page = page.page(rows, |b| b.item.id);
-    json::ok(&Page {
-        items: page.items.into_iter().map(PendingItem::from).collect(),
-        next_cursor: page.next_cursor,
-    })
+    json::ok(&page.page(rows, |b| b.item.id).map(PendingItem::from))
 }
 
 /// `DELETE /api/v1/order/pending-items/:id`.

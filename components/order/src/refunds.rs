@@ -21,7 +21,7 @@ use contracts::account::{NotificationRequest, WalletMovementRequest};
 use contracts::order::{BookShipment, Party, ShipmentAnswer};
 use kit::client::Internal;
 use kit::db::{Db, Lock};
-use kit::page::{Page, TimeKey};
+use kit::page::TimeKey;
 use kit::time::rfc3339 as stamp;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
@@ -307,14 +307,11 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
         page.after.as_ref(),
         page.fetch(),
     )?;
-    let page = page.page(rows, |r| TimeKey {
-        t: r.created_at.timestamp_micros(),
-        id: r.id,
-    });
-    json::ok(&Page {
-        items: page.items.into_iter().map(RefundView::from).collect(),
-        next_cursor: page.next_cursor,
-    })
+    json::ok(
+        &page
+            .page(rows, |r| TimeKey::of(r.created_at, r.id))
+            .map(RefundView::from),
+    )
 }
 
 /// `GET /api/v1/order/refunds/:id`.

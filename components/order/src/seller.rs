@@ -19,7 +19,6 @@
 use std::collections::BTreeSet;
 
 use kit::db::{Db, Lock};
-use kit::page::Page;
 use kit::time::rfc3339 as stamp;
 use kit::workflow::Status as Run;
 use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
@@ -84,11 +83,7 @@ pub async fn pending(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let seller = ctx.user()?.sub;
     let page = kit::page::request::<Uuid>(&ctx)?;
     let rows = checkout::seller_pending(ctx.db()?, seller, page.after, page.fetch())?;
-    let page = page.page(rows, |b| b.item.id);
-    json::ok(&Page {
-        items: page.items.into_iter().map(SellerItem::from).collect(),
-        next_cursor: page.next_cursor,
-    })
+    json::ok(&page.page(rows, |b| b.item.id).map(SellerItem::from))
 }
 
 /// Item ids as asked: 1 to [`MAX_ITEMS`], each once.

@@ -111,6 +111,26 @@ pub struct TimeKey {
     pub id: uuid::Uuid,
 }
 
+impl TimeKey {
+    /// The key of a row made at `at` with id `id` (microseconds, as the lists order them).
+    pub fn of(at: chrono::DateTime<chrono::Utc>, id: uuid::Uuid) -> TimeKey {
+        TimeKey {
+            t: at.timestamp_micros(),
+            id,
+        }
+    }
+}
+
+impl<T> Page<T> {
+    /// The same page with each item shown as `view` makes it.
+    pub fn map<V>(self, view: impl FnMut(T) -> V) -> Page<V> {
+        Page {
+            items: self.items.into_iter().map(view).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
