@@ -135,6 +135,7 @@ pub fn router() -> Router {
         .post("/api/v1/order/seller/pending/reject", seller::reject)
         .get("/api/v1/order/seller/orders", seller::orders)
         .get("/api/v1/order/pending-items", pending_items::list)
+        .get("/api/v1/order/cancelled-items", pending_items::cancelled)
         .delete("/api/v1/order/pending-items/:id", pending_items::cancel)
         .unkeyed()
         .get("/api/v1/order/payments/gateways", payments::list_gateways)

@@ -1,6 +1,8 @@
 //! `/api/v1/order/pending-items`: the signed-in buyer's paid items that await their sellers.
 //!
 //! - `GET …/pending-items`: newest first, keyset pages.
+//! - `GET /api/v1/order/cancelled-items`: the buyer's cancelled items — of checkouts that
+//!   ended unpaid, or withdrawn before their sellers confirmed them — newest first.
 //! - `DELETE …/pending-items/:id`: the buyer cancels the item before its seller confirms
 //!   ([`crate::withdraw`]: stock released, its amount refunded, the seller told). 409
 //!   `item_not_pending` once the seller confirmed it or it was never paid; a cancelled item
@@ -32,6 +34,9 @@ struct PendingItem {
     currency: String,
     status: String,
     cancelled_at: Option<String>,
+    /// Who cancelled a paid item: `buyer`, `seller` or `deadline`; null for an item of a
+    /// checkout that ended unpaid.
+    cancelled_by: Option<String>,
 }
 
 impl From<Bought> for PendingItem {
@@ -51,6 +56,7 @@ impl From<Bought> for PendingItem {
             currency: b.currency,
             status: i.status,
             cancelled_at: i.cancelled_at.map(stamp),
+            cancelled_by: i.cancelled_by,
         }
     }
 }
@@ -60,6 +66,14 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let buyer = ctx.user()?.sub;
     let page = kit::page::request::<Uuid>(&ctx)?;
     let rows = checkout::pending_items(ctx.db()?, buyer, page.after, page.fetch())?;
+    json::ok(&page.page(rows, |b| b.item.id).map(PendingItem::from))
+}
+
+/// `GET /api/v1/order/cancelled-items`.
+pub async fn cancelled(ctx: Ctx, _req: Request) -> ApiResult<Response> {
+    let buyer = ctx.user()?.sub;
+    let page = kit::page::request::<Uuid>(&ctx)?;
+    let rows = checkout::cancelled_items(ctx.db()?, buyer, page.after, page.fetch())?;
     json::ok(&page.page(rows, |b| b.item.id).map(PendingItem::from))
 }
 

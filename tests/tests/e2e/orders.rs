@@ -489,6 +489,17 @@ async fn a_rejection_refunds_each_buyer_exactly_the_rejected_items() {
     );
     told(s, first_id, "item_refunded", 1).await;
     told(s, second_id, "item_refunded", 1).await;
+    let cancelled = s
+        .api()
+        .get("/api/v1/order/cancelled-items")
+        .bearer(&first)
+        .send()
+        .await;
+    cancelled.assert_status(200);
+    let listed = cancelled["items"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{}", cancelled.text);
+    assert_eq!(listed[0]["id"], ids[0]);
+    assert_eq!(listed[0]["cancelled_by"], "seller");
     // Retried, it changes nothing more.
     reject().await.assert_status(200);
     assert_eq!(balance(s, first_id).await, first_before + 80_000);
@@ -536,6 +547,17 @@ async fn items_a_seller_does_not_confirm_in_time_are_withdrawn_and_refunded() {
     assert_eq!(available(s, &skus[0]).await, 5);
     told(s, buyer_id, "item_refunded", 1).await;
     told(s, seller_id, "item_cancelled", 1).await;
+    let cancelled = s
+        .api()
+        .get("/api/v1/order/cancelled-items")
+        .bearer(&token)
+        .send()
+        .await;
+    assert_eq!(
+        cancelled["items"][0]["cancelled_by"], "deadline",
+        "{}",
+        cancelled.text
+    );
     reconciles(s, &lapsed).await;
 }
 

@@ -731,6 +731,27 @@ pub fn pending_items(
     )
 }
 
+/// `buyer`'s cancelled items — of checkouts that ended unpaid, or paid items withdrawn before
+/// their sellers confirmed them — newest first, after `before`.
+pub fn cancelled_items(
+    db: &Db,
+    buyer: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> ApiResult<Vec<Bought>> {
+    db.fetch_all(
+        &format!(
+            "{ITEM_COLUMNS} WHERE c.buyer_id = $1 AND i.status = 'cancelled' \
+             AND ($2::text IS NULL OR i.id < $2::text::uuid) ORDER BY i.id DESC LIMIT $3"
+        ),
+        &[
+            uuid(buyer),
+            optional_text(before.map(|b| b.to_string()).as_deref()),
+            limit.into(),
+        ],
+    )
+}
+
 /// Whether checkout `id` has another item of `seller` besides `item` that was not cancelled
 /// (awaiting them, or in one of their orders, which took the seller's shipping).
 pub fn seller_has_other_items(db: &Db, id: Uuid, seller: Uuid, item: Uuid) -> ApiResult<bool> {
