@@ -8,7 +8,9 @@
 --   buyer's wallet, its payout cancelled) or rejects at either stage with a note (rejected).
 --   A refund its seller leaves unanswered — requested for `refund_answer_secs`, or accepted
 --   for that long after its return was delivered — is approved by the timeout (decided_by
---   `timeout`). One active (requested or accepted) refund per order.
+--   `timeout`). One active (requested or accepted) refund per order. refund_to: the money
+--   goes back to the buyer's wallet, or (`original`) through the gateway that took it where
+--   the gateway makes refunds (the rest, and what the wallet paid, to the wallet)
 --   round: the refund workflow's wait counter, signalled `refund:<id>:<round>`
 -- dispute
 --   the buyer or the seller of a rejected refund opens one with a note; an operator resolves
@@ -24,6 +26,8 @@ CREATE TABLE "order".order_refund (
     method              text NOT NULL CONSTRAINT order_refund_method_known
                             CHECK (method IN ('pick_up', 'drop_off')),
     reason              text NOT NULL,
+    refund_to           text NOT NULL DEFAULT 'wallet' CONSTRAINT order_refund_to_known
+                            CHECK (refund_to IN ('wallet', 'original')),
     address             jsonb,
     return_shipment_id  uuid REFERENCES "order".shipment (id),
     amount_minor        int8 CHECK (amount_minor >= 0),

@@ -22,7 +22,7 @@ use uuid::Uuid;
 use crate::confirm_flow::short;
 use crate::model::order_refund::{self, Dispute};
 use crate::model::{SCHEMA, order, outbox};
-use crate::refunds::{give_back, left_of};
+use crate::refunds::{Peers, give_back, left_of};
 
 const MAX_REASON_CHARS: usize = 1000;
 const MAX_NOTE_CHARS: usize = 2000;
@@ -240,7 +240,7 @@ pub async fn resolve(ctx: Ctx, req: Request) -> ApiResult<Response> {
         }
         _ => return Err(ApiError::validation("favour: buyer or seller")),
     };
-    let account = ctx.internal("account");
+    let peers = Peers::of(&ctx);
     let (d, woken) = ctx
         .db()?
         .transaction(async |db: &Db| {
@@ -258,7 +258,7 @@ pub async fn resolve(ctx: Ctx, req: Request) -> ApiResult<Response> {
             }
             let refund = if buyer {
                 let amount = body.refund_minor.unwrap_or_else(|| left_of(&o));
-                give_back(&account, db, &o, amount, &format!("dispute:{id}")).await?;
+                give_back(&peers, db, &o, amount, &format!("dispute:{id}"), false).await?;
                 Some(amount)
             } else {
                 None

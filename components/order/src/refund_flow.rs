@@ -100,6 +100,10 @@ async fn approve(s: &Step<'_, NoUndo>, id: Uuid) -> ApiResult<Vec<Uuid>> {
     if !r.is_active() {
         return Ok(Vec::new());
     }
-    refunds::approve_refund(&s.internal("account"), db, &r, "timeout").await?;
+    let peers = refunds::Peers {
+        account: s.internal("account"),
+        payments: s.internal("order"),
+    };
+    refunds::approve_refund(&peers, db, &r, "timeout").await?;
     order::nudge(db, r.order_id)
 }

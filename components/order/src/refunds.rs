@@ -18,7 +18,7 @@
 //! order, then the refund, as the payout and disputes do.
 
 use contracts::account::{NotificationRequest, WalletMovementRequest};
-use contracts::order::{BookShipment, Party, ShipmentAnswer};
+use contracts::order::{BookShipment, Party, RefundPayment, ShipmentAnswer};
 use kit::client::Internal;
 use kit::db::{Db, Lock};
 use kit::page::TimeKey;
@@ -52,6 +52,8 @@ pub struct RefundView {
     status: String,
     method: String,
     reason: String,
+    /// `wallet` or `original` (the gateway that took the money, where it makes refunds).
+    refund_to: String,
     address: Option<Value>,
     return_shipment_id: Option<Uuid>,
     amount_minor: Option<i64>,
@@ -76,6 +78,7 @@ impl From<Refund> for RefundView {
             status: r.status,
             method: r.method,
             reason: r.reason,
+            refund_to: r.refund_to,
             address: r.address,
             return_shipment_id: r.return_shipment_id,
             amount_minor: r.amount_minor,
@@ -110,16 +113,18 @@ pub fn left_of(o: &Order) -> i64 {
     o.items_minor + o.shipping_minor - o.refunded_minor
 }
 
-/// Refunds `amount` of order `o` (locked) to its buyer's wallet under `reference`: each
-/// checkout's part given back in order's ledger, the payout cancelled when nothing is left, or
+/// Refunds `amount` of order `o` (locked) to its buyer under `reference` — through the
+/// gateways that took it where they make refunds when `to_gateway`, to the wallet otherwise
+/// and for the rest: each checkout's part given back in order's ledger, the payout cancelled when nothing is left, or
 /// cut by the refund's share of what was left. 422 `refund_too_large` past what is left. The
 /// caller nudges the order's payout.
 pub async fn give_back(
-    account: &Internal,
+    peers: &Peers,
     db: &Db,
     o: &Order,
     amount: i64,
     reference: &str,
+    to_gateway: bool,
 ) -> ApiResult<()> {
     let left = left_of(o);
     if amount <= 0 || amount > left {
@@ -137,42 +142,110 @@ pub async fn give_back(
         if share <= 0 {
             continue;
         }
-        // Each checkout's money goes back under its own reference, as it was taken.
-        let _: Value = account
-            .post(
-                "/internal/wallet/credit",
-                &WalletMovementRequest {
-                    account_id: o.buyer_id,
-                    amount: share,
-                    currency: o.currency.clone(),
-                    reason: format!("Refund of order {}", short(o.id)),
-                    reference: Some(checkout::owner_of(part.checkout_id)),
-                },
-                Some(&format!("order:{reference}:{}:wallet", part.checkout_id)),
-            )
-            .await?;
-        ledger::give_back_part(
-            db,
-            part.checkout_id,
-            share,
-            ledger::Kind::Wallet,
-            &format!("{reference}:{}", part.checkout_id),
-        )?;
-        order::part_refunded(db, o.id, part.checkout_id, share)?;
+        let checkout = part.checkout_id;
+        let mut to_wallet = share;
+        if to_gateway {
+            to_wallet -= through_gateway(peers, db, checkout, share, reference).await?;
+        }
+        if to_wallet > 0 {
+            // Each checkout's money goes back under its own reference, as it was taken.
+            let _: Value = peers
+                .account
+                .post(
+                    "/internal/wallet/credit",
+                    &WalletMovementRequest {
+                        account_id: o.buyer_id,
+                        amount: to_wallet,
+                        currency: o.currency.clone(),
+                        reason: format!("Refund of order {}", short(o.id)),
+                        reference: Some(checkout::owner_of(checkout)),
+                    },
+                    Some(&format!("order:{reference}:{checkout}:wallet")),
+                )
+                .await?;
+            ledger::give_back_part(
+                db,
+                checkout,
+                to_wallet,
+                ledger::Kind::Wallet,
+                &format!("{reference}:{checkout}"),
+            )?;
+        }
+        order::part_refunded(db, o.id, checkout, share)?;
         due -= share;
     }
     let cut = (amount < left).then(|| rules::payout_cut(o.payout_minor, amount, left));
     order::refunded(db, o.id, amount, cut)
 }
 
+/// The modules a refund calls: account (the wallet) and order's own payments (the gateways).
+pub struct Peers {
+    pub account: Internal,
+    pub payments: Internal,
+}
+
+impl Peers {
+    pub fn of(ctx: &Ctx) -> Peers {
+        Peers {
+            account: ctx.internal("account"),
+            payments: ctx.internal("order"),
+        }
+    }
+}
+
+/// Refunds up to `share` of `checkout` through the gateways that took it, each payment in
+/// turn; stops at a gateway that makes no refunds (its 422). How much went back that way.
+async fn through_gateway(
+    peers: &Peers,
+    db: &Db,
+    checkout: Uuid,
+    share: i64,
+    reference: &str,
+) -> ApiResult<i64> {
+    let mut done = 0;
+    for (attempt, left) in ledger::gateway_left(db, checkout)? {
+        let part = (share - done).min(left);
+        if part <= 0 {
+            break;
+        }
+        let answer: ApiResult<Value> = peers
+            .payments
+            .post(
+                &format!("/internal/payments/{attempt}/refunds"),
+                &RefundPayment {
+                    amount_minor: Some(part),
+                    reason: format!("refund {reference}"),
+                    requested_by: "order".into(),
+                },
+                Some(&format!("order:{reference}:{checkout}:{attempt}")),
+            )
+            .await;
+        match answer {
+            Ok(_) => {}
+            Err(e) if e.status == 422 => break,
+            Err(e) => return Err(e),
+        }
+        ledger::give_back_part(
+            db,
+            checkout,
+            part,
+            ledger::Kind::Gateway,
+            &format!("{reference}:{checkout}:{attempt}"),
+        )?;
+        done += part;
+    }
+    Ok(done)
+}
+
 /// Approves refund `r` (active; its order locked) `by` its seller or the timeout: what is left
 /// of the order goes back to the buyer, the payout is cancelled, both are told.
-pub async fn approve_refund(account: &Internal, db: &Db, r: &Refund, by: &str) -> ApiResult<()> {
+pub async fn approve_refund(peers: &Peers, db: &Db, r: &Refund, by: &str) -> ApiResult<()> {
     let o = order::find(db, r.order_id, Lock::ForUpdate)?
         .ok_or_else(|| ApiError::internal("a refund without its order"))?;
     let amount = left_of(&o);
     if amount > 0 {
-        give_back(account, db, &o, amount, &format!("refund:{}", r.id)).await?;
+        let original = r.refund_to == "original";
+        give_back(peers, db, &o, amount, &format!("refund:{}", r.id), original).await?;
     }
     order_refund::approved(db, r.id, amount, by)?;
     let title = format!("Refund of order {} approved", short(r.order_id));
@@ -201,6 +274,10 @@ struct RefundRequest {
     reason: String,
     #[serde(default)]
     address: Option<String>,
+    /// `wallet` (the default) or `original`: through the gateway that took the money, where
+    /// it makes refunds.
+    #[serde(default)]
+    refund_to: Option<String>,
 }
 
 /// `POST /api/v1/order/orders/:id/refunds`.
@@ -213,6 +290,11 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
         _ => return Err(ApiError::validation("method: pick_up or drop_off")),
     };
     let reason = kit::validate::text("reason", &body.reason, 1, MAX_REASON_CHARS)?;
+    let refund_to = match body.refund_to.as_deref() {
+        None | Some("wallet") => "wallet",
+        Some("original") => "original",
+        Some(_) => return Err(ApiError::validation("refund_to: wallet or original")),
+    };
     let hold = Config::read(ctx.settings()).payout_hold_secs;
     let (id, woken) = ctx
         .db()?
@@ -256,6 +338,7 @@ pub async fn create(ctx: Ctx, req: Request) -> ApiResult<Response> {
                     seller_id: o.seller_id,
                     method: &method,
                     reason: &reason,
+                    refund_to,
                     address: address.as_ref(),
                     currency: &o.currency,
                 },
@@ -434,13 +517,13 @@ async fn return_of(db: &Db, catalog: &Internal, o: &Order, r: &Refund) -> ApiRes
 
 /// `POST /api/v1/order/refunds/:id/approve` — stage 2: the buyer is refunded.
 pub async fn approve(ctx: Ctx, _req: Request) -> ApiResult<Response> {
-    let account = ctx.internal("account");
+    let peers = Peers::of(&ctx);
     as_seller(&ctx, async |db: &Db, r: &Refund| match r.status.as_str() {
         "requested" => Err(ApiError::conflict(
             "refund_stage_skipped",
             "accept the refund (its return is booked) before approving it",
         )),
-        "accepted" => approve_refund(&account, db, r, "seller").await,
+        "accepted" => approve_refund(&peers, db, r, "seller").await,
         _ => Err(decided(r)),
     })
     .await

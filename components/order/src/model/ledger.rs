@@ -91,6 +91,32 @@ fn left_to_give_back(db: &Db, checkout: Uuid) -> ApiResult<Vec<(Uuid, i64)>> {
         .collect()
 }
 
+/// What is left to give back of each gateway payment taken for `checkout`: the attempt and
+/// the amount, oldest first.
+pub fn gateway_left(db: &Db, checkout: Uuid) -> ApiResult<Vec<(Uuid, i64)>> {
+    let set = db.query(
+        "SELECT t.reference, t.amount_minor - COALESCE((SELECT sum(g.amount_minor) \
+         FROM \"order\".ledger_entry g WHERE g.reverses_id = t.id), 0)::int8 AS left_minor \
+         FROM \"order\".ledger_entry t WHERE t.checkout_id = $1 AND t.direction = 'taken' \
+         AND t.kind = 'gateway' ORDER BY t.created_at, t.id",
+        &[uuid(checkout)],
+    )?;
+    let mut left = Vec::new();
+    for r in kit::db::rows(&set) {
+        let reference: String = r.get("reference")?;
+        let amount: i64 = r.get("left_minor")?;
+        if let Some(attempt) = reference
+            .strip_prefix("payment:")
+            .and_then(|a| a.parse().ok())
+        {
+            if amount > 0 {
+                left.push((attempt, amount));
+            }
+        }
+    }
+    Ok(left)
+}
+
 /// Records `amount` of `checkout`'s money given back `to` the buyer under `reference` (one row
 /// per entry it reverses, `<reference>:<n>`); 409 `refund_exceeds_payment` when the checkout
 /// holds less. Call it under the checkout's lock.

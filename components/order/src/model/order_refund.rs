@@ -20,6 +20,7 @@ pub struct Refund {
     pub status: String,
     pub method: String,
     pub reason: String,
+    pub refund_to: String,
     pub address: Option<Value>,
     pub return_shipment_id: Option<Uuid>,
     pub amount_minor: Option<i64>,
@@ -51,6 +52,7 @@ impl FromRow for Refund {
             status: row.get("status")?,
             method: row.get("method")?,
             reason: row.get("reason")?,
+            refund_to: row.get("refund_to")?,
             address: row.json("address")?,
             return_shipment_id: row.get("return_shipment_id")?,
             amount_minor: row.get("amount_minor")?,
@@ -67,7 +69,8 @@ impl FromRow for Refund {
     }
 }
 
-const COLUMNS: &str = "SELECT id, order_id, buyer_id, seller_id, status, method, reason, address, \
+const COLUMNS: &str = "SELECT id, order_id, buyer_id, seller_id, status, method, reason, \
+                       refund_to, address, \
                        return_shipment_id, amount_minor, currency, rejection_note, \
                        rejected_at_stage, decided_by, round, \
                        created_at AT TIME ZONE 'UTC' AS created_at, \
@@ -84,6 +87,7 @@ pub struct New<'a> {
     pub seller_id: Uuid,
     pub method: &'a str,
     pub reason: &'a str,
+    pub refund_to: &'a str,
     pub address: Option<&'a Value>,
     pub currency: &'a str,
 }
@@ -92,7 +96,7 @@ pub struct New<'a> {
 pub fn insert(db: &Db, r: &New<'_>) -> ApiResult<()> {
     db.execute(
         "INSERT INTO \"order\".order_refund (id, order_id, buyer_id, seller_id, method, reason, \
-         address, currency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         address, currency, refund_to) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         &[
             uuid(r.id),
             uuid(r.order_id),
@@ -105,6 +109,7 @@ pub fn insert(db: &Db, r: &New<'_>) -> ApiResult<()> {
                 None => Param::DbNull,
             },
             text(r.currency),
+            text(r.refund_to),
         ],
     )
     .map_err(|e| {
