@@ -91,7 +91,7 @@ pub(crate) async fn pay_vnpay(p: &Value, outcome: &str) -> String {
 }
 
 /// What the sandbox's VNPay says it refunded of attempt `p`, in đồng.
-async fn vnpay_refunded(p: &Value) -> i64 {
+pub(crate) async fn vnpay_refunded(p: &Value) -> i64 {
     let url = format!(
         "{}/sandbox/vnpay/attempts/{}",
         stack().sandbox_url,

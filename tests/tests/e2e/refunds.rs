@@ -8,8 +8,11 @@ use serde_json::{Value, json};
 use souk_e2e::{Reply, Stack, eventually, stack};
 use std::time::Duration;
 
-use crate::checkout::{balance, get, reconciles, told};
-use crate::orders::{Delivered, delivered, order, short};
+use crate::checkout::{
+    RETURN_URL, balance, buyer, checkout, get, item_id, key, reconciles, seller, told,
+};
+use crate::orders::{Delivered, confirm_keyed, delivered, order, short};
+use crate::payments::{pay_vnpay, vnpay_refunded};
 use crate::shipments::drive;
 
 async fn ask(s: &Stack, d: &Delivered, body: Value) -> Reply {
@@ -337,4 +340,69 @@ async fn a_refund_its_seller_leaves_unanswered_is_approved_and_no_payout_follows
     let o = order(s, &d.seller_token, d.order["id"].as_str().unwrap()).await;
     assert_eq!(o["payout"]["status"], "cancelled");
     assert_eq!(balance(s, d.seller_id).await, seller_before);
+}
+
+#[tokio::test]
+async fn a_refund_to_the_original_gateway_goes_back_through_vnpay() {
+    let s = stack();
+    let (_, seller_token, skus) = seller(s, &[180_000], 5).await;
+    let (buyer_id, token) = buyer(s, 0).await;
+    let started = checkout(
+        s,
+        &token,
+        json!({
+            "items": [{ "sku_id": skus[0], "quantity": 1 }],
+            "payment": { "gateway": "vnpay" }, "return_url": RETURN_URL,
+        }),
+    )
+    .await;
+    started.assert_status(201);
+    let payment = started["payment"].clone();
+    pay_vnpay(&payment, "pay").await;
+    let id = started["id"].as_str().unwrap().to_string();
+    let paid = eventually(Duration::from_secs(30), async || {
+        let c = get(s, &token, &id).await;
+        (c["status"] == "paid").then(|| c.json().clone())
+    })
+    .await
+    .expect("the gateway checkout is paid");
+    let confirmed = confirm_keyed(
+        s,
+        &seller_token,
+        json!({ "item_ids": [item_id(&paid, &skus[0])] }),
+        &key(),
+    )
+    .await;
+    confirmed.assert_status(201);
+    let order_id = confirmed["id"].as_str().unwrap().to_string();
+    drive(s, confirmed["shipment"]["label"].as_str().unwrap(), 5).await;
+    let delivered = eventually(Duration::from_secs(20), async || {
+        let o = order(s, &token, &order_id).await;
+        (o["status"] == "delivered").then_some(())
+    })
+    .await;
+    assert!(delivered.is_some());
+    let total = confirmed["total_minor"].as_i64().unwrap();
+
+    let asked = s
+        .api()
+        .post(&format!("/api/v1/order/orders/{order_id}/refunds"))
+        .bearer(&token)
+        .json(
+            json!({ "method": "drop_off", "reason": "Không đúng mô tả", "refund_to": "original" }),
+        )
+        .send()
+        .await;
+    asked.assert_status(201);
+    assert_eq!(asked["refund_to"], "original");
+    let refund_id = asked["id"].as_str().unwrap().to_string();
+    decide(s, &seller_token, &refund_id, "accept", json!({}))
+        .await
+        .assert_status(200);
+    let approved = decide(s, &seller_token, &refund_id, "approve", json!({})).await;
+    approved.assert_status(200);
+    assert_eq!(approved["amount_minor"], total);
+    assert_eq!(vnpay_refunded(&payment).await, total, "back through VNPay");
+    assert_eq!(balance(s, buyer_id).await, 0, "nothing through the wallet");
+    reconciles(s, get(s, &token, &id).await.json()).await;
 }
