@@ -105,13 +105,13 @@ pub fn gateway_left(db: &Db, checkout: Uuid) -> ApiResult<Vec<(Uuid, i64)>> {
     for r in kit::db::rows(&set) {
         let reference: String = r.get("reference")?;
         let amount: i64 = r.get("left_minor")?;
-        if let Some(attempt) = reference
+        let attempt = reference
             .strip_prefix("payment:")
-            .and_then(|a| a.parse().ok())
+            .and_then(|a| a.parse().ok());
+        if let Some(attempt) = attempt
+            && amount > 0
         {
-            if amount > 0 {
-                left.push((attempt, amount));
-            }
+            left.push((attempt, amount));
         }
     }
     Ok(left)
