@@ -115,9 +115,9 @@ pub fn left_of(o: &Order) -> i64 {
 
 /// Refunds `amount` of order `o` (locked) to its buyer under `reference` — through the
 /// gateways that took it where they make refunds when `to_gateway`, to the wallet otherwise
-/// and for the rest: each checkout's part given back in order's ledger, the payout cancelled when nothing is left, or
-/// cut by the refund's share of what was left. 422 `refund_too_large` past what is left. The
-/// caller nudges the order's payout.
+/// and for the rest: each checkout's part given back in order's ledger, the payout cancelled
+/// when nothing is left, or cut by the refund's share of what was left. 422
+/// `refund_too_large` past what is left. The caller nudges the order's payout.
 pub async fn give_back(
     peers: &Peers,
     db: &Db,
