@@ -43,7 +43,7 @@ use crate::model::cart::{self, Line};
 use crate::model::checkout::{self, Item, Shipping, Status};
 use crate::model::{SCHEMA, ledger, outbox};
 use crate::payable::{Ask, Payable, Waiting, await_payment, done_already};
-use crate::rules::{self, Packed, Rest};
+use crate::rules::{self, Packed, Rest, short};
 use crate::{ENGINE, peers};
 
 /// A line the buyer wants.
@@ -215,11 +215,6 @@ impl kit::workflow::Undo for Undo {
             }
         }
     }
-}
-
-/// The first eight hex digits of an id, for messages people read.
-fn short(id: Uuid) -> String {
-    id.simple().to_string()[..8].to_string()
 }
 
 /// The checkout workflow (see the module docs).

@@ -43,7 +43,7 @@ use crate::model::checkout::{self, Bought, Checkout};
 use crate::model::{SCHEMA, order, outbox};
 use crate::payable::{Ask, Payable, Waiting, await_payment};
 use crate::payout_flow::{self, Payout};
-use crate::rules::{self, Packed};
+use crate::rules::{self, Packed, short};
 use crate::{ENGINE, peers};
 
 /// Most items one confirmation takes.
@@ -169,11 +169,6 @@ impl kit::workflow::Undo for Undo {
             }
         }
     }
-}
-
-/// The first eight hex digits of an id, for messages people read.
-pub fn short(id: Uuid) -> String {
-    id.simple().to_string()[..8].to_string()
 }
 
 /// The confirmation workflow (see the module docs).

@@ -19,10 +19,10 @@ use kit::{ApiError, ApiResult, Ctx, Request, Response, json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::confirm_flow::short;
 use crate::model::order_refund::{self, Dispute};
 use crate::model::{SCHEMA, order, outbox};
-use crate::refunds::{Peers, give_back, left_of};
+use crate::refund_money::{Peers, give_back, left_of};
+use crate::rules::short;
 
 const MAX_REASON_CHARS: usize = 1000;
 const MAX_NOTE_CHARS: usize = 2000;

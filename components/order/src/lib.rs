@@ -25,6 +25,7 @@
 //! - [`confirm_flow`]: a seller's confirmation: items claimed, the fee paid, the shipment
 //!   booked, the stock sold, the order made.
 //! - [`payout_flow`]: an order's escrow, paid out to the seller a hold after delivery.
+//! - [`refund_money`]: money going back to a buyer after delivery (refunds, disputes).
 //! - [`refund_flow`]: a refund's timeout, approving what its seller left unanswered.
 //! - [`withdraw`]: a paid item withdrawn before confirmation (by its buyer, its seller or the
 //!   deadline), refunded exactly.
@@ -58,6 +59,7 @@ mod payout_flow;
 mod peers;
 mod pending_items;
 mod refund_flow;
+mod refund_money;
 mod refunds;
 mod rules;
 mod seller;

@@ -17,9 +17,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::config::Config;
-use crate::confirm_flow::short;
 use crate::model::{SCHEMA, checkout, order, order_refund, outbox};
-use crate::rules::{self, Escrow, PayoutMove};
+use crate::rules::{self, Escrow, PayoutMove, short};
 
 /// Looks one payout takes at most: a safety net (each look follows a delivery report or a
 /// due time, a refund or dispute decided).

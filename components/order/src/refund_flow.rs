@@ -1,7 +1,7 @@
 //! A refund's timeout: one invocation per refund, started when the buyer asks. `look-<n>`
 //! steps decide by [`rules::refund_move`] under the refund's lock; `wait-<n>` waits durably
 //! for the refund's signal (the seller decided, the return was delivered) or the answer time;
-//! when the seller left it unanswered, `approve` approves it ([`refunds::approve_refund`]:
+//! when the seller left it unanswered, `approve` approves it ([`refund_money::approve_refund`]:
 //! the buyer refunded, the payout cancelled).
 
 use chrono::{Duration, Utc};
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::config::Config;
 use crate::model::{SCHEMA, order, order_refund};
-use crate::refunds;
+use crate::refund_money;
 use crate::rules::{self, RefundMove};
 
 /// Looks one refund takes at most: a safety net (each follows a decision, a delivered return
@@ -100,10 +100,10 @@ async fn approve(s: &Step<'_, NoUndo>, id: Uuid) -> ApiResult<Vec<Uuid>> {
     if !r.is_active() {
         return Ok(Vec::new());
     }
-    let peers = refunds::Peers {
+    let peers = refund_money::Peers {
         account: s.internal("account"),
         payments: s.internal("order"),
     };
-    refunds::approve_refund(&peers, db, &r, "timeout").await?;
+    refund_money::approve_refund(&peers, db, &r, "timeout").await?;
     order::nudge(db, r.order_id)
 }

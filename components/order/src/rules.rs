@@ -159,6 +159,11 @@ pub fn cancellation(
     (amount, amount - waived, waived)
 }
 
+/// The first eight hex digits of an id, for messages people read.
+pub fn short(id: Uuid) -> String {
+    id.simple().to_string()[..8].to_string()
+}
+
 /// Most payment attempts one checkout makes.
 pub const MAX_ATTEMPTS: i32 = 10;
 

@@ -389,7 +389,7 @@ fn order_moved(db: &Db, id: Uuid, stage: Stage) -> ApiResult<Vec<Uuid>> {
     let Some(o) = order::find(db, id, kit::db::Lock::None)? else {
         return Ok(Vec::new());
     };
-    let short = crate::confirm_flow::short(id);
+    let short = crate::rules::short(id);
     let (kind, title, parties): (&str, String, &[Uuid]) = match stage {
         Stage::PickedUp => (
             "order_shipped",
