@@ -2,8 +2,9 @@
 //!
 //! - `POST /api/v1/order/refunds/:id/disputes` `{reason, note}`: the refund's buyer or the
 //!   order's seller opens one once the refund was rejected and the order is not yet paid out
-//!   (409 `dispute_invalid_state`, `dispute_too_late`, `dispute_active`). The other party is
-//!   told; the payout waits until it is resolved.
+//!   (409 `dispute_invalid_state`, `dispute_too_late`, `dispute_active`, `dispute_resolved`:
+//!   one was resolved, its decision stands). The other party is told; the payout waits until
+//!   it is resolved.
 //! - `GET /api/v1/order/disputes?status=` (the signed-in account's, as buyer or seller),
 //!   `GET …/disputes/:id` (its parties).
 //! - Operators (admin token): `GET /api/v1/order/admin/disputes?status=open`, oldest first,
@@ -114,6 +115,12 @@ pub async fn open(ctx: Ctx, req: Request) -> ApiResult<Response> {
                 return Err(ApiError::conflict(
                     "dispute_invalid_state",
                     "only a rejected refund can be disputed",
+                ));
+            }
+            if order_refund::was_disputed(db, refund_id)? {
+                return Err(ApiError::conflict(
+                    "dispute_resolved",
+                    "a dispute over this refund was resolved: its decision stands",
                 ));
             }
             if o.payout_status != "held" {

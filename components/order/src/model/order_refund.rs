@@ -337,6 +337,15 @@ pub fn open_dispute(db: &Db, d: &Dispute) -> ApiResult<()> {
     Ok(())
 }
 
+/// Whether a dispute over refund `refund` was resolved.
+pub fn was_disputed(db: &Db, refund: Uuid) -> ApiResult<bool> {
+    db.scalar(
+        "SELECT EXISTS (SELECT 1 FROM \"order\".dispute WHERE refund_id = $1 \
+         AND status = 'resolved')",
+        &[uuid(refund)],
+    )
+}
+
 pub fn find_dispute(db: &Db, id: Uuid, lock: Lock) -> ApiResult<Option<Dispute>> {
     let clause = if lock == Lock::ForUpdate {
         " FOR UPDATE OF d"
