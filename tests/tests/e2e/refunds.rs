@@ -406,3 +406,70 @@ async fn a_refund_to_the_original_gateway_goes_back_through_vnpay() {
     assert_eq!(balance(s, buyer_id).await, 0, "nothing through the wallet");
     reconciles(s, get(s, &token, &id).await.json()).await;
 }
+
+#[tokio::test]
+async fn a_dispute_resolved_for_the_seller_refunds_nothing_and_the_payout_goes_on() {
+    let s = short();
+    let d = delivered(s).await;
+    let order_id = d.order["id"].as_str().unwrap().to_string();
+    let asked = ask(s, &d, json!({ "method": "drop_off", "reason": "Đổi ý" })).await;
+    asked.assert_status(201);
+    let id = asked["id"].as_str().unwrap().to_string();
+    decide(
+        s,
+        &d.seller_token,
+        &id,
+        "reject",
+        json!({ "note": "Hàng đã dùng" }),
+    )
+    .await
+    .assert_status(200);
+    let opened = s
+        .api()
+        .post(&format!("/api/v1/order/refunds/{id}/disputes"))
+        .bearer(&d.token)
+        .json(json!({ "reason": "Chưa dùng", "note": "Còn nguyên tem" }))
+        .send()
+        .await;
+    opened.assert_status(201);
+    let dispute_id = opened["id"].as_str().unwrap().to_string();
+    let buyer_before = balance(s, d.buyer_id).await;
+    let seller_before = balance(s, d.seller_id).await;
+    let resolved = s
+        .api()
+        .post(&format!(
+            "/api/v1/order/admin/disputes/{dispute_id}/resolve"
+        ))
+        .bearer(&s.admin_token)
+        .json(json!({ "favour": "seller", "note": "Ảnh cho thấy đã dùng" }))
+        .send()
+        .await;
+    resolved.assert_status(200);
+    assert_eq!(resolved["favour"], "seller");
+    assert!(resolved["refund_minor"].is_null());
+    told(s, d.buyer_id, "dispute_resolved", 1).await;
+    told(s, d.seller_id, "dispute_resolved", 1).await;
+    // Decided once: the refund cannot be disputed again.
+    s.api()
+        .post(&format!("/api/v1/order/refunds/{id}/disputes"))
+        .bearer(&d.token)
+        .json(json!({ "reason": "again", "note": "again" }))
+        .send()
+        .await
+        .assert_error(409, "dispute_resolved");
+    let paid = eventually(Duration::from_secs(30), async || {
+        let o = order(s, &d.seller_token, &order_id).await;
+        (o["status"] == "completed").then(|| o.json().clone())
+    })
+    .await
+    .expect("the payout goes on once the dispute is resolved");
+    assert_eq!(
+        balance(s, d.buyer_id).await,
+        buyer_before,
+        "nothing refunded"
+    );
+    assert_eq!(
+        balance(s, d.seller_id).await,
+        seller_before + paid["payout"]["payout_minor"].as_i64().unwrap()
+    );
+}
