@@ -15,7 +15,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::model::SCHEMA;
-use crate::model::checkout::{self, Bought};
+use crate::model::checkout::{self, Bought, Party};
 use crate::withdraw::{By, Peers, withdraw};
 
 /// A paid item as its buyer sees it.
@@ -65,7 +65,14 @@ impl From<Bought> for PendingItem {
 pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let buyer = ctx.user()?.sub;
     let page = kit::page::request::<Uuid>(&ctx)?;
-    let rows = checkout::pending_items(ctx.db()?, buyer, page.after, page.fetch())?;
+    let rows = checkout::items_page(
+        ctx.db()?,
+        Party::Buyer,
+        buyer,
+        "awaiting_seller",
+        page.after,
+        page.fetch(),
+    )?;
     json::ok(&page.page(rows, |b| b.item.id).map(PendingItem::from))
 }
 
@@ -73,7 +80,14 @@ pub async fn list(ctx: Ctx, _req: Request) -> ApiResult<Response> {
 pub async fn cancelled(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let buyer = ctx.user()?.sub;
     let page = kit::page::request::<Uuid>(&ctx)?;
-    let rows = checkout::cancelled_items(ctx.db()?, buyer, page.after, page.fetch())?;
+    let rows = checkout::items_page(
+        ctx.db()?,
+        Party::Buyer,
+        buyer,
+        "cancelled",
+        page.after,
+        page.fetch(),
+    )?;
     json::ok(&page.page(rows, |b| b.item.id).map(PendingItem::from))
 }
 

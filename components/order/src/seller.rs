@@ -30,7 +30,7 @@ use crate::ENGINE;
 use crate::confirm_flow::{Asked, Confirm, FeeFrom, MAX_ITEMS, fee_waiting};
 use crate::model::SCHEMA;
 use crate::model::attempt;
-use crate::model::checkout::{self, Bought};
+use crate::model::checkout::{self, Bought, Party};
 use crate::model::order::{self, Side};
 use crate::orders;
 use crate::payable;
@@ -82,7 +82,14 @@ impl From<Bought> for SellerItem {
 pub async fn pending(ctx: Ctx, _req: Request) -> ApiResult<Response> {
     let seller = ctx.user()?.sub;
     let page = kit::page::request::<Uuid>(&ctx)?;
-    let rows = checkout::seller_pending(ctx.db()?, seller, page.after, page.fetch())?;
+    let rows = checkout::items_page(
+        ctx.db()?,
+        Party::Seller,
+        seller,
+        "awaiting_seller",
+        page.after,
+        page.fetch(),
+    )?;
     json::ok(&page.page(rows, |b| b.item.id).map(SellerItem::from))
 }
 

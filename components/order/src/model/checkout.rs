@@ -592,26 +592,6 @@ pub fn lock_all(db: &Db, ids: &[Uuid]) -> ApiResult<Vec<Checkout>> {
     )
 }
 
-/// `seller`'s paid items awaiting confirmation, newest first, after `before`.
-pub fn seller_pending(
-    db: &Db,
-    seller: Uuid,
-    before: Option<Uuid>,
-    limit: i64,
-) -> ApiResult<Vec<Bought>> {
-    db.fetch_all(
-        &format!(
-            "{ITEM_COLUMNS} WHERE i.seller_id = $1 AND i.status = 'awaiting_seller' \
-             AND ($2::text IS NULL OR i.id < $2::text::uuid) ORDER BY i.id DESC LIMIT $3"
-        ),
-        &[
-            uuid(seller),
-            optional_text(before.map(|b| b.to_string()).as_deref()),
-            limit.into(),
-        ],
-    )
-}
-
 /// Paid items awaiting their seller in checkout `id`.
 pub fn awaiting_in(db: &Db, id: Uuid) -> ApiResult<Vec<Bought>> {
     db.fetch_all(
@@ -710,42 +690,35 @@ pub fn own_item(db: &Db, buyer: Uuid, id: Uuid) -> ApiResult<Bought> {
     .ok_or_else(|| ApiError::not_found("item_not_found", "no such item"))
 }
 
-/// `buyer`'s paid items that await their sellers, newest first (item ids are time-ordered),
-/// after `before`.
-pub fn pending_items(
-    db: &Db,
-    buyer: Uuid,
-    before: Option<Uuid>,
-    limit: i64,
-) -> ApiResult<Vec<Bought>> {
-    db.fetch_all(
-        &format!(
-            "{ITEM_COLUMNS} WHERE c.buyer_id = $1 AND i.status = 'awaiting_seller' \
-             AND ($2::text IS NULL OR i.id < $2::text::uuid) ORDER BY i.id DESC LIMIT $3"
-        ),
-        &[
-            uuid(buyer),
-            optional_text(before.map(|b| b.to_string()).as_deref()),
-            limit.into(),
-        ],
-    )
+/// Whose items a list shows: the checkouts' buyer's, or the items' seller's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Party {
+    Buyer,
+    Seller,
 }
 
-/// `buyer`'s cancelled items — of checkouts that ended unpaid, or paid items withdrawn before
-/// their sellers confirmed them — newest first, after `before`.
-pub fn cancelled_items(
+/// The items of `account` as `party` in `status` (`awaiting_seller`: paid, before the seller
+/// confirms; `cancelled`), newest first (item ids are time-ordered), after `before`.
+pub fn items_page(
     db: &Db,
-    buyer: Uuid,
+    party: Party,
+    account: Uuid,
+    status: &str,
     before: Option<Uuid>,
     limit: i64,
 ) -> ApiResult<Vec<Bought>> {
+    let column = match party {
+        Party::Buyer => "c.buyer_id",
+        Party::Seller => "i.seller_id",
+    };
     db.fetch_all(
         &format!(
-            "{ITEM_COLUMNS} WHERE c.buyer_id = $1 AND i.status = 'cancelled' \
-             AND ($2::text IS NULL OR i.id < $2::text::uuid) ORDER BY i.id DESC LIMIT $3"
+            "{ITEM_COLUMNS} WHERE {column} = $1 AND i.status = $2 \
+             AND ($3::text IS NULL OR i.id < $3::text::uuid) ORDER BY i.id DESC LIMIT $4"
         ),
         &[
-            uuid(buyer),
+            uuid(account),
+            text(status),
             optional_text(before.map(|b| b.to_string()).as_deref()),
             limit.into(),
         ],
